@@ -1,0 +1,459 @@
+//! The assessment: the run's provenance plus one result per (control, resource).
+//!
+//! This is the contract every consumer reads (report, gate, evidence, roadmap). Its JSON form is
+//! versioned by [`SCHEMA_VERSION`]; fields are only ever added. Everything is sorted, so the same
+//! input gives byte-identical JSON.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::engine::{Evaluation, Outcome};
+use crate::error::Problem;
+use crate::formats::inventory::Attestation;
+use crate::library::{Control, Library, Severity};
+use crate::model::Resource;
+
+/// Version of the JSON shape of [`Assessment`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A result's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// The control could not be evaluated on the resource: never a pass.
+    Error,
+    /// A failure covered by a current waiver.
+    Waived,
+    /// No resource of the kinds the control checks exists in the scanned tree.
+    NotApplicable,
+}
+
+impl Status {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Waived => "waived",
+            Status::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+/// The resource a result is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ResourceRef {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub entity_type: String,
+    /// The Terraform module directory (or empty) that disambiguates equal addresses.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl ResourceRef {
+    /// The reference of a resource.
+    pub fn of(r: &Resource) -> Self {
+        ResourceRef {
+            address: r.address.clone(),
+            entity_type: r.entity_type.clone(),
+            scope: r.scope.clone(),
+            file: r.span.file.clone(),
+            line: r.span.line,
+            column: r.span.column,
+        }
+    }
+}
+
+/// A waiver that covered a result.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct WaiverRef {
+    pub reason: String,
+    pub approver: String,
+    pub expires: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+}
+
+/// One control on one resource (or on nothing, for manual and not-applicable results).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    pub control: String,
+    pub title: String,
+    pub family: String,
+    pub status: Status,
+    pub severity: Severity,
+    pub resource: Option<ResourceRef>,
+    /// Ids of the policies that fired (fail) or errored (error).
+    pub policies: Vec<String>,
+    pub messages: Vec<String>,
+    /// Attributes of the resource a static file could not know (never assumed compliant).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
+    /// Framework id → requirement ids.
+    pub frameworks: BTreeMap<String, Vec<String>>,
+    /// Stable identity across runs: control, resource scope and address, fired policies.
+    pub fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<WaiverRef>,
+    /// For manual controls: the attestation that satisfied (or failed) it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<Attestation>,
+}
+
+/// Counts of results by status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub waived: usize,
+    pub not_applicable: usize,
+}
+
+impl Counts {
+    fn add(&mut self, s: Status) {
+        match s {
+            Status::Pass => self.pass += 1,
+            Status::Fail => self.fail += 1,
+            Status::Error => self.error += 1,
+            Status::Waived => self.waived += 1,
+            Status::NotApplicable => self.not_applicable += 1,
+        }
+    }
+}
+
+/// Per framework: how many of its mapped requirements pass or fail in this run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FrameworkSummary {
+    pub name: String,
+    /// Requirements some control of this run maps to.
+    pub requirements_checked: usize,
+    /// Of those, requirements with a failing or erroring control.
+    pub requirements_failing: usize,
+    /// The failing requirement ids, sorted.
+    pub failing: Vec<String>,
+}
+
+/// Provenance of the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    pub tool: String,
+    pub version: String,
+    /// Digest over every file of the control library.
+    pub library_digest: String,
+    /// The scanned root as given on the command line.
+    pub root: String,
+    /// A git revision, when the input was read from git.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The date ages are counted up to (`YYYY-MM-DD`).
+    pub as_of: String,
+}
+
+/// Run-level summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub resources: usize,
+    /// Candidate files no parser recognised (skipped and counted).
+    pub unrecognised_files: usize,
+    pub controls: usize,
+    pub results: Counts,
+    pub frameworks: BTreeMap<String, FrameworkSummary>,
+}
+
+/// A problem in JSON form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProblemRecord {
+    pub kind: crate::error::ProblemKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl From<&Problem> for ProblemRecord {
+    fn from(p: &Problem) -> Self {
+        ProblemRecord {
+            kind: p.kind,
+            file: p.file.clone(),
+            line: p.line,
+            message: p.message.clone(),
+            help: p.help.clone(),
+        }
+    }
+}
+
+/// The whole outcome of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assessment {
+    pub schema_version: u32,
+    pub provenance: Provenance,
+    pub summary: Summary,
+    pub results: Vec<CheckResult>,
+    /// Failures of the run itself (unparseable files, library errors); any makes exit code 2.
+    pub problems: Vec<ProblemRecord>,
+    /// Files read, by format.
+    pub files: BTreeMap<String, crate::formats::FileKind>,
+    /// Candidate files no parser recognised.
+    pub unrecognised: Vec<String>,
+    /// The waivers of `vouch.toml` and what they matched (unmatched ones should be removed).
+    pub waivers: Vec<WaiverStatus>,
+}
+
+/// A waiver's state after a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaiverStatus {
+    pub control: String,
+    pub resource: String,
+    pub reason: String,
+    pub approver: String,
+    pub expires: String,
+    pub expired: bool,
+    /// Results it matched.
+    pub matched: usize,
+    pub line: u32,
+}
+
+/// Which controls a run covers.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only controls mapped to one of these frameworks (empty: all).
+    pub frameworks: Vec<String>,
+    /// Only these control ids (empty: all).
+    pub controls: Vec<String>,
+}
+
+impl Selection {
+    /// True when `control` is selected (SOC 3 selects SOC 2 mappings).
+    pub fn includes(&self, control: &Control) -> bool {
+        let by_fw = self.frameworks.is_empty()
+            || self.frameworks.iter().any(|f| {
+                let f = if f == "soc3" { "soc2" } else { f.as_str() };
+                control.frameworks.get(f).is_some_and(|ids| !ids.is_empty())
+            });
+        let by_id = self.controls.is_empty() || self.controls.iter().any(|c| c == &control.id);
+        by_fw && by_id
+    }
+}
+
+/// The fingerprint of a finding: stable across line moves and reformatting.
+pub fn fingerprint(control: &str, resource: Option<&Resource>, policies: &[String]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(control.as_bytes());
+    h.update([0]);
+    if let Some(r) = resource {
+        h.update(r.entity_type.as_bytes());
+        h.update([0]);
+        h.update(r.scope.as_bytes());
+        h.update([0]);
+        h.update(r.address.as_bytes());
+    }
+    for p in policies {
+        h.update([0]);
+        h.update(p.as_bytes());
+    }
+    crate::library::hex(&h.finalize()[..16])
+}
+
+/// Everything the assessment is built from.
+pub struct Inputs<'a> {
+    pub library: &'a Library,
+    pub resources: &'a [Resource],
+    pub evaluations: Vec<Evaluation>,
+    pub attestations: &'a [Attestation],
+    pub problems: &'a [Problem],
+    pub files: BTreeMap<String, crate::formats::FileKind>,
+    pub unrecognised: Vec<String>,
+    pub provenance: Provenance,
+    pub selection: &'a Selection,
+    /// The evaluation date as days since the epoch (for attestation expiry).
+    pub as_of_days: i64,
+}
+
+impl Assessment {
+    /// Builds the assessment: results, summaries, sorted.
+    pub fn build(inputs: Inputs<'_>) -> Assessment {
+        let lib = inputs.library;
+        let mut results = Vec::new();
+        let mut seen_controls: BTreeMap<&str, bool> = BTreeMap::new();
+        for e in inputs.evaluations {
+            let Some(control) = lib.controls.get(&e.control) else { continue };
+            if !inputs.selection.includes(control) {
+                continue;
+            }
+            seen_controls.insert(control.id.as_str(), true);
+            let resource = &inputs.resources[e.resource];
+            let status = match e.outcome {
+                Outcome::Pass => Status::Pass,
+                Outcome::Fail => Status::Fail,
+                Outcome::Error => Status::Error,
+            };
+            let unknown = if status == Status::Pass { Vec::new() } else { resource.unknown_attrs() };
+            results.push(CheckResult {
+                control: control.id.clone(),
+                title: control.title.clone(),
+                family: control.family.clone(),
+                status,
+                severity: control.severity,
+                resource: Some(ResourceRef::of(resource)),
+                fingerprint: fingerprint(&control.id, Some(resource), &e.policies),
+                policies: e.policies,
+                messages: e.messages,
+                unknown,
+                frameworks: control.frameworks.clone(),
+                waiver: None,
+                attestation: None,
+            });
+        }
+        for control in lib.controls.values() {
+            if !inputs.selection.includes(control) || seen_controls.contains_key(control.id.as_str()) {
+                continue;
+            }
+            let (status, messages, attestation) = if control.automated {
+                (
+                    Status::NotApplicable,
+                    vec!["no resource of the kinds this control checks was found".to_owned()],
+                    None,
+                )
+            } else {
+                manual_status(control, inputs.attestations, inputs.as_of_days)
+            };
+            results.push(CheckResult {
+                control: control.id.clone(),
+                title: control.title.clone(),
+                family: control.family.clone(),
+                status,
+                severity: control.severity,
+                resource: None,
+                policies: Vec::new(),
+                messages,
+                unknown: Vec::new(),
+                frameworks: control.frameworks.clone(),
+                fingerprint: fingerprint(&control.id, None, &[]),
+                waiver: None,
+                attestation,
+            });
+        }
+        sort_results(&mut results);
+        let mut problems: Vec<ProblemRecord> = inputs.problems.iter().map(ProblemRecord::from).collect();
+        problems.sort_by(|a, b| (&a.file, a.line, &a.message).cmp(&(&b.file, b.line, &b.message)));
+        problems.dedup();
+        let selected = lib.controls.values().filter(|c| inputs.selection.includes(c)).count();
+        let mut a = Assessment {
+            schema_version: SCHEMA_VERSION,
+            provenance: inputs.provenance,
+            summary: Summary {
+                files: inputs.files.len(),
+                resources: inputs.resources.len(),
+                unrecognised_files: inputs.unrecognised.len(),
+                controls: selected,
+                ..Summary::default()
+            },
+            results,
+            problems,
+            files: inputs.files,
+            unrecognised: inputs.unrecognised,
+            waivers: Vec::new(),
+        };
+        a.summarise(lib);
+        a
+    }
+
+    /// Recomputes the counts and framework summaries (after waivers change statuses).
+    pub fn summarise(&mut self, lib: &Library) {
+        let mut counts = Counts::default();
+        let mut checked: BTreeMap<&str, BTreeMap<&str, bool>> = BTreeMap::new();
+        for r in &self.results {
+            counts.add(r.status);
+            let failing = matches!(r.status, Status::Fail | Status::Error);
+            for (fw, ids) in &r.frameworks {
+                let entry = checked.entry(fw.as_str()).or_default();
+                for id in ids {
+                    let f = entry.entry(id.as_str()).or_insert(false);
+                    *f |= failing;
+                }
+            }
+        }
+        let mut frameworks = BTreeMap::new();
+        for (fw, reqs) in checked {
+            let failing: Vec<String> = reqs.iter().filter(|(_, f)| **f).map(|(id, _)| (*id).to_owned()).collect();
+            frameworks.insert(
+                fw.to_owned(),
+                FrameworkSummary {
+                    name: lib.catalogs.name(fw).to_owned(),
+                    requirements_checked: reqs.len(),
+                    requirements_failing: failing.len(),
+                    failing,
+                },
+            );
+        }
+        self.summary.results = counts;
+        self.summary.frameworks = frameworks;
+    }
+
+    /// True when the run itself failed (problems or evaluation errors).
+    pub fn run_failed(&self) -> bool {
+        !self.problems.is_empty() || self.results.iter().any(|r| r.status == Status::Error)
+    }
+
+    /// Failing results at or above `threshold`.
+    pub fn failures_at(&self, threshold: Severity) -> impl Iterator<Item = &CheckResult> {
+        self.results
+            .iter()
+            .filter(move |r| r.status == Status::Fail && r.severity >= threshold)
+    }
+}
+
+/// Results sorted by control, then resource scope and address.
+pub fn sort_results(results: &mut [CheckResult]) {
+    results.sort_by(|a, b| {
+        let ka = a.resource.as_ref().map(|r| (&r.scope, &r.address, &r.entity_type));
+        let kb = b.resource.as_ref().map(|r| (&r.scope, &r.address, &r.entity_type));
+        (&a.control, ka).cmp(&(&b.control, kb))
+    });
+}
+
+/// A manual control's status from its attestations: the newest one decides.
+fn manual_status(
+    control: &Control,
+    attestations: &[Attestation],
+    as_of_days: i64,
+) -> (Status, Vec<String>, Option<Attestation>) {
+    let newest = attestations
+        .iter()
+        .filter(|a| a.control == control.id)
+        .max_by_key(|a| a.expires_days);
+    match newest {
+        None => (
+            Status::Fail,
+            vec![format!(
+                "no attestation for manual control `{}`; add an [[attestation]] to the inventory",
+                control.id
+            )],
+            None,
+        ),
+        Some(a) if a.expires_days < as_of_days => (
+            Status::Fail,
+            vec![format!("the attestation by {} expired on {}", a.owner, a.expires)],
+            Some(a.clone()),
+        ),
+        Some(a) => (
+            Status::Pass,
+            vec![format!("attested by {} on {} ({}), valid until {}", a.owner, a.date, a.evidence, a.expires)],
+            Some(a.clone()),
+        ),
+    }
+}

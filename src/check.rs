@@ -1,0 +1,197 @@
+//! `vouch check`: the plain evaluation every job builds on — config, library, files, engine,
+//! assessment, waivers.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::assessment::{Assessment, Inputs, Provenance, Selection, Status, WaiverRef, WaiverStatus};
+use crate::config::{Config, Waiver};
+use crate::engine::{self, Compiled};
+use crate::error::Problem;
+use crate::formats::{self, LoadContext, Loaded};
+use crate::library::Library;
+use crate::source::{self, SourceFile};
+
+/// What to check and how.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub root: PathBuf,
+    /// Days since the epoch that ages are counted up to.
+    pub as_of_days: i64,
+    pub selection: Selection,
+}
+
+/// Everything a run produced, for the renderers.
+#[derive(Debug)]
+pub struct CheckRun {
+    pub assessment: Assessment,
+    /// Source texts by relative path (for code frames).
+    pub sources: BTreeMap<String, Arc<str>>,
+    /// Problems with their spans (the assessment holds their plain records).
+    pub problems: Vec<Problem>,
+    pub config: Config,
+    pub library: Library,
+}
+
+/// Loads the library (built-in plus custom) and compiles it.
+pub fn load_library(config: &Config) -> (Library, Option<Compiled>, Vec<Problem>) {
+    let (library, mut problems) = Library::load(&config.library_paths);
+    if !problems.is_empty() {
+        return (library, None, problems);
+    }
+    match engine::compile(&library) {
+        Ok(c) => (library, Some(c), problems),
+        Err(mut ps) => {
+            problems.append(&mut ps);
+            (library, None, problems)
+        }
+    }
+}
+
+/// Runs a check on a directory tree.
+pub fn run(opts: &CheckOptions) -> CheckRun {
+    let mut problems = Vec::new();
+    let config = match Config::load(&opts.root) {
+        Ok(c) => c,
+        Err(mut ps) => {
+            problems.append(&mut ps);
+            Config::default()
+        }
+    };
+    let excludes = match source::exclude_set(&config.walk_excludes()) {
+        Ok(s) => s,
+        Err(p) => {
+            problems.push(p);
+            globset::GlobSet::empty()
+        }
+    };
+    let walked = source::walk(&opts.root, &excludes);
+    problems.extend(walked.problems);
+    let (library, compiled, mut lib_problems) = load_library(&config);
+    problems.append(&mut lib_problems);
+    let provenance = Provenance {
+        tool: "vouch".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        library_digest: library.digest.clone(),
+        root: opts.root.display().to_string(),
+        revision: None,
+        as_of: crate::dates::format_days(opts.as_of_days),
+    };
+    evaluate_files(&walked.files, config, library, compiled.as_ref(), problems, provenance, opts)
+}
+
+/// Evaluates already-read files (a directory walk or a git tree).
+pub fn evaluate_files(
+    files: &[SourceFile],
+    config: Config,
+    library: Library,
+    compiled: Option<&Compiled>,
+    problems: Vec<Problem>,
+    provenance: Provenance,
+    opts: &CheckOptions,
+) -> CheckRun {
+    let ctx = LoadContext { as_of_days: opts.as_of_days };
+    let loaded = formats::load(files, &ctx);
+    evaluate_loaded(loaded, files, config, library, compiled, problems, provenance, opts)
+}
+
+/// Evaluates already-parsed files.
+#[expect(clippy::too_many_arguments, reason = "the gate and check share this one assembly step")]
+pub fn evaluate_loaded(
+    loaded: Loaded,
+    files: &[SourceFile],
+    config: Config,
+    library: Library,
+    compiled: Option<&Compiled>,
+    mut problems: Vec<Problem>,
+    provenance: Provenance,
+    opts: &CheckOptions,
+) -> CheckRun {
+    problems.extend(loaded.problems.iter().cloned());
+    let evaluations = compiled.map(|c| c.evaluate(&loaded.resources)).unwrap_or_default();
+    let mut assessment = Assessment::build(Inputs {
+        library: &library,
+        resources: &loaded.resources,
+        evaluations,
+        attestations: &loaded.attestations,
+        problems: &problems,
+        files: loaded.files.clone(),
+        unrecognised: loaded.unrecognised.clone(),
+        provenance,
+        selection: &opts.selection,
+        as_of_days: opts.as_of_days,
+    });
+    if compiled.is_none() {
+        // The library did not load: nothing was evaluated, and nothing may look compliant.
+        assessment.results.clear();
+    }
+    let waivers = apply_waivers(&mut assessment, &config.waivers, opts.as_of_days);
+    assessment.waivers = waivers;
+    assessment.summarise(&library);
+    let sources = files
+        .iter()
+        .map(|f| (f.path.clone(), Arc::clone(&f.text)))
+        .collect();
+    CheckRun {
+        assessment,
+        sources,
+        problems,
+        config,
+        library,
+    }
+}
+
+/// Marks failures covered by a current waiver as waived; an expired waiver leaves them failing.
+pub fn apply_waivers(assessment: &mut Assessment, waivers: &[Waiver], as_of_days: i64) -> Vec<WaiverStatus> {
+    let mut out = Vec::new();
+    for w in waivers {
+        let expired = w.expires_days < as_of_days;
+        let mut matched = 0;
+        for r in &mut assessment.results {
+            let Some(res) = &r.resource else { continue };
+            if r.control != w.control || !(res.address == w.resource || w.matcher.is_match(&res.address)) {
+                continue;
+            }
+            if !matches!(r.status, Status::Fail | Status::Waived) {
+                continue;
+            }
+            matched += 1;
+            if expired {
+                r.messages.push(format!(
+                    "the waiver approved by {} expired on {}; renew it or fix the finding",
+                    w.approver, w.expires
+                ));
+            } else {
+                r.status = Status::Waived;
+                r.waiver = Some(WaiverRef {
+                    reason: w.reason.clone(),
+                    approver: w.approver.clone(),
+                    expires: w.expires.clone(),
+                    ticket: w.ticket.clone(),
+                });
+            }
+        }
+        out.push(WaiverStatus {
+            control: w.control.clone(),
+            resource: w.resource.clone(),
+            reason: w.reason.clone(),
+            approver: w.approver.clone(),
+            expires: w.expires.clone(),
+            expired,
+            matched,
+            line: w.line,
+        });
+    }
+    out.sort_by(|a, b| (&a.control, &a.resource, a.line).cmp(&(&b.control, &b.resource, b.line)));
+    out
+}
+
+/// Resolves the scanned root (relative paths are kept as given for display).
+pub fn root_of(path: &Path) -> PathBuf {
+    if path.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        path.to_path_buf()
+    }
+}

@@ -1,0 +1,226 @@
+//! `vouch.toml`: excludes, custom library directories, the failure threshold and waivers.
+//!
+//! ```toml
+//! [check]
+//! exclude = ["legacy/**"]
+//! fail_on = "medium"
+//!
+//! [library]
+//! paths = ["compliance"]        # each holds controls/ and policies/
+//!
+//! [[waiver]]
+//! control = "s3-versioning"
+//! resource = "aws_s3_bucket.scratch*"
+//! reason = "scratch data, recreated daily"
+//! approver = "jane@acme.example"
+//! expires = 2027-01-31
+//! ticket = "SEC-142"
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::value::Datetime;
+
+use crate::error::{Problem, ProblemKind};
+use crate::library::Severity;
+
+/// The configuration file name, looked up at the scanned root.
+pub const FILE_NAME: &str = "vouch.toml";
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    check: RawCheck,
+    #[serde(default)]
+    library: RawLibrary,
+    #[serde(default)]
+    waiver: Vec<Spanned<RawWaiver>>,
+    /// Read by `vouch roadmap`.
+    #[serde(default)]
+    roadmap: Option<toml::Table>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    #[serde(default)]
+    exclude: Vec<String>,
+    fail_on: Option<Severity>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLibrary {
+    #[serde(default)]
+    paths: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    control: Spanned<String>,
+    resource: Spanned<String>,
+    reason: Option<String>,
+    approver: Option<String>,
+    expires: Option<Spanned<Datetime>>,
+    ticket: Option<String>,
+}
+
+/// A waiver: a failing (control, resource) accepted until a date, with a reason and an approver.
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    pub control: String,
+    /// Exact address or glob.
+    pub resource: String,
+    pub matcher: globset::GlobMatcher,
+    pub reason: String,
+    pub approver: String,
+    pub expires: String,
+    pub expires_days: i64,
+    pub ticket: Option<String>,
+    pub line: u32,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub exclude: Vec<String>,
+    pub fail_on: Option<Severity>,
+    /// Custom library directories, resolved against the root.
+    pub library_paths: Vec<PathBuf>,
+    /// Library directories relative to the root (excluded from the scan).
+    pub library_relative: Vec<String>,
+    pub waivers: Vec<Waiver>,
+    pub roadmap: Option<toml::Table>,
+}
+
+impl Config {
+    /// Reads `vouch.toml` at `root` if present; every problem is reported at once.
+    pub fn load(root: &Path) -> Result<Config, Vec<Problem>> {
+        let path = root.join(FILE_NAME);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&text, root),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(vec![Problem::io(FILE_NAME, &e)]),
+        }
+    }
+
+    /// Parses the text of a `vouch.toml` found at `root`.
+    pub fn parse(text: &str, root: &Path) -> Result<Config, Vec<Problem>> {
+        let text: Arc<str> = Arc::from(text);
+        let raw: RawConfig = toml::from_str(&text).map_err(|e| {
+            let (offset, len) = e.span().map_or((0, 0), |r| (r.start, r.len()));
+            let mut p = Problem::parse(
+                FILE_NAME,
+                &text,
+                offset,
+                len,
+                format!("`{FILE_NAME}` is not valid: {}", crate::error::lowercase_first(e.message().trim())),
+                "here",
+            );
+            p.kind = ProblemKind::Config;
+            vec![p]
+        })?;
+        let mut problems = Vec::new();
+        let mut waivers = Vec::new();
+        for w in &raw.waiver {
+            let start = w.span().start;
+            let v = w.get_ref();
+            let at = |offset: usize, len: usize, message: String, label: &str| {
+                let mut p = Problem::parse(FILE_NAME, &text, offset, len, message, label);
+                p.kind = ProblemKind::Config;
+                p
+            };
+            let mut missing = Vec::new();
+            if v.reason.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                missing.push("reason");
+            }
+            if v.approver.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                missing.push("approver");
+            }
+            if v.expires.is_none() {
+                missing.push("expires");
+            }
+            if !missing.is_empty() {
+                problems.push(
+                    at(start, 0, format!(
+                        "the waiver of `{}` on `{}` has no {}",
+                        v.control.get_ref(),
+                        v.resource.get_ref(),
+                        missing.join(", ")
+                    ), "this waiver")
+                    .with_help("a waiver needs a reason, an approver and an expiry date (expires = 2027-01-31)"),
+                );
+                continue;
+            }
+            let Some(expires) = &v.expires else { continue };
+            let Some(expires_days) = crate::dates::toml_days(expires.get_ref()) else {
+                let r = expires.span();
+                problems.push(at(r.start, r.len(), "`expires` must be a date".to_owned(), "not a date"));
+                continue;
+            };
+            let matcher = match globset::GlobBuilder::new(v.resource.get_ref()).literal_separator(false).build() {
+                Ok(g) => g.compile_matcher(),
+                Err(e) => {
+                    let r = v.resource.span();
+                    problems.push(at(r.start, r.len(), format!("invalid resource glob: {e}"), "here"));
+                    continue;
+                }
+            };
+            waivers.push(Waiver {
+                control: v.control.get_ref().clone(),
+                resource: v.resource.get_ref().clone(),
+                matcher,
+                reason: v.reason.clone().unwrap_or_default(),
+                approver: v.approver.clone().unwrap_or_default(),
+                expires: expires.get_ref().to_string(),
+                expires_days,
+                ticket: v.ticket.clone(),
+                line: crate::model::Span::at(FILE_NAME, &text, start, 0).line,
+            });
+        }
+        for g in &raw.check.exclude {
+            if let Err(e) = globset::Glob::new(g) {
+                problems.push(Problem::config(format!("invalid exclude glob `{g}`: {e}"), Some(FILE_NAME)));
+            }
+        }
+        let mut library_paths = Vec::new();
+        let mut library_relative = Vec::new();
+        for p in &raw.library.paths {
+            let rel = p.trim_end_matches('/').to_owned();
+            if Path::new(&rel).is_absolute() || rel.split('/').any(|c| c == "..") {
+                problems.push(Problem::config(
+                    format!("library path `{p}` must be a directory inside the repository"),
+                    Some(FILE_NAME),
+                ));
+                continue;
+            }
+            library_paths.push(root.join(&rel));
+            library_relative.push(rel);
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Config {
+            exclude: raw.check.exclude,
+            fail_on: raw.check.fail_on,
+            library_paths,
+            library_relative,
+            waivers,
+            roadmap: raw.roadmap,
+        })
+    }
+
+    /// Excludes for the walk: configured globs plus the custom library directories.
+    pub fn walk_excludes(&self) -> Vec<String> {
+        let mut globs = self.exclude.clone();
+        for rel in &self.library_relative {
+            globs.push(format!("{rel}/**"));
+        }
+        globs
+    }
+}

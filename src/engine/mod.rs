@@ -1,0 +1,449 @@
+//! The engine: the only module that talks to `cedar_policy`.
+//!
+//! [`compile`] parses every policy file, re-keys policies by their `@id`, checks that each
+//! belongs to a control, validates the whole set strictly against the schema and splits it into
+//! one policy set per resource type (Cedar evaluates every policy of a set on every request, so
+//! a request only pays for its own type's controls). [`Compiled::evaluate`] turns resources into
+//! entities (built directly, no JSON), asks one `comply` request per resource, in parallel
+//! batches, and maps the answer to one [`Evaluation`] per (control, resource). An evaluation
+//! error is never a pass: it is an `error` result of its own.
+
+mod entities;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use cedar_policy::{
+    Authorizer, Context, Decision, EntityTypeName, EntityUid, PolicyId, PolicySet, Request,
+    Schema, ValidationMode, Validator,
+};
+use miette::Diagnostic;
+use rayon::prelude::*;
+
+use crate::error::{Problem, ProblemKind};
+use crate::library::{Library, LibraryFile};
+use crate::model::Resource;
+
+/// Resources evaluated per entity store (bounds memory: an entity costs about 5 KiB).
+pub const BATCH: usize = 2048;
+
+/// The outcome of one control on one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Error,
+}
+
+/// One control's outcome on one resource, with the policies that decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    /// Index into the evaluated resources slice.
+    pub resource: usize,
+    pub control: String,
+    pub outcome: Outcome,
+    /// Ids of the policies that fired (fail) or errored (error), sorted.
+    pub policies: Vec<String>,
+    /// Their `@message`s, or the error texts.
+    pub messages: Vec<String>,
+}
+
+/// What the engine knows about one policy.
+#[derive(Debug, Clone)]
+pub struct PolicyInfo {
+    pub id: String,
+    pub control: Option<String>,
+    pub message: String,
+    pub file: String,
+    /// Entity types it applies to.
+    pub resource_types: Vec<String>,
+}
+
+struct TypeSet {
+    policies: PolicySet,
+    controls: Vec<String>,
+}
+
+/// A library compiled to Cedar: the schema and one policy set per resource type.
+pub struct Compiled {
+    schema: Schema,
+    sets: HashMap<String, TypeSet>,
+    policies: BTreeMap<String, PolicyInfo>,
+    scanner: EntityUid,
+    action: EntityUid,
+}
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiled")
+            .field("policies", &self.policies.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Turns a Cedar diagnostic on `file` into a problem with its first labelled span.
+fn cedar_problem(file: &LibraryFile, diag: &dyn Diagnostic, message: String) -> Problem {
+    let mut p = Problem::new(ProblemKind::Library, message).in_file(&file.display_path());
+    if let Some(label) = diag.labels().and_then(|mut l| l.next()) {
+        p = p.with_span(
+            &file.display_path(),
+            &file.text,
+            label.offset(),
+            label.len(),
+            label.label().unwrap_or("here").to_owned(),
+        );
+        p.kind = ProblemKind::Library;
+    }
+    if let Some(help) = diag.help() {
+        p = p.with_help(help.to_string());
+    }
+    p
+}
+
+fn one_line(s: &str) -> String {
+    crate::error::lowercase_first(&s.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Parses and validates the library's policies; every problem is reported at once.
+#[expect(clippy::too_many_lines, reason = "the load checks read best as one sequence")]
+pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let Some(schema_file) = &lib.schema else {
+        return Err(vec![Problem::new(ProblemKind::Library, "the library has no schema")]);
+    };
+    let schema = match Schema::from_cedarschema_str(&schema_file.text) {
+        Ok((s, _warnings)) => s,
+        Err(e) => {
+            return Err(vec![cedar_problem(
+                schema_file,
+                &e,
+                format!("the schema does not load: {}", one_line(&e.to_string())),
+            )]);
+        }
+    };
+
+    let mut all = PolicySet::new();
+    let mut infos: BTreeMap<String, PolicyInfo> = BTreeMap::new();
+    let mut file_of: HashMap<String, &LibraryFile> = HashMap::new();
+    for file in &lib.policies {
+        let parsed = match PolicySet::from_str(&file.text) {
+            Ok(p) => p,
+            Err(e) => {
+                problems.push(cedar_problem(
+                    file,
+                    &e,
+                    format!("`{}` does not parse: {}", file.display_path(), one_line(&e.to_string())),
+                ));
+                continue;
+            }
+        };
+        if parsed.templates().next().is_some() {
+            problems.push(Problem::new(
+                ProblemKind::Library,
+                format!("`{}` declares a template; controls are static policies", file.display_path()),
+            ));
+        }
+        let mut policies: Vec<_> = parsed.policies().collect();
+        policies.sort_by_key(|p| p.id().to_string());
+        for p in policies {
+            let Some(id) = p.annotation("id").map(str::to_owned) else {
+                problems.push(Problem::new(
+                    ProblemKind::Library,
+                    format!("a policy in `{}` has no `@id` annotation", file.display_path()),
+                ).with_help("annotate every policy with @id(\"<control>\") or @id(\"<control>/<case>\")"));
+                continue;
+            };
+            let control = p.annotation("control").map(str::to_owned);
+            let is_forbid = p.effect() == cedar_policy::Effect::Forbid;
+            match (&control, is_forbid) {
+                (Some(c), true) => {
+                    if !lib.controls.contains_key(c) {
+                        problems.push(Problem::new(
+                            ProblemKind::Library,
+                            format!("policy `{id}` names control `{c}`, which no control file defines"),
+                        ).in_file(&file.display_path()).with_help(format!("add controls/<family>/{c}.toml or fix the @control annotation")));
+                    }
+                }
+                (None, true) => problems.push(Problem::new(
+                    ProblemKind::Library,
+                    format!("forbid policy `{id}` has no `@control` annotation"),
+                ).in_file(&file.display_path())),
+                (Some(_), false) => problems.push(Problem::new(
+                    ProblemKind::Library,
+                    format!("policy `{id}` is a permit with `@control`; controls are written as forbid rules"),
+                ).in_file(&file.display_path())),
+                (None, false) => {}
+            }
+            if is_forbid && p.annotation("message").is_none() {
+                problems.push(Problem::new(
+                    ProblemKind::Library,
+                    format!("policy `{id}` has no `@message` annotation"),
+                ).in_file(&file.display_path()));
+            }
+            if let Err(e) = all.add(p.new_id(PolicyId::new(&id))) {
+                problems.push(Problem::new(
+                    ProblemKind::Library,
+                    format!("policy id `{id}` is used twice ({})", one_line(&e.to_string())),
+                ).in_file(&file.display_path()));
+                continue;
+            }
+            infos.insert(
+                id.clone(),
+                PolicyInfo {
+                    id: id.clone(),
+                    control,
+                    message: p.annotation("message").unwrap_or_default().to_owned(),
+                    file: file.display_path(),
+                    resource_types: Vec::new(),
+                },
+            );
+            file_of.insert(id, file);
+        }
+    }
+
+    let validation = Validator::new(schema.clone()).validate(&all, ValidationMode::Strict);
+    for e in validation.validation_errors() {
+        let id = e.policy_id().to_string();
+        let message = format!("policy `{id}` does not validate: {}", one_line(&e.to_string()));
+        match file_of.get(&id) {
+            Some(file) => problems.push(cedar_problem(file, e, message)),
+            None => problems.push(Problem::new(ProblemKind::Library, message)),
+        }
+    }
+
+    // Every automated control needs a policy, and a manual one must have none.
+    let mut with_policies: BTreeSet<&str> = BTreeSet::new();
+    for info in infos.values() {
+        if let Some(c) = &info.control {
+            with_policies.insert(c);
+        }
+    }
+    for c in lib.controls.values() {
+        let has = with_policies.contains(c.id.as_str());
+        if c.automated && !has {
+            problems.push(Problem::new(
+                ProblemKind::Library,
+                format!("control `{}` is automated but no policy has `@control(\"{}\")`", c.id, c.id),
+            ).in_file(&c.file).with_help("add its policy under policies/, or set `automated = false` for a manual control"));
+        }
+        if !c.automated && has {
+            problems.push(Problem::new(
+                ProblemKind::Library,
+                format!("control `{}` is manual but has policies", c.id),
+            ).in_file(&c.file));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let action = EntityUid::from_str(r#"Vouch::Action::"comply""#).map_err(|e| {
+        vec![Problem::new(ProblemKind::Library, format!("bad action uid: {e}"))]
+    })?;
+    let scanner = EntityUid::from_str(r#"Vouch::Scanner::"vouch""#).map_err(|e| {
+        vec![Problem::new(ProblemKind::Library, format!("bad scanner uid: {e}"))]
+    })?;
+
+    // Split per resource type, using the schema's request environments.
+    let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut base: Vec<String> = Vec::new();
+    for p in all.policies() {
+        let id = p.id().to_string();
+        let types: BTreeSet<String> = p
+            .get_valid_request_envs(&schema)
+            .filter(|env| env.action() == &action)
+            .map(|env| env.resource().to_string())
+            .collect();
+        if types.is_empty() {
+            problems.push(Problem::new(
+                ProblemKind::Library,
+                format!("policy `{id}` applies to no resource of the `comply` action"),
+            ).with_help("scope it with `resource is <Type>` for a type the schema lists under `comply`"));
+            continue;
+        }
+        if let Some(info) = infos.get_mut(&id) {
+            info.resource_types = types.iter().cloned().collect();
+            if info.control.is_none() {
+                base.push(id.clone());
+                continue;
+            }
+        }
+        for t in types {
+            by_type.entry(t).or_default().push(id.clone());
+        }
+    }
+    if base.is_empty() {
+        problems.push(Problem::new(
+            ProblemKind::Library,
+            "the library has no base permit; every resource would be denied by default",
+        ).with_help("keep policies/base.cedar: @id(\"base\") permit(principal, action == Vouch::Action::\"comply\", resource);"));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut sets = HashMap::new();
+    for (ty, ids) in by_type {
+        let mut set = PolicySet::new();
+        let mut controls = BTreeSet::new();
+        for id in base.iter().chain(ids.iter()) {
+            if let Some(p) = all.policy(&PolicyId::new(id))
+                && set.add(p.clone()).is_ok()
+                && let Some(c) = infos.get(id).and_then(|i| i.control.clone())
+            {
+                controls.insert(c);
+            }
+        }
+        sets.insert(
+            ty,
+            TypeSet {
+                policies: set,
+                controls: controls.into_iter().collect(),
+            },
+        );
+    }
+    Ok(Compiled {
+        schema,
+        sets,
+        policies: infos,
+        scanner,
+        action,
+    })
+}
+
+impl Compiled {
+    /// Every policy, by id.
+    pub fn policies(&self) -> &BTreeMap<String, PolicyInfo> {
+        &self.policies
+    }
+
+    /// Entity types that have at least one control, with their controls (sorted).
+    pub fn controls_by_type(&self) -> BTreeMap<&str, &[String]> {
+        self.sets
+            .iter()
+            .map(|(t, s)| (t.as_str(), s.controls.as_slice()))
+            .collect()
+    }
+
+    /// Evaluates every resource whose type has controls; results are sorted by
+    /// (resource index, control).
+    pub fn evaluate(&self, resources: &[Resource]) -> Vec<Evaluation> {
+        let relevant: Vec<usize> = (0..resources.len())
+            .filter(|i| self.sets.contains_key(&resources[*i].entity_type))
+            .collect();
+        let type_names: HashMap<&str, Option<EntityTypeName>> = self
+            .sets
+            .keys()
+            .map(|t| (t.as_str(), EntityTypeName::from_str(t).ok()))
+            .collect();
+        let mut out: Vec<Evaluation> = relevant
+            .par_chunks(BATCH)
+            .flat_map_iter(|chunk| self.evaluate_batch(resources, chunk, &type_names))
+            .collect();
+        out.sort_by(|a, b| (a.resource, &a.control).cmp(&(b.resource, &b.control)));
+        out
+    }
+
+    fn evaluate_batch(
+        &self,
+        resources: &[Resource],
+        chunk: &[usize],
+        type_names: &HashMap<&str, Option<EntityTypeName>>,
+    ) -> Vec<Evaluation> {
+        let mut out = Vec::new();
+        let built = entities::build_store(&self.schema, resources, chunk, type_names);
+        for (idx, reason) in &built.rejected {
+            self.push_all(&mut out, resources, *idx, Outcome::Error, Vec::new(), vec![reason.clone()]);
+        }
+        let authorizer = Authorizer::new();
+        for (idx, uid) in &built.uids {
+            let resource = &resources[*idx];
+            let Some(set) = self.sets.get(&resource.entity_type) else { continue };
+            let request = match Request::new(
+                self.scanner.clone(),
+                self.action.clone(),
+                uid.clone(),
+                Context::empty(),
+                None,
+            ) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.push_all(&mut out, resources, *idx, Outcome::Error, Vec::new(), vec![one_line(&e.to_string())]);
+                    continue;
+                }
+            };
+            let response = authorizer.is_authorized(&request, &set.policies, &built.store);
+            let fired: BTreeSet<String> = response
+                .diagnostics()
+                .reason()
+                .map(ToString::to_string)
+                .collect();
+            let mut errored: BTreeMap<String, String> = BTreeMap::new();
+            for e in response.diagnostics().errors() {
+                let cedar_policy::AuthorizationError::PolicyEvaluationError(pe) = e;
+                errored.insert(pe.policy_id().to_string(), one_line(&pe.inner().to_string()));
+            }
+            let no_decision = response.decision() == Decision::Deny && fired.is_empty();
+            for control in &set.controls {
+                let mine = |id: &String| {
+                    self.policies.get(id).and_then(|i| i.control.as_deref()) == Some(control.as_str())
+                };
+                let errs: Vec<(&String, &String)> = errored.iter().filter(|(id, _)| mine(id)).collect();
+                let fails: Vec<&String> = fired.iter().filter(|id| mine(id)).collect();
+                let (outcome, policies, messages) = if !errs.is_empty() {
+                    (
+                        Outcome::Error,
+                        errs.iter().map(|(id, _)| (*id).clone()).collect(),
+                        errs.iter().map(|(id, m)| format!("policy `{id}` could not be evaluated: {m}")).collect(),
+                    )
+                } else if !fails.is_empty() {
+                    (
+                        Outcome::Fail,
+                        fails.iter().map(|id| (*id).clone()).collect(),
+                        fails
+                            .iter()
+                            .filter_map(|id| self.policies.get(*id).map(|i| i.message.clone()))
+                            .collect(),
+                    )
+                } else if no_decision {
+                    (Outcome::Error, Vec::new(), vec!["no policy decided (the base permit did not apply)".to_owned()])
+                } else {
+                    (Outcome::Pass, Vec::new(), Vec::new())
+                };
+                out.push(Evaluation {
+                    resource: *idx,
+                    control: control.clone(),
+                    outcome,
+                    policies,
+                    messages,
+                });
+            }
+        }
+        out
+    }
+
+    fn push_all(
+        &self,
+        out: &mut Vec<Evaluation>,
+        resources: &[Resource],
+        idx: usize,
+        outcome: Outcome,
+        policies: Vec<String>,
+        messages: Vec<String>,
+    ) {
+        if let Some(set) = self.sets.get(&resources[idx].entity_type) {
+            for c in &set.controls {
+                out.push(Evaluation {
+                    resource: idx,
+                    control: c.clone(),
+                    outcome,
+                    policies: policies.clone(),
+                    messages: messages.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// Shared handle to a compiled library.
+pub type SharedCompiled = Arc<Compiled>;

@@ -1,0 +1,122 @@
+//! The SaaS inventory: TOML files declaring the facts no infrastructure file shows (identity
+//! provider, tenants and their isolation, datastores and backups, services and incidents,
+//! integrations, audit-log sinks, people and their access). See docs/inventory.md.
+//!
+//! Each file is parsed on its own ([`parse`]); [`assemble`] merges them, checks that every
+//! reference names something declared, and derives the cross-entity facts the policies need
+//! (a tenant's datastores outside its residency, a datastore shared by tenants of different
+//! residencies, a grant held by a deprovisioned user, …).
+
+mod derive;
+pub mod raw;
+pub mod residency;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::LoadContext;
+use crate::error::Problem;
+use crate::model::Resource;
+use crate::source::SourceFile;
+
+pub use raw::RawInventory;
+
+/// One parsed inventory file.
+#[derive(Debug, Clone)]
+pub struct InventoryFile {
+    pub path: String,
+    pub text: Arc<str>,
+    pub raw: RawInventory,
+}
+
+/// A manual-control attestation declared in an inventory (read by the engine for manual controls).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Attestation {
+    pub control: String,
+    pub owner: String,
+    pub evidence: String,
+    pub date: String,
+    pub expires: String,
+    /// Days since 1970-01-01 of `expires`.
+    #[serde(skip)]
+    pub expires_days: i64,
+    pub file: String,
+    pub line: u32,
+}
+
+/// Parses one TOML file; `Ok(None)` when it declares none of the inventory kinds.
+pub fn parse(file: &SourceFile, _ctx: &LoadContext) -> Result<Option<InventoryFile>, Vec<Problem>> {
+    let table: toml::Table = match toml::from_str(&file.text) {
+        Ok(t) => t,
+        Err(e) => {
+            // Only an error if it was meant to be an inventory (a `[[tenant]]` header, …).
+            if looks_like_inventory(&file.text) {
+                return Err(vec![toml_problem(file, &e, "is not valid TOML")]);
+            }
+            return Ok(None);
+        }
+    };
+    if !table.keys().any(|k| raw::KINDS.contains(&k.as_str())) {
+        return Ok(None);
+    }
+    match toml::from_str::<RawInventory>(&file.text) {
+        Ok(raw) => Ok(Some(InventoryFile {
+            path: file.path.clone(),
+            text: Arc::clone(&file.text),
+            raw,
+        })),
+        Err(e) => Err(vec![toml_problem(file, &e, "is not a valid inventory")]),
+    }
+}
+
+fn looks_like_inventory(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim();
+        let name = l.trim_start_matches('[').trim_end_matches(']').trim();
+        l.starts_with('[') && raw::KINDS.contains(&name)
+    })
+}
+
+/// A toml error as a problem with its span.
+pub fn toml_problem(file: &SourceFile, e: &toml::de::Error, what: &str) -> Problem {
+    let (offset, len) = e.span().map_or((0, 0), |r| (r.start, r.len()));
+    let message = crate::error::lowercase_first(e.message().trim());
+    Problem::parse(
+        &file.path,
+        &file.text,
+        offset,
+        len,
+        format!("`{}` {what}: {message}", file.path),
+        "here",
+    )
+    .with_help("see docs/inventory.md for every kind and attribute")
+}
+
+/// Merges inventory files into resources and derives cross-entity facts.
+pub fn assemble(files: &[Arc<InventoryFile>], ctx: &LoadContext) -> (Vec<Resource>, Vec<Problem>) {
+    derive::Builder::new(files, ctx).build()
+}
+
+/// Every attestation declared in the inventory files, sorted.
+pub fn attestations(files: &[Arc<InventoryFile>]) -> Vec<Attestation> {
+    let mut out = Vec::new();
+    for f in files {
+        for a in &f.raw.attestation {
+            let span = crate::model::Span::at(&f.path, &f.text, a.span().start, 0);
+            let v = a.get_ref();
+            out.push(Attestation {
+                control: v.control.clone(),
+                owner: v.owner.clone(),
+                evidence: v.evidence.clone(),
+                date: v.date.to_string(),
+                expires: v.expires.to_string(),
+                expires_days: crate::dates::toml_days(&v.expires).unwrap_or(i64::MIN),
+                file: f.path.clone(),
+                line: span.line,
+            });
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,182 @@
+//! RBAC: Role and ClusterRole (`K8s::Role`), RoleBinding and ClusterRoleBinding
+//! (`K8s::RoleBinding`).
+
+use std::collections::BTreeSet;
+
+use super::Object;
+use super::yaml::{Place, Source, untag};
+use crate::model::{Resource, Value};
+
+/// Verbs that let a holder grant itself more than it has.
+const ESCALATION_VERBS: &[&str] = &["bind", "escalate", "impersonate"];
+
+/// Verbs that read a resource.
+const READ_VERBS: &[&str] = &["get", "list", "watch", "*"];
+
+/// The address of a namespaced or cluster-scoped RBAC object.
+fn address(obj: &Object<'_, '_>, cluster: bool) -> String {
+    if cluster {
+        format!("k8s:{}/{}", obj.kind, obj.name)
+    } else {
+        format!("k8s:{}/{}/{}", obj.kind, obj.namespace, obj.name)
+    }
+}
+
+/// Builds the `K8s::Role` of a Role or ClusterRole.
+pub(super) fn role(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
+    let cluster = obj.kind == "ClusterRole";
+    let place = Place::new(obj.kind, &obj.name);
+    let mut wildcard_verbs = false;
+    let mut wildcard_resources = false;
+    let mut secrets_access = false;
+    let mut escalation = BTreeSet::new();
+    for (i, rule) in src.list(obj.node, "rules", "rules", &place).iter().enumerate() {
+        let path = format!("rules[{i}]");
+        if !matches!(untag(rule).data, saphyr::YamlData::Mapping(_)) {
+            src.problem(
+                rule,
+                format!("`{path}` {} must be a mapping", place.what),
+                "expected a policy rule",
+            );
+            continue;
+        }
+        let verbs = src.strings(rule, "verbs", &format!("{path}.verbs"), &place);
+        let resources = src.strings(rule, "resources", &format!("{path}.resources"), &place);
+        let groups = super::yaml::field(rule, "apiGroups")
+            .map(|_| src.strings(rule, "apiGroups", &format!("{path}.apiGroups"), &place));
+        wildcard_verbs |= verbs.contains(&"*");
+        wildcard_resources |= resources.contains(&"*");
+        // Secrets live in the core group; a rule without apiGroups is read as matching it.
+        let core_group = groups
+            .as_ref()
+            .is_none_or(|g| g.iter().any(|g| g.is_empty() || *g == "*"));
+        if core_group
+            && resources.iter().any(|r| *r == "secrets" || *r == "*")
+            && verbs.iter().any(|v| READ_VERBS.contains(v))
+        {
+            secrets_access = true;
+        }
+        for v in verbs {
+            if ESCALATION_VERBS.contains(&v) {
+                escalation.insert(v.to_owned());
+            }
+        }
+    }
+    let mut r = Resource::new("K8s::Role", address(obj, cluster), src.span(obj.node));
+    r.set("cluster", Value::Bool(cluster));
+    r.set(
+        "namespace",
+        Value::str(if cluster { "" } else { obj.namespace.as_str() }),
+    );
+    r.set("wildcard_verbs", Value::Bool(wildcard_verbs));
+    r.set("wildcard_resources", Value::Bool(wildcard_resources));
+    r.set("secrets_access", Value::Bool(secrets_access));
+    r.set("escalation_verbs", Value::string_set(escalation));
+    r
+}
+
+/// Builds the `K8s::RoleBinding` of a RoleBinding or ClusterRoleBinding.
+pub(super) fn binding(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
+    let cluster = obj.kind == "ClusterRoleBinding";
+    let place = Place::new(obj.kind, &obj.name);
+    let (mut role_kind, mut role_name) = (String::new(), String::new());
+    match src.map(obj.node, "roleRef", "roleRef", &place) {
+        Some(role_ref) => {
+            for (key, out) in [("kind", &mut role_kind), ("name", &mut role_name)] {
+                let path = format!("roleRef.{key}");
+                match src.string(role_ref, key, &path, &place) {
+                    Some(v) => *out = v.to_owned(),
+                    None if super::yaml::field(role_ref, key).is_none() => src.problem(
+                        role_ref,
+                        format!("`{path}` is missing {}", place.what),
+                        "a role reference needs a kind and a name",
+                    ),
+                    None => {}
+                }
+            }
+        }
+        None if super::yaml::field(obj.node, "roleRef").is_none() => src.problem(
+            obj.node,
+            format!("`roleRef` is missing {}", place.what),
+            "a binding needs the role it grants",
+        ),
+        None => {}
+    }
+    let mut subjects = BTreeSet::new();
+    let default_ns = if cluster { "default" } else { &obj.namespace };
+    let items = src.list(obj.node, "subjects", "subjects", &place);
+    for (i, s) in items.iter().enumerate() {
+        let path = format!("subjects[{i}]");
+        if !matches!(untag(s).data, saphyr::YamlData::Mapping(_)) {
+            src.problem(
+                s,
+                format!("`{path}` {} must be a mapping", place.what),
+                "expected a subject",
+            );
+            continue;
+        }
+        let kind = src.string(s, "kind", &format!("{path}.kind"), &place);
+        let name = src.string(s, "name", &format!("{path}.name"), &place);
+        let ns = src.string(s, "namespace", &format!("{path}.namespace"), &place);
+        let (Some(kind), Some(name)) = (kind, name) else {
+            if kind.is_none() && super::yaml::field(s, "kind").is_none()
+                || name.is_none() && super::yaml::field(s, "name").is_none()
+            {
+                src.problem(
+                    s,
+                    format!("`{path}` {} needs a `kind` and a `name`", place.what),
+                    "incomplete subject",
+                );
+            }
+            continue;
+        };
+        if let Some(subject) = ordinary_subject(kind, name, ns.unwrap_or(default_ns)) {
+            subjects.insert(subject);
+        }
+    }
+    let mut r = Resource::new("K8s::RoleBinding", address(obj, cluster), src.span(obj.node));
+    r.set("cluster", Value::Bool(cluster));
+    r.set(
+        "namespace",
+        Value::str(if cluster { "" } else { obj.namespace.as_str() }),
+    );
+    r.set("role_kind", Value::str(role_kind));
+    r.set("role_name", Value::str(role_name));
+    r.set("ordinary_subjects", Value::string_set(subjects));
+    r
+}
+
+/// `User:alice`, `Group:devs`, `ServiceAccount:ns/name`, or `None` for system subjects
+/// (`system:` users and groups, service accounts in `kube-system`).
+fn ordinary_subject(kind: &str, name: &str, namespace: &str) -> Option<String> {
+    if name.starts_with("system:") {
+        return None;
+    }
+    match kind {
+        "ServiceAccount" if namespace == "kube-system" => None,
+        "ServiceAccount" => Some(format!("ServiceAccount:{namespace}/{name}")),
+        _ => Some(format!("{kind}:{name}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ordinary_subject;
+
+    #[test]
+    fn system_subjects_are_dropped() {
+        assert_eq!(ordinary_subject("Group", "system:masters", "x"), None);
+        assert_eq!(
+            ordinary_subject("ServiceAccount", "coredns", "kube-system"),
+            None
+        );
+        assert_eq!(
+            ordinary_subject("ServiceAccount", "ci", "build").as_deref(),
+            Some("ServiceAccount:build/ci")
+        );
+        assert_eq!(
+            ordinary_subject("User", "alice", "").as_deref(),
+            Some("User:alice")
+        );
+    }
+}

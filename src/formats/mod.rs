@@ -1,0 +1,232 @@
+//! Parsers: from source files to [`Resource`]s. Knows nothing of controls.
+//!
+//! Each file is routed by its name and content to one parser. A file nobody recognises is
+//! skipped and counted; a file that is recognised but malformed is a [`Problem`] with its span.
+//! Parsing is per file (and parallel); a second, cross-file pass assembles what spans files
+//! (a Terraform module is a directory; a Kubernetes namespace's network policies may live in
+//! other files; inventory files merge).
+
+pub mod iam;
+pub mod inventory;
+pub mod kubernetes;
+pub mod terraform;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::Problem;
+use crate::model::Resource;
+use crate::source::SourceFile;
+
+/// Facts every parser may need about the run.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadContext {
+    /// The evaluation date, as days since 1970-01-01 (UTC): ages are counted up to it.
+    pub as_of_days: i64,
+}
+
+/// Which parser handled a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Inventory,
+    Terraform,
+    TerraformPlan,
+    Kubernetes,
+    IamPolicy,
+    Config,
+}
+
+/// The result of parsing one file, before the cross-file pass.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    /// Resources that need no cross-file assembly.
+    Resources(FileKind, Vec<Resource>),
+    /// A Terraform `.tf` file: normalised per module directory.
+    Terraform(Arc<terraform::TfFile>),
+    /// Kubernetes manifests: namespaces and network policies join across files.
+    Kubernetes(Arc<kubernetes::K8sFile>),
+    /// A SaaS inventory file: merged with the others, then derived facts are computed.
+    Inventory(Arc<inventory::InventoryFile>),
+    /// `vouch.toml` (read by the config layer, not a resource source).
+    Config,
+    /// Not a format vouch reads.
+    Unrecognised,
+}
+
+impl Parsed {
+    /// The kind of file, or `None` when unrecognised.
+    pub fn kind(&self) -> Option<FileKind> {
+        match self {
+            Parsed::Resources(k, _) => Some(*k),
+            Parsed::Terraform(_) => Some(FileKind::Terraform),
+            Parsed::Kubernetes(_) => Some(FileKind::Kubernetes),
+            Parsed::Inventory(_) => Some(FileKind::Inventory),
+            Parsed::Config => Some(FileKind::Config),
+            Parsed::Unrecognised => None,
+        }
+    }
+}
+
+/// Everything loaded from a set of files.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Every resource, sorted by (entity type, scope, address).
+    pub resources: Vec<Resource>,
+    /// Every problem met, sorted by file and line.
+    pub problems: Vec<Problem>,
+    /// Files read, by kind.
+    pub files: BTreeMap<String, FileKind>,
+    /// Candidate files no parser recognised (skipped, counted).
+    pub unrecognised: Vec<String>,
+    /// Manual-control attestations declared in the inventory.
+    pub attestations: Vec<inventory::Attestation>,
+}
+
+/// Routes one file to its parser.
+pub fn parse_file(file: &SourceFile, ctx: &LoadContext) -> Result<Parsed, Vec<Problem>> {
+    let name = file.file_name();
+    let ext = file.extension();
+    match ext.as_str() {
+        "tf" => terraform::parse_hcl(file).map(|f| Parsed::Terraform(Arc::new(f))),
+        "toml" if name == "vouch.toml" => Ok(Parsed::Config),
+        "toml" => inventory::parse(file, ctx).map(|inv| match inv {
+            Some(inv) => Parsed::Inventory(Arc::new(inv)),
+            None => Parsed::Unrecognised,
+        }),
+        "yaml" | "yml" => kubernetes::parse(file).map(|k| match k {
+            Some(k) => Parsed::Kubernetes(Arc::new(k)),
+            None => Parsed::Unrecognised,
+        }),
+        "json" => parse_json(file),
+        _ => Ok(Parsed::Unrecognised),
+    }
+}
+
+/// A `.json` file is a Terraform plan, an IAM policy document, or nothing of ours.
+fn parse_json(file: &SourceFile) -> Result<Parsed, Vec<Problem>> {
+    let looks_like_plan = file.text.contains("\"format_version\"")
+        && (file.text.contains("\"planned_values\"") || file.text.contains("\"resource_changes\""));
+    let looks_like_iam = file.text.contains("\"Statement\"");
+    if !looks_like_plan && !looks_like_iam {
+        return Ok(Parsed::Unrecognised);
+    }
+    let value: serde_json::Value = match serde_json::from_str(&file.text) {
+        Ok(v) => v,
+        Err(e) => return Err(vec![json_problem(file, &e)]),
+    };
+    if looks_like_plan && value.get("format_version").is_some() {
+        return terraform::parse_plan(file, &value)
+            .map(|r| Parsed::Resources(FileKind::TerraformPlan, r));
+    }
+    if value.get("Statement").is_some() {
+        return iam::parse_file(file, &value).map(|r| Parsed::Resources(FileKind::IamPolicy, r));
+    }
+    Ok(Parsed::Unrecognised)
+}
+
+/// A serde_json error as a problem pointing at the line and column it names.
+pub fn json_problem(file: &SourceFile, e: &serde_json::Error) -> Problem {
+    let offset = offset_of(&file.text, e.line(), e.column());
+    Problem::parse(
+        &file.path,
+        &file.text,
+        offset,
+        0,
+        format!("`{}` is not valid JSON: {}", file.path, strip_position(&e.to_string())),
+        "here",
+    )
+}
+
+/// Byte offset of a 1-based line and column (clamped to the text).
+pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let col = column.saturating_sub(1);
+            return offset
+                + l.char_indices()
+                    .nth(col)
+                    .map_or(l.trim_end_matches('\n').len(), |(b, _)| b);
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+/// Drops the " at line X column Y" suffix some parsers add (the code frame shows it).
+pub fn strip_position(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// Parses every file (in parallel), then runs the cross-file passes.
+pub fn load(files: &[SourceFile], ctx: &LoadContext) -> Loaded {
+    let parsed: Vec<(String, Result<Parsed, Vec<Problem>>)> = files
+        .par_iter()
+        .map(|f| (f.path.clone(), parse_file(f, ctx)))
+        .collect();
+    assemble(parsed, ctx)
+}
+
+/// The cross-file pass over already-parsed files (the gate calls it with cached parses).
+pub fn assemble(parsed: Vec<(String, Result<Parsed, Vec<Problem>>)>, ctx: &LoadContext) -> Loaded {
+    let mut loaded = Loaded::default();
+    let mut tf_files = Vec::new();
+    let mut k8s_files = Vec::new();
+    let mut inventories = Vec::new();
+    for (path, result) in parsed {
+        match result {
+            Err(problems) => {
+                loaded.problems.extend(problems);
+            }
+            Ok(p) => {
+                if let Some(kind) = p.kind() {
+                    loaded.files.insert(path.clone(), kind);
+                }
+                match p {
+                    Parsed::Resources(_, rs) => loaded.resources.extend(rs),
+                    Parsed::Terraform(f) => tf_files.push(f),
+                    Parsed::Kubernetes(f) => k8s_files.push(f),
+                    Parsed::Inventory(f) => inventories.push(f),
+                    Parsed::Config => {}
+                    Parsed::Unrecognised => loaded.unrecognised.push(path),
+                }
+            }
+        }
+    }
+    let (tf, tf_problems) = terraform::normalise_modules(&tf_files);
+    loaded.resources.extend(tf);
+    loaded.problems.extend(tf_problems);
+    loaded.resources.extend(kubernetes::assemble(&k8s_files));
+    loaded.attestations = inventory::attestations(&inventories);
+    let (inv, inv_problems) = inventory::assemble(&inventories, ctx);
+    loaded.resources.extend(inv);
+    loaded.problems.extend(inv_problems);
+
+    loaded.resources.sort_by(|a, b| {
+        (&a.entity_type, &a.scope, &a.address).cmp(&(&b.entity_type, &b.scope, &b.address))
+    });
+    let before = loaded.resources.len();
+    loaded
+        .resources
+        .dedup_by(|a, b| a.entity_type == b.entity_type && a.id() == b.id());
+    if loaded.resources.len() != before {
+        // Two files declared the same resource: keep the first, but say so.
+        loaded.problems.push(Problem::new(
+            crate::error::ProblemKind::Parse,
+            format!(
+                "{} resources are declared more than once; only the first declaration of each is evaluated",
+                before - loaded.resources.len()
+            ),
+        ));
+    }
+    loaded.problems.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    loaded.unrecognised.sort();
+    loaded
+}

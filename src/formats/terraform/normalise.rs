@@ -1,0 +1,183 @@
+//! From raw resources to typed `Aws::*` resources, one function per entity type.
+//!
+//! Split resources (`aws_s3_bucket_versioning`, `aws_security_group_rule`,
+//! `aws_iam_role_policy_attachment`, …) are joined to the resource they name through a
+//! reference (`aws_s3_bucket.b.id`) or a literal name equal to the target's name attribute.
+//! Attributes absent from the configuration take AWS's documented default.
+
+mod data;
+mod identity;
+mod network;
+mod storage;
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+
+use super::raw::{Raw, RawResource, ref_target, strip_index};
+use crate::model::{Resource, Value};
+
+/// Join key (`@address` or `=literal`) → the resources whose attribute has it.
+type JoinIndex<'a> = HashMap<String, Vec<&'a RawResource>>;
+
+/// The raw resources of one module (or plan), indexed for joins.
+pub struct Module<'a> {
+    by_address: HashMap<&'a str, &'a RawResource>,
+    by_type: BTreeMap<&'a str, Vec<&'a RawResource>>,
+    /// (type, attribute) → join key → referrers.
+    joins: RefCell<HashMap<(String, String), JoinIndex<'a>>>,
+}
+
+impl<'a> Module<'a> {
+    fn new(raws: &'a [RawResource]) -> Self {
+        let mut by_address = HashMap::new();
+        let mut by_type: BTreeMap<&str, Vec<&RawResource>> = BTreeMap::new();
+        for r in raws {
+            by_address.entry(r.address.as_str()).or_insert(r);
+            if !r.data {
+                by_type.entry(r.rtype.as_str()).or_default().push(r);
+            }
+        }
+        Module {
+            by_address,
+            by_type,
+            joins: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The resource or data source at `address`.
+    pub fn get(&self, address: &str) -> Option<&'a RawResource> {
+        self.by_address
+            .get(address)
+            .or_else(|| self.by_address.get(strip_index(address)))
+            .copied()
+    }
+
+    /// Managed resources of a type.
+    pub fn of_type(&self, rtype: &str) -> &[&'a RawResource] {
+        self.by_type.get(rtype).map_or(&[], Vec::as_slice)
+    }
+
+    /// Resources of `rtype` whose `attr` names `target`: by a reference to it, or by a literal
+    /// equal to one of the target's `name_attrs` (a bucket name, a role name).
+    pub fn referrers(
+        &self,
+        rtype: &str,
+        attr: &str,
+        target: &RawResource,
+        name_attrs: &[&str],
+    ) -> Vec<&'a RawResource> {
+        let mut keys = vec![
+            format!("@{}", target.address),
+            format!("@{}", strip_index(&target.address)),
+        ];
+        for n in name_attrs {
+            if let Some(Raw::String(s)) = target.attrs.get(*n) {
+                keys.push(format!("={s}"));
+            }
+        }
+        let mut joins = self.joins.borrow_mut();
+        let index = joins
+            .entry((rtype.to_owned(), attr.to_owned()))
+            .or_insert_with(|| self.index(rtype, attr));
+        let mut out: Vec<&RawResource> = Vec::new();
+        for k in keys {
+            for r in index.get(&k).map_or(&[][..], Vec::as_slice) {
+                if !out.iter().any(|o| std::ptr::eq(*o, *r)) {
+                    out.push(r);
+                }
+            }
+        }
+        out
+    }
+
+    fn index(&self, rtype: &str, attr: &str) -> JoinIndex<'a> {
+        let mut index: HashMap<String, Vec<&RawResource>> = HashMap::new();
+        for r in self.of_type(rtype) {
+            let mut keys = Vec::new();
+            if let Some(v) = r.attrs.get(attr) {
+                join_keys(v, &mut keys);
+            }
+            for reference in r.refs.get(attr).map_or(&[][..], Vec::as_slice) {
+                if let Some(t) = ref_target(reference) {
+                    keys.push(format!("@{t}"));
+                }
+            }
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                index.entry(k).or_default().push(r);
+            }
+        }
+        index
+    }
+}
+
+/// The join keys of a value: `@address` for a reference, `=literal` for a literal.
+fn join_keys(v: &Raw, out: &mut Vec<String>) {
+    match v {
+        Raw::Ref(r) => {
+            if let Some(t) = ref_target(r) {
+                out.push(format!("@{t}"));
+            }
+        }
+        Raw::String(s) => match as_whole_ref(s) {
+            Some(r) => {
+                if let Some(t) = ref_target(r) {
+                    out.push(format!("@{t}"));
+                }
+            }
+            None => out.push(format!("={s}")),
+        },
+        Raw::List(items) => items.iter().for_each(|i| join_keys(i, out)),
+        _ => {}
+    }
+}
+
+/// `"${aws_s3_bucket.b.id}"` → `aws_s3_bucket.b.id` (a template that is one reference).
+fn as_whole_ref(s: &str) -> Option<&str> {
+    let inner = s.strip_prefix("${")?.strip_suffix('}')?;
+    (!inner.contains("${")).then_some(inner)
+}
+
+/// Normalises the raw resources of one module (or one plan), sorted by type and address.
+pub fn normalise(raws: &[RawResource]) -> Vec<Resource> {
+    let m = Module::new(raws);
+    let mut out = Vec::new();
+    for r in raws.iter().filter(|r| !r.data) {
+        match r.rtype.as_str() {
+            "aws_s3_bucket" => out.push(storage::bucket(&m, r)),
+            "aws_db_instance" => out.push(data::db(&m, r, false)),
+            "aws_rds_cluster" => out.push(data::db(&m, r, true)),
+            "aws_kms_key" => out.push(data::kms_key(r)),
+            "aws_cloudtrail" => out.push(data::cloudtrail(r)),
+            "aws_ebs_volume" => out.push(data::ebs_volume(&m, r)),
+            "aws_dynamodb_table" => out.push(data::dynamo_table(r)),
+            "aws_elasticache_replication_group" => out.push(data::elasticache_group(r)),
+            "aws_elasticache_cluster" => out.extend(data::elasticache_cluster(r)),
+            "aws_opensearch_domain" | "aws_elasticsearch_domain" => {
+                out.push(data::search_domain(r));
+            }
+            "aws_security_group" => out.push(network::security_group(&m, r)),
+            "aws_lb_listener" | "aws_alb_listener" => out.push(network::listener(r)),
+            "aws_iam_policy"
+            | "aws_iam_role_policy"
+            | "aws_iam_user_policy"
+            | "aws_iam_group_policy" => out.push(identity::policy(&m, r)),
+            "aws_iam_role" => out.extend(identity::role(&m, r)),
+            "aws_iam_user" => out.push(identity::user(&m, r)),
+            _ => {}
+        }
+    }
+    out.sort_by(|a, b| (&a.entity_type, &a.address).cmp(&(&b.entity_type, &b.address)));
+    out
+}
+
+/// Folds two boolean facts: an unknown wins, else true when either is true.
+pub fn either(a: Value, b: Value) -> Value {
+    match (a, b) {
+        (Value::Bool(true), _) | (_, Value::Bool(true)) => Value::Bool(true),
+        (Value::Bool(false), Value::Bool(false)) => Value::Bool(false),
+        (u @ Value::Unknown(_), _) | (_, u @ Value::Unknown(_)) => u,
+        (x, _) => x,
+    }
+}

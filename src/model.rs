@@ -1,0 +1,186 @@
+//! The typed model every parser produces and the engine consumes: resources, values and spans.
+//!
+//! A [`Resource`] is format-neutral: its `entity_type` names a Cedar entity type declared in
+//! `policies/schema.cedarschema` (`Aws::S3Bucket`, `K8s::Workload`, `Saas::Tenant`, …) and its
+//! attributes are already normalised to the shape that type declares. Nothing here knows about
+//! Cedar itself; the engine converts a resource into an entity.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Where a resource (or a finding about it) comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+pub struct Span {
+    /// Path relative to the scanned root, always with `/` separators.
+    pub file: String,
+    /// 1-based line of the start of the resource.
+    pub line: u32,
+    /// 1-based column of the start of the resource.
+    pub column: u32,
+    /// Byte offset of the start of the resource in the file.
+    #[serde(skip)]
+    pub offset: usize,
+    /// Length in bytes of the resource's text (0 when not known).
+    #[serde(skip)]
+    pub len: usize,
+}
+
+impl Span {
+    /// A span starting at `offset` in `text`, with its line and column computed.
+    pub fn at(file: &str, text: &str, offset: usize, len: usize) -> Self {
+        let offset = offset.min(text.len());
+        let before = text.get(..offset).unwrap_or("");
+        let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        Span {
+            file: file.to_owned(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+            offset,
+            len,
+        }
+    }
+
+    /// A span pointing at the first line of a file (used for whole-file resources).
+    pub fn file_start(file: &str) -> Self {
+        Span {
+            file: file.to_owned(),
+            line: 1,
+            column: 1,
+            offset: 0,
+            len: 0,
+        }
+    }
+}
+
+/// An attribute value, typed as Cedar will see it.
+///
+/// `Unknown` is a value that a static file cannot know (a variable without a default, a value
+/// computed at apply time). It is never converted into a Cedar value: the engine leaves the
+/// attribute out and lists its name in the entity's `unknown` set, so no control can read it as
+/// compliant.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Bool(bool),
+    Long(i64),
+    String(String),
+    Set(Vec<Value>),
+    Record(BTreeMap<String, Value>),
+    /// Why the value cannot be known statically.
+    Unknown(UnknownValue),
+}
+
+/// The reason a value is unknown, kept for the explanation of a finding.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct UnknownValue {
+    pub unknown: String,
+}
+
+impl Value {
+    /// A string value.
+    pub fn str(s: impl Into<String>) -> Self {
+        Value::String(s.into())
+    }
+
+    /// An unknown value with its reason.
+    pub fn unknown(reason: impl Into<String>) -> Self {
+        Value::Unknown(UnknownValue {
+            unknown: reason.into(),
+        })
+    }
+
+    /// A set of strings, sorted and deduplicated.
+    pub fn string_set<I, S>(items: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut v: Vec<String> = items.into_iter().map(Into::into).collect();
+        v.sort();
+        v.dedup();
+        Value::Set(v.into_iter().map(Value::String).collect())
+    }
+
+    /// A set of longs, sorted and deduplicated.
+    pub fn long_set<I: IntoIterator<Item = i64>>(items: I) -> Self {
+        let mut v: Vec<i64> = items.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        Value::Set(v.into_iter().map(Value::Long).collect())
+    }
+
+    /// True when this value (or anything inside it) is unknown.
+    pub fn is_unknown(&self) -> bool {
+        match self {
+            Value::Unknown(_) => true,
+            Value::Set(items) => items.iter().any(Value::is_unknown),
+            Value::Record(fields) => fields.values().any(Value::is_unknown),
+            _ => false,
+        }
+    }
+}
+
+/// One thing that controls are evaluated against.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resource {
+    /// Stable, human address: `aws_s3_bucket.logs`, `k8s:Deployment/payments/api`,
+    /// `tenant:acme`. Unique together with `scope`.
+    pub address: String,
+    /// Disambiguates equal addresses from different roots (the Terraform module directory, or
+    /// empty). Part of the resource's identity and of a finding's fingerprint.
+    pub scope: String,
+    /// The Cedar entity type, namespace-qualified (`Aws::S3Bucket`).
+    pub entity_type: String,
+    /// Attributes in the shape the schema declares for `entity_type`.
+    pub attrs: BTreeMap<String, Value>,
+    /// Other resources this one belongs to (Cedar parents), as `(entity_type, id)`.
+    pub parents: Vec<(String, String)>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+impl Resource {
+    /// A resource with no attributes yet.
+    pub fn new(entity_type: &str, address: impl Into<String>, span: Span) -> Self {
+        Resource {
+            address: address.into(),
+            scope: String::new(),
+            entity_type: entity_type.to_owned(),
+            attrs: BTreeMap::new(),
+            parents: Vec::new(),
+            span,
+        }
+    }
+
+    /// The identity of the resource across the whole scan (`scope` + `address`).
+    pub fn id(&self) -> String {
+        if self.scope.is_empty() {
+            self.address.clone()
+        } else {
+            format!("{}//{}", self.scope, self.address)
+        }
+    }
+
+    /// Sets an attribute (builder style).
+    pub fn with(mut self, name: &str, value: Value) -> Self {
+        self.attrs.insert(name.to_owned(), value);
+        self
+    }
+
+    /// Sets an attribute.
+    pub fn set(&mut self, name: &str, value: Value) {
+        self.attrs.insert(name.to_owned(), value);
+    }
+
+    /// Names of the attributes whose value is unknown, sorted.
+    pub fn unknown_attrs(&self) -> Vec<String> {
+        self.attrs
+            .iter()
+            .filter(|(_, v)| v.is_unknown())
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+}

@@ -1,0 +1,234 @@
+//! Human output: a miette code frame per finding, then a summary per framework.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity as MietteSeverity};
+
+use crate::assessment::{Assessment, CheckResult, Status};
+use crate::error::{NamedProblem, Problem};
+use crate::library::{Library, Severity};
+
+/// How to draw.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Colours and unicode (a terminal) or plain text.
+    pub color: bool,
+}
+
+fn handler(style: Style) -> GraphicalReportHandler {
+    let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    GraphicalReportHandler::new_themed(theme).with_width(100)
+}
+
+/// A finding as a diagnostic pointing into its file.
+#[derive(Debug)]
+struct Finding<'a> {
+    result: &'a CheckResult,
+    help: String,
+    source: Option<NamedSource<String>>,
+    label: Option<(usize, usize, String)>,
+}
+
+impl std::fmt::Display for Finding<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = self.result;
+        let what = match r.status {
+            Status::Error => "could not be evaluated",
+            Status::Waived => "waived",
+            _ => "failed",
+        };
+        match r.status {
+            Status::Fail => write!(f, "[{}] {}: {}", r.severity.as_str(), r.control, r.title),
+            _ => write!(f, "[{}] {} {what}: {}", r.severity.as_str(), r.control, r.title),
+        }
+    }
+}
+
+impl std::error::Error for Finding<'_> {}
+
+impl Diagnostic for Finding<'_> {
+    fn severity(&self) -> Option<MietteSeverity> {
+        Some(match (self.result.status, self.result.severity) {
+            (Status::Error, _) | (_, Severity::Critical | Severity::High) => MietteSeverity::Error,
+            (_, Severity::Info) => MietteSeverity::Advice,
+            _ => MietteSeverity::Warning,
+        })
+    }
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(format!("vouch::{}", self.result.control)))
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        (!self.help.is_empty()).then(|| Box::new(&self.help) as Box<dyn std::fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let (offset, len, label) = self.label.as_ref()?;
+        Some(Box::new(std::iter::once(LabeledSpan::new(Some(label.clone()), *offset, *len))))
+    }
+}
+
+/// Byte offset of the start of a 1-based line and the length of that line.
+fn line_span(text: &str, line: u32, column: u32) -> (usize, usize) {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line as usize {
+            let col = l.char_indices().nth(column.saturating_sub(1) as usize).map_or(0, |(b, _)| b);
+            let trimmed = l.trim_end_matches(['\n', '\r']);
+            return (offset + col, trimmed.len().saturating_sub(col));
+        }
+        offset += l.len();
+    }
+    (text.len(), 0)
+}
+
+fn framework_line(r: &CheckResult, lib: &Library) -> String {
+    r.frameworks
+        .iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(fw, ids)| format!("{} {}", lib.catalogs.name(fw), ids.join(", ")))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// Renders the findings (fail, error, waived) and the summary.
+pub fn render(
+    a: &Assessment,
+    lib: &Library,
+    sources: &BTreeMap<String, Arc<str>>,
+    threshold: Severity,
+    style: Style,
+) -> String {
+    let mut out = String::new();
+    let h = handler(style);
+    let shown: Vec<&CheckResult> = a
+        .results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Fail | Status::Error | Status::Waived))
+        .collect();
+    let mut ordered = shown.clone();
+    ordered.sort_by(|x, y| {
+        let kx = x.resource.as_ref().map(|r| (&r.file, r.line));
+        let ky = y.resource.as_ref().map(|r| (&r.file, r.line));
+        (kx, &x.control).cmp(&(ky, &y.control))
+    });
+    for r in ordered {
+        let control = lib.controls.get(&r.control);
+        let mut help = String::new();
+        if r.status == Status::Waived {
+            if let Some(w) = &r.waiver {
+                let _ = write!(help, "waived until {} by {}: {}", w.expires, w.approver, w.reason);
+            }
+        } else if let Some(c) = control {
+            help.push_str(&c.remediation);
+        }
+        let fw = framework_line(r, lib);
+        if !fw.is_empty() {
+            if !help.is_empty() {
+                help.push('\n');
+            }
+            help.push_str(&fw);
+        }
+        let mut message = r.messages.join("; ");
+        if !r.unknown.is_empty() {
+            let _ = write!(message, " (not known statically: {})", r.unknown.join(", "));
+        }
+        let (source, label) = match &r.resource {
+            Some(res) => match sources.get(&res.file) {
+                Some(text) => {
+                    let (offset, len) = line_span(text, res.line, res.column);
+                    (
+                        Some(NamedSource::new(res.file.clone(), text.to_string())),
+                        Some((offset, len, format!("{}: {message}", res.address))),
+                    )
+                }
+                None => {
+                    if !message.is_empty() {
+                        let _ = write!(help, "\n{}: {message}", res.address);
+                    }
+                    (None, None)
+                }
+            },
+            None => {
+                if !message.is_empty() {
+                    help = format!("{message}\n{help}");
+                }
+                (None, None)
+            }
+        };
+        let finding = Finding { result: r, help, source, label };
+        let _ = h.render_report(&mut out, &finding);
+        out.push('\n');
+    }
+    out.push_str(&summary(a, lib, threshold));
+    out
+}
+
+/// Renders run problems (unparseable files, library errors) as code frames.
+pub fn render_problems(problems: &[Problem], style: Style) -> String {
+    let h = handler(style);
+    let mut out = String::new();
+    for p in problems {
+        let _ = h.render_report(&mut out, &NamedProblem::new(p.clone()));
+        out.push('\n');
+    }
+    out
+}
+
+/// The closing summary: files, per-framework status, counts and verdict.
+pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
+    let mut out = String::new();
+    let s = &a.summary;
+    let _ = writeln!(
+        out,
+        "checked {} resources in {} files against {} controls (as of {})",
+        s.resources, s.files, s.controls, a.provenance.as_of
+    );
+    if s.unrecognised_files > 0 {
+        let _ = writeln!(out, "skipped {} files that no parser recognised", s.unrecognised_files);
+    }
+    if !s.frameworks.is_empty() {
+        out.push_str("\nframeworks\n");
+        let width = s.frameworks.values().map(|f| f.name.len()).max().unwrap_or(0);
+        for f in s.frameworks.values() {
+            let _ = write!(
+                out,
+                "  {:width$}  {} requirements checked, {} failing",
+                f.name, f.requirements_checked, f.requirements_failing
+            );
+            if !f.failing.is_empty() {
+                let shown: Vec<&str> = f.failing.iter().take(12).map(String::as_str).collect();
+                let more = f.failing.len().saturating_sub(shown.len());
+                let _ = write!(out, ": {}", shown.join(", "));
+                if more > 0 {
+                    let _ = write!(out, " and {more} more");
+                }
+            }
+            out.push('\n');
+        }
+    }
+    for w in a.waivers.iter().filter(|w| w.matched == 0 || w.expired) {
+        let why = if w.expired { format!("expired on {}", w.expires) } else { "matched nothing; remove it".to_owned() };
+        let _ = writeln!(out, "waiver of `{}` on `{}` (vouch.toml:{}) {why}", w.control, w.resource, w.line);
+    }
+    let c = &s.results;
+    let _ = writeln!(
+        out,
+        "\nresults: {} pass, {} fail, {} error, {} waived, {} not applicable",
+        c.pass, c.fail, c.error, c.waived, c.not_applicable
+    );
+    let failing = a.failures_at(threshold).count();
+    let verdict = if a.run_failed() {
+        format!("the run failed: {} problems, {} evaluation errors (exit 2)", a.problems.len(), c.error)
+    } else if failing > 0 {
+        format!("{failing} findings at or above `{}` severity (exit 1)", threshold.as_str())
+    } else {
+        format!("no findings at or above `{}` severity", threshold.as_str())
+    };
+    let _ = writeln!(out, "{verdict}");
+    let _ = lib;
+    out
+}

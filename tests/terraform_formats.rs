@@ -1,0 +1,290 @@
+//! Terraform parsing and normalisation: HCL and plan JSON to `Aws::*` resources.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use proptest::prelude::*;
+use vouch::error::ProblemKind;
+use vouch::formats::{LoadContext, Loaded, load, terraform};
+use vouch::model::{Resource, Value};
+use vouch::source::SourceFile;
+
+const CTX: LoadContext = LoadContext { as_of_days: 20_000 };
+
+fn fixture(rel: &str, as_path: &str) -> SourceFile {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/terraform")
+        .join(rel);
+    SourceFile::new(as_path, std::fs::read_to_string(full).unwrap())
+}
+
+fn load_files(files: &[SourceFile]) -> Loaded {
+    let loaded = load(files, &CTX);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    loaded
+}
+
+fn find<'a>(loaded: &'a Loaded, scope: &str, address: &str) -> &'a Resource {
+    loaded
+        .resources
+        .iter()
+        .find(|r| r.scope == scope && r.address == address)
+        .unwrap_or_else(|| panic!("no {scope}//{address} in {:#?}", loaded.resources))
+}
+
+fn s(v: &str) -> Value {
+    Value::str(v)
+}
+
+#[test]
+fn split_and_inline_s3_forms_give_the_same_bucket() {
+    let loaded = load_files(&[
+        fixture("split/main.tf", "split/main.tf"),
+        fixture("inline/main.tf", "inline/main.tf"),
+    ]);
+    let split = find(&loaded, "split", "aws_s3_bucket.logs");
+    let inline = find(&loaded, "inline", "aws_s3_bucket.logs");
+    assert_eq!(split.entity_type, "Aws::S3Bucket");
+    let expected: BTreeMap<String, Value> = [
+        ("acl", s("log-delivery-write")),
+        ("sse_algorithm", s("aws:kms")),
+        ("kms_key", s("aws_kms_key.k.arn")),
+        ("versioning", Value::Bool(true)),
+        ("logging", Value::Bool(true)),
+        ("public_access_blocked", Value::Bool(true)),
+        ("public_policy", Value::Bool(false)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(split.attrs, expected);
+    assert_eq!(inline.attrs, expected);
+    assert_eq!(split.span.line, 16);
+    assert_eq!(split.span.file, "split/main.tf");
+}
+
+#[test]
+fn absent_settings_take_aws_defaults() {
+    let file = SourceFile::new(
+        "main.tf",
+        r#"
+resource "aws_s3_bucket" "bare" {}
+resource "aws_db_instance" "db" { engine = "mysql" }
+resource "aws_kms_key" "k" {}
+resource "aws_rds_cluster" "c" {}
+"#,
+    );
+    let loaded = load_files(&[file]);
+    let b = find(&loaded, "", "aws_s3_bucket.bare");
+    assert_eq!(b.attrs["sse_algorithm"], s("none"));
+    assert_eq!(b.attrs["versioning"], Value::Bool(false));
+    assert_eq!(b.attrs["public_access_blocked"], Value::Bool(false));
+    assert!(!b.attrs.contains_key("kms_key"));
+    let db = find(&loaded, "", "aws_db_instance.db");
+    assert_eq!(db.attrs["storage_encrypted"], Value::Bool(false));
+    assert_eq!(db.attrs["publicly_accessible"], Value::Bool(false));
+    assert_eq!(db.attrs["cluster"], Value::Bool(false));
+    assert_eq!(db.attrs["backup_retention_days"], Value::Long(1));
+    let k = find(&loaded, "", "aws_kms_key.k");
+    assert_eq!(k.attrs["rotation_enabled"], Value::Bool(false));
+    assert_eq!(k.attrs["symmetric"], Value::Bool(true));
+    assert_eq!(k.attrs["deletion_window_days"], Value::Long(30));
+    let c = find(&loaded, "", "aws_rds_cluster.c");
+    assert_eq!(c.attrs["cluster"], Value::Bool(true));
+    assert_eq!(c.attrs["engine"], s("aurora"));
+    assert_eq!(c.attrs["multi_az"], Value::Bool(false));
+}
+
+#[test]
+fn a_variable_without_default_is_unknown() {
+    let loaded = load_files(&[fixture("split/main.tf", "split/main.tf")]);
+    let db = find(&loaded, "split", "aws_db_instance.db");
+    assert_eq!(
+        db.attrs["backup_retention_days"],
+        Value::unknown("variable `retention` has no default")
+    );
+    assert_eq!(db.unknown_attrs(), vec!["backup_retention_days".to_owned()]);
+    assert_eq!(db.attrs["storage_encrypted"], Value::Bool(true));
+}
+
+#[test]
+fn plan_json_matches_hcl_and_marks_unknowns() {
+    let plan = load_files(&[fixture("plan/plan.json", "envs/prod/plan.json")]);
+    let hcl = load_files(&[fixture("split/main.tf", "split/main.tf")]);
+    let from_plan = find(&plan, "envs/prod/plan.json", "aws_s3_bucket.logs");
+    let from_hcl = find(&hcl, "split", "aws_s3_bucket.logs");
+    for attr in [
+        "acl",
+        "sse_algorithm",
+        "kms_key",
+        "versioning",
+        "logging",
+        "public_access_blocked",
+    ] {
+        assert_eq!(from_plan.attrs[attr], from_hcl.attrs[attr], "{attr}");
+    }
+    // The bucket policy interpolates the bucket's ARN: unknown until apply.
+    assert!(from_plan.attrs["public_policy"].is_unknown());
+    assert_eq!(from_plan.span.line, 15);
+
+    let key_plan = find(&plan, "envs/prod/plan.json", "aws_kms_key.k");
+    let key_hcl = find(&hcl, "split", "aws_kms_key.k");
+    assert_eq!(key_plan.attrs, key_hcl.attrs);
+
+    let ebs = find(&plan, "envs/prod/plan.json", "aws_ebs_volume.data");
+    assert!(ebs.attrs["encrypted"].is_unknown(), "{:?}", ebs.attrs);
+    assert!(!ebs.attrs.contains_key("kms_key"));
+
+    let archive = find(
+        &plan,
+        "envs/prod/plan.json",
+        "module.archive.aws_s3_bucket.this",
+    );
+    assert_eq!(archive.attrs["versioning"], Value::Bool(false));
+    assert_eq!(archive.attrs["sse_algorithm"], s("none"));
+}
+
+#[test]
+fn security_group_rules_are_joined_and_derived() {
+    let loaded = load_files(&[fixture("network.tf", "net/network.tf")]);
+    let web = find(&loaded, "net", "aws_security_group.web");
+    assert_eq!(
+        web.attrs["world_open_admin_ports"],
+        Value::long_set([22, 23, 3389])
+    );
+    assert_eq!(web.attrs["world_open_all_ports"], Value::Bool(false));
+    assert_eq!(web.attrs["world_ingress"], Value::Bool(true));
+    let all = find(&loaded, "net", "aws_security_group.all");
+    assert_eq!(all.attrs["world_open_all_ports"], Value::Bool(true));
+    assert!(matches!(&all.attrs["world_open_admin_ports"], Value::Set(p) if p.len() > 20));
+    let unknown = find(&loaded, "net", "aws_security_group.unknown");
+    assert_eq!(
+        unknown.unknown_attrs(),
+        vec![
+            "world_ingress".to_owned(),
+            "world_open_admin_ports".to_owned(),
+            "world_open_all_ports".to_owned()
+        ]
+    );
+    let https = find(&loaded, "net", "aws_lb_listener.https");
+    assert_eq!(https.attrs["tls_min_version"], s("1.2"));
+    assert_eq!(https.attrs["redirects_to_https"], Value::Bool(false));
+    let http = find(&loaded, "net", "aws_lb_listener.http");
+    assert_eq!(http.attrs["protocol"], s("HTTP"));
+    assert_eq!(http.attrs["redirects_to_https"], Value::Bool(true));
+    assert!(!http.attrs.contains_key("tls_min_version"));
+}
+
+#[test]
+fn iam_resources_from_terraform() {
+    let loaded = load_files(&[fixture("identity.tf", "identity.tf")]);
+    let deploy = find(&loaded, "", "aws_iam_policy.deploy");
+    assert_eq!(deploy.entity_type, "Aws::IamPolicy");
+    assert_eq!(
+        deploy.attrs["escalation_paths"],
+        Value::string_set(["iam:PassRole+ec2:RunInstances"])
+    );
+    assert_eq!(deploy.attrs["wildcard_services"], Value::string_set(["s3"]));
+    assert_eq!(deploy.attrs["full_admin"], Value::Bool(false));
+    assert_eq!(deploy.attrs["attached_to_user"], Value::Bool(true));
+    let admin = find(&loaded, "", "aws_iam_policy.admin");
+    assert_eq!(admin.attrs["full_admin"], Value::Bool(true));
+    assert_eq!(admin.attrs["wildcard_action"], Value::Bool(true));
+    assert_eq!(admin.attrs["attached_to_user"], Value::Bool(false));
+
+    let ci = find(&loaded, "", "aws_iam_role.ci");
+    assert_eq!(
+        ci.attrs["trust_external_without_condition"],
+        Value::Bool(true)
+    );
+    assert_eq!(ci.attrs["trust_any_principal"], Value::Bool(false));
+    assert_eq!(
+        ci.attrs["managed_policies"],
+        Value::string_set(["AdministratorAccess", "ReadOnlyAccess"])
+    );
+    let local = find(&loaded, "", "aws_iam_role.local");
+    assert_eq!(
+        local.attrs["trust_external_without_condition"],
+        Value::Bool(false)
+    );
+
+    let alice = find(&loaded, "", "aws_iam_user.alice");
+    assert_eq!(alice.attrs["has_access_key"], Value::Bool(true));
+    assert!(alice.attrs["access_key_age_days"].is_unknown());
+    assert_eq!(alice.attrs["console_access"], Value::Bool(false));
+    assert_eq!(alice.attrs["root"], Value::Bool(false));
+    assert_eq!(
+        alice.attrs["direct_policies"],
+        Value::string_set(["aws_iam_policy.deploy", "aws_iam_user_policy.alice_inline"])
+    );
+    let inline = find(&loaded, "", "aws_iam_user_policy.alice_inline");
+    assert_eq!(inline.attrs["attached_to_user"], Value::Bool(true));
+    assert_eq!(
+        inline.attrs["escalation_paths"],
+        Value::string_set(Vec::<String>::new())
+    );
+}
+
+#[test]
+fn malformed_hcl_is_a_parse_problem_on_its_line() {
+    let file = SourceFile::new(
+        "bad/main.tf",
+        "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"x\"\n  acl = = \"private\"\n}\n",
+    );
+    let problems = terraform::parse_hcl(&file).unwrap_err();
+    assert_eq!(problems.len(), 1);
+    let p = &problems[0];
+    assert_eq!(p.kind, ProblemKind::Parse);
+    assert_eq!(p.line, Some(3));
+    assert!(
+        p.message.starts_with("`bad/main.tf` is not valid HCL: "),
+        "{}",
+        p.message
+    );
+}
+
+#[test]
+fn malformed_plan_shape_is_a_problem() {
+    let text = r#"{"format_version": "1.2", "planned_values": [1, 2], "resource_changes": {}}"#;
+    let file = SourceFile::new("plan.json", text);
+    let loaded = load(&[file], &CTX);
+    assert!(loaded.resources.is_empty());
+    assert_eq!(loaded.problems.len(), 2, "{:?}", loaded.problems);
+    assert!(loaded.problems.iter().all(|p| p.kind == ProblemKind::Parse));
+    assert!(
+        loaded
+            .problems
+            .iter()
+            .any(|p| p.message.contains("`planned_values` must be an object"))
+    );
+}
+
+proptest! {
+    #[test]
+    fn parse_hcl_never_panics(text in "\\PC{0,200}") {
+        let file = SourceFile::new("fuzz.tf", text);
+        if let Ok(tf) = terraform::parse_hcl(&file) {
+            let _ = terraform::normalise_modules(&[std::sync::Arc::new(tf)]);
+        }
+    }
+
+    #[test]
+    fn parse_hcl_never_panics_on_resource_like_input(
+        body in "[a-z_ =\\[\\]{}\"0-9.\\n${}*-]{0,200}"
+    ) {
+        let text = format!("resource \"aws_s3_bucket\" \"b\" {{\n{body}\n}}\nresource \"aws_security_group\" \"g\" {{\n{body}\n}}");
+        let file = SourceFile::new("fuzz.tf", text);
+        if let Ok(tf) = terraform::parse_hcl(&file) {
+            let _ = terraform::normalise_modules(&[std::sync::Arc::new(tf)]);
+        }
+    }
+
+    #[test]
+    fn parse_plan_never_panics(text in "\\PC{0,200}") {
+        let file = SourceFile::new("plan.json", format!("{{\"format_version\":\"1\",\"planned_values\":{text}}}"));
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&file.text) {
+            let _ = terraform::parse_plan(&file, &v);
+        }
+    }
+}
