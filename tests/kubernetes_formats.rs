@@ -1,6 +1,12 @@
 //! The Kubernetes parser through the library API: derived workload facts, spans, namespaces
 //! joined with network policies from other files, RBAC, `List` expansion and problems.
 
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -118,7 +124,12 @@ fn namespaces_join_network_policies_from_other_files() {
     assert_eq!(attr(payments, "default_deny_ingress"), &Value::Bool(false));
     assert_eq!(attr(payments, "network_policies"), &Value::Long(0));
     // Network policies are not resources themselves.
-    assert!(loaded.resources.iter().all(|r| !r.address.contains("NetworkPolicy")));
+    assert!(
+        loaded
+            .resources
+            .iter()
+            .all(|r| !r.address.contains("NetworkPolicy"))
+    );
 }
 
 #[test]
@@ -228,7 +239,10 @@ fn other_yaml_and_helm_templates_are_unrecognised() {
         "config: [apiVersion, kind\n",
     ] {
         let parsed = parse_file(&SourceFile::new("x.yaml", text), &CTX);
-        assert!(matches!(parsed, Ok(Parsed::Unrecognised)), "{text}: {parsed:?}");
+        assert!(
+            matches!(parsed, Ok(Parsed::Unrecognised)),
+            "{text}: {parsed:?}"
+        );
     }
 }
 

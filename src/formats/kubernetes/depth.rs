@@ -227,7 +227,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(30000))]
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
 
         #[test]
         fn bound_is_never_below_the_real_depth(

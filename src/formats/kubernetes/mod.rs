@@ -72,10 +72,7 @@ enum Category {
 fn category(group: &str, kind: &str) -> Category {
     match (group, kind) {
         ("", "Pod")
-        | (
-            "apps" | "extensions",
-            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet",
-        )
+        | ("apps" | "extensions", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
         | ("batch", "Job" | "CronJob") => Category::Workload,
         ("", "Namespace") => Category::Namespace,
         ("networking.k8s.io" | "extensions", "NetworkPolicy") => Category::NetworkPolicy,
@@ -112,7 +109,9 @@ pub fn parse(file: &SourceFile) -> Result<Option<K8sFile>, Vec<Problem>> {
             ),
             "in this file",
         )
-        .with_help("a Kubernetes manifest never nests this deeply; check how the file was generated");
+        .with_help(
+            "a Kubernetes manifest never nests this deeply; check how the file was generated",
+        );
         return Err(vec![problem]);
     }
     // Deep but bounded: load on a thread whose stack fits the recursion.
@@ -128,7 +127,10 @@ pub fn parse(file: &SourceFile) -> Result<Option<K8sFile>, Vec<Problem>> {
         };
         match spawned {
             Ok(handle) => handle.join().unwrap_or_else(|_| {
-                failed(format!("`{}` could not be parsed: the YAML loader failed", file.path))
+                failed(format!(
+                    "`{}` could not be parsed: the YAML loader failed",
+                    file.path
+                ))
             }),
             Err(e) => failed(format!(
                 "`{}` could not be parsed: cannot start a thread for its deep nesting: {e}",

@@ -30,8 +30,8 @@ pub struct NetworkPolicyDecl {
 pub(super) fn namespace(src: &mut Source<'_>, obj: &Object<'_, '_>) -> NamespaceDecl {
     let place = Place::new(obj.kind, &obj.name);
     let mut tenant = String::new();
-    if let Some(labels) = field(obj.node, "metadata")
-        .and_then(|m| src.map(m, "labels", "metadata.labels", &place))
+    if let Some(labels) =
+        field(obj.node, "metadata").and_then(|m| src.map(m, "labels", "metadata.labels", &place))
     {
         for key in TENANT_LABELS {
             if let Some(t) = src.string(labels, key, &format!("metadata.labels.{key}"), &place) {

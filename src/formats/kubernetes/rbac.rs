@@ -30,7 +30,11 @@ pub(super) fn role(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
     let mut wildcard_resources = false;
     let mut secrets_access = false;
     let mut escalation = BTreeSet::new();
-    for (i, rule) in src.list(obj.node, "rules", "rules", &place).iter().enumerate() {
+    for (i, rule) in src
+        .list(obj.node, "rules", "rules", &place)
+        .iter()
+        .enumerate()
+    {
         let path = format!("rules[{i}]");
         if !matches!(untag(rule).data, saphyr::YamlData::Mapping(_)) {
             src.problem(
@@ -134,7 +138,11 @@ pub(super) fn binding(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
             subjects.insert(subject);
         }
     }
-    let mut r = Resource::new("K8s::RoleBinding", address(obj, cluster), src.span(obj.node));
+    let mut r = Resource::new(
+        "K8s::RoleBinding",
+        address(obj, cluster),
+        src.span(obj.node),
+    );
     r.set("cluster", Value::Bool(cluster));
     r.set(
         "namespace",

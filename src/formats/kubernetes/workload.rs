@@ -89,7 +89,12 @@ impl PodFacts {
     fn read(src: &mut Source<'_>, spec: &Node<'_>, spec_path: &str, place: &Place) -> Self {
         let mut facts = PodFacts {
             host_network: src
-                .boolean(spec, "hostNetwork", &format!("{spec_path}.hostNetwork"), place)
+                .boolean(
+                    spec,
+                    "hostNetwork",
+                    &format!("{spec_path}.hostNetwork"),
+                    place,
+                )
                 .unwrap_or(false),
             host_pid: src
                 .boolean(spec, "hostPID", &format!("{spec_path}.hostPID"), place)
@@ -134,7 +139,11 @@ impl PodFacts {
             }
         }
         let volumes_path = format!("{spec_path}.volumes");
-        for (i, v) in src.list(spec, "volumes", &volumes_path, place).iter().enumerate() {
+        for (i, v) in src
+            .list(spec, "volumes", &volumes_path, place)
+            .iter()
+            .enumerate()
+        {
             let item_path = format!("{volumes_path}[{i}]");
             if !is_mapping(v) {
                 src.problem(
@@ -294,10 +303,7 @@ impl PodFacts {
 }
 
 fn is_mapping(node: &Node<'_>) -> bool {
-    matches!(
-        super::yaml::untag(node).data,
-        saphyr::YamlData::Mapping(_)
-    )
+    matches!(super::yaml::untag(node).data, saphyr::YamlData::Mapping(_))
 }
 
 /// True when the container limits both CPU and memory.

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use saphyr::{Marker, MarkedYaml, Scalar, YamlData};
+use saphyr::{MarkedYaml, Marker, Scalar, YamlData};
 
 use crate::error::Problem;
 use crate::model::Span;
@@ -139,10 +139,7 @@ pub(super) fn is_null(node: &Node<'_>) -> bool {
 
 /// The value of `key` in a mapping node; `None` when absent or null (or not a mapping).
 pub(super) fn field<'n, 'i>(node: &'n Node<'i>, key: &str) -> Option<&'n Node<'i>> {
-    untag(node)
-        .data
-        .as_mapping_get(key)
-        .filter(|v| !is_null(v))
+    untag(node).data.as_mapping_get(key).filter(|v| !is_null(v))
 }
 
 /// True when `node` is a mapping that has `key` with a non-null value.
@@ -189,10 +186,7 @@ impl Source<'_> {
         let found = type_name(node);
         self.problem(
             node,
-            format!(
-                "`{path}` {} must be {expected}, not {found}",
-                place.what
-            ),
+            format!("`{path}` {} must be {expected}, not {found}", place.what),
             &format!("expected {expected}"),
         );
     }
