@@ -50,7 +50,8 @@ pub fn as_of_days(as_of: Option<&str>) -> Result<i64, Problem> {
     match as_of {
         None => Ok(crate::dates::today()),
         Some(s) => crate::dates::parse_date(s).ok_or_else(|| {
-            Problem::config(format!("`--as-of {s}` is not a date"), None).with_help("write it as YYYY-MM-DD")
+            Problem::config(format!("`--as-of {s}` is not a date"), None)
+                .with_help("write it as YYYY-MM-DD")
         }),
     }
 }
@@ -84,7 +85,10 @@ pub fn check(args: &CheckArgs) -> u8 {
         }
     };
     if !args.path.is_dir() {
-        pre.push(Problem::config(format!("`{}` is not a directory", args.path.display()), None));
+        pre.push(Problem::config(
+            format!("`{}` is not a directory", args.path.display()),
+            None,
+        ));
     }
     if !pre.is_empty() {
         return fail(&pre);
@@ -102,7 +106,10 @@ pub fn check(args: &CheckArgs) -> u8 {
         .controls
         .iter()
         .filter(|c| !run.library.controls.contains_key(*c))
-        .map(|c| Problem::config(format!("unknown control `{c}`"), None).with_help("`vouch controls list` shows every control"))
+        .map(|c| {
+            Problem::config(format!("unknown control `{c}`"), None)
+                .with_help("`vouch controls list` shows every control")
+        })
         .collect();
     if !unknown_controls.is_empty() {
         return fail(&unknown_controls);
@@ -111,7 +118,13 @@ pub fn check(args: &CheckArgs) -> u8 {
     match args.format {
         Format::Json => report::emit(&report::to_json(&run.assessment)),
         Format::Human => {
-            report::emit(&human::render(&run.assessment, &run.library, &run.sources, threshold, style()));
+            report::emit(&human::render(
+                &run.assessment,
+                &run.library,
+                &run.sources,
+                threshold,
+                style(),
+            ));
         }
     }
     if !run.problems.is_empty() {
@@ -127,7 +140,9 @@ pub fn check(args: &CheckArgs) -> u8 {
 }
 
 /// Loads the library for `path` (its `vouch.toml` may add custom directories).
-fn library_for(path: &std::path::Path) -> Result<(crate::library::Library, crate::engine::Compiled), Vec<Problem>> {
+fn library_for(
+    path: &std::path::Path,
+) -> Result<(crate::library::Library, crate::engine::Compiled), Vec<Problem>> {
     let config = Config::load(path)?;
     let (lib, compiled, problems) = check::load_library(&config);
     match compiled {
@@ -140,7 +155,11 @@ fn library_for(path: &std::path::Path) -> Result<(crate::library::Library, crate
 pub fn validate(path: &std::path::Path) -> u8 {
     match library_for(path) {
         Ok((lib, compiled)) => {
-            let custom = lib.controls.values().filter(|c| c.origin != crate::library::Origin::Builtin).count();
+            let custom = lib
+                .controls
+                .values()
+                .filter(|c| c.origin != crate::library::Origin::Builtin)
+                .count();
             report::emit(&format!(
                 "library valid: {} controls ({} custom), {} policies, digest {}\n",
                 lib.controls.len(),
@@ -156,21 +175,34 @@ pub fn validate(path: &std::path::Path) -> u8 {
 
 /// `vouch controls list`.
 pub fn controls_list(path: &std::path::Path, format: Format) -> u8 {
-    let (lib, problems) = crate::library::Library::load(&Config::load(path).map(|c| c.library_paths).unwrap_or_default());
+    let (lib, problems) = crate::library::Library::load(
+        &Config::load(path)
+            .map(|c| c.library_paths)
+            .unwrap_or_default(),
+    );
     if !problems.is_empty() {
         return fail(&problems);
     }
     match format {
         Format::Json => {
             let list: Vec<_> = lib.controls.values().collect();
-            report::emit(&report::to_json(&serde_json::json!({ "schema_version": 1, "controls": list })));
+            report::emit(&report::to_json(
+                &serde_json::json!({ "schema_version": 1, "controls": list }),
+            ));
         }
         Format::Human => {
             let mut out = String::new();
             let w = lib.controls.keys().map(String::len).max().unwrap_or(0);
             for c in lib.controls.values() {
                 let kind = if c.automated { "" } else { " (manual)" };
-                let _ = writeln!(out, "{:w$}  {:8}  {:12}  {}{kind}", c.id, c.severity.as_str(), c.family, c.title);
+                let _ = writeln!(
+                    out,
+                    "{:w$}  {:8}  {:12}  {}{kind}",
+                    c.id,
+                    c.severity.as_str(),
+                    c.family,
+                    c.title
+                );
             }
             let _ = writeln!(out, "\n{} controls", lib.controls.len());
             report::emit(&out);
@@ -181,14 +213,28 @@ pub fn controls_list(path: &std::path::Path, format: Format) -> u8 {
 
 /// `vouch controls show ID`.
 pub fn controls_show(path: &std::path::Path, id: &str, format: Format) -> u8 {
-    let (lib, problems) = crate::library::Library::load(&Config::load(path).map(|c| c.library_paths).unwrap_or_default());
+    let (lib, problems) = crate::library::Library::load(
+        &Config::load(path)
+            .map(|c| c.library_paths)
+            .unwrap_or_default(),
+    );
     if !problems.is_empty() {
         return fail(&problems);
     }
     let Some(c) = lib.controls.get(id) else {
-        let close: Vec<&str> = lib.controls.keys().filter(|k| k.contains(id) || id.contains(k.as_str())).map(String::as_str).take(5).collect();
+        let close: Vec<&str> = lib
+            .controls
+            .keys()
+            .filter(|k| k.contains(id) || id.contains(k.as_str()))
+            .map(String::as_str)
+            .take(5)
+            .collect();
         let mut p = Problem::new(ProblemKind::Config, format!("unknown control `{id}`"));
-        p = p.with_help(if close.is_empty() { "`vouch controls list` shows every control".to_owned() } else { format!("did you mean {}?", close.join(", ")) });
+        p = p.with_help(if close.is_empty() {
+            "`vouch controls list` shows every control".to_owned()
+        } else {
+            format!("did you mean {}?", close.join(", "))
+        });
         return fail(&[p]);
     };
     match format {
@@ -196,7 +242,18 @@ pub fn controls_show(path: &std::path::Path, id: &str, format: Format) -> u8 {
         Format::Human => {
             let mut out = String::new();
             let _ = writeln!(out, "{} — {}\n", c.id, c.title);
-            let _ = writeln!(out, "family: {}   severity: {}   effort: {}   {}", c.family, c.severity.as_str(), c.effort, if c.automated { "automated" } else { "manual (attestation)" });
+            let _ = writeln!(
+                out,
+                "family: {}   severity: {}   effort: {}   {}",
+                c.family,
+                c.severity.as_str(),
+                c.effort,
+                if c.automated {
+                    "automated"
+                } else {
+                    "manual (attestation)"
+                }
+            );
             let _ = writeln!(out, "\n{}", c.description);
             if !c.rationale.is_empty() {
                 let _ = writeln!(out, "\nwhy: {}", c.rationale);
@@ -225,18 +282,35 @@ pub fn test(path: &std::path::Path, only: &[String], format: Format) -> u8 {
         Format::Human => {
             let mut out = String::new();
             for c in &rep.cases {
-                let _ = writeln!(out, "{} {}/{}", if c.passed { "ok    " } else { "FAILED" }, c.control, c.case);
+                let _ = writeln!(
+                    out,
+                    "{} {}/{}",
+                    if c.passed { "ok    " } else { "FAILED" },
+                    c.control,
+                    c.case
+                );
                 for f in &c.failures {
                     let _ = writeln!(out, "         {f}");
                 }
             }
             for m in &rep.missing {
-                let _ = writeln!(out, "MISSING {m}: needs a compliant* and a violating* fixture");
+                let _ = writeln!(
+                    out,
+                    "MISSING {m}: needs a compliant* and a violating* fixture"
+                );
             }
             let passed = rep.cases.iter().filter(|c| c.passed).count();
-            let _ = writeln!(out, "\n{passed} passed, {} failed", rep.cases.len() - passed + rep.missing.len());
+            let _ = writeln!(
+                out,
+                "\n{passed} passed, {} failed",
+                rep.cases.len() - passed + rep.missing.len()
+            );
             report::emit(&out);
         }
     }
-    if rep.ok() { exit::CLEAN } else { exit::FINDINGS }
+    if rep.ok() {
+        exit::CLEAN
+    } else {
+        exit::FINDINGS
+    }
 }

@@ -290,7 +290,9 @@ impl Assessment {
         let mut results = Vec::new();
         let mut seen_controls: BTreeMap<&str, bool> = BTreeMap::new();
         for e in inputs.evaluations {
-            let Some(control) = lib.controls.get(&e.control) else { continue };
+            let Some(control) = lib.controls.get(&e.control) else {
+                continue;
+            };
             if !inputs.selection.includes(control) {
                 continue;
             }
@@ -301,7 +303,11 @@ impl Assessment {
                 Outcome::Fail => Status::Fail,
                 Outcome::Error => Status::Error,
             };
-            let unknown = if status == Status::Pass { Vec::new() } else { resource.unknown_attrs() };
+            let unknown = if status == Status::Pass {
+                Vec::new()
+            } else {
+                resource.unknown_attrs()
+            };
             results.push(CheckResult {
                 control: control.id.clone(),
                 title: control.title.clone(),
@@ -319,7 +325,9 @@ impl Assessment {
             });
         }
         for control in lib.controls.values() {
-            if !inputs.selection.includes(control) || seen_controls.contains_key(control.id.as_str()) {
+            if !inputs.selection.includes(control)
+                || seen_controls.contains_key(control.id.as_str())
+            {
                 continue;
             }
             let (status, messages, attestation) = if control.automated {
@@ -348,10 +356,15 @@ impl Assessment {
             });
         }
         sort_results(&mut results);
-        let mut problems: Vec<ProblemRecord> = inputs.problems.iter().map(ProblemRecord::from).collect();
+        let mut problems: Vec<ProblemRecord> =
+            inputs.problems.iter().map(ProblemRecord::from).collect();
         problems.sort_by(|a, b| (&a.file, a.line, &a.message).cmp(&(&b.file, b.line, &b.message)));
         problems.dedup();
-        let selected = lib.controls.values().filter(|c| inputs.selection.includes(c)).count();
+        let selected = lib
+            .controls
+            .values()
+            .filter(|c| inputs.selection.includes(c))
+            .count();
         let mut a = Assessment {
             schema_version: SCHEMA_VERSION,
             provenance: inputs.provenance,
@@ -389,7 +402,11 @@ impl Assessment {
         }
         let mut frameworks = BTreeMap::new();
         for (fw, reqs) in checked {
-            let failing: Vec<String> = reqs.iter().filter(|(_, f)| **f).map(|(id, _)| (*id).to_owned()).collect();
+            let failing: Vec<String> = reqs
+                .iter()
+                .filter(|(_, f)| **f)
+                .map(|(id, _)| (*id).to_owned())
+                .collect();
             frameworks.insert(
                 fw.to_owned(),
                 FrameworkSummary {
@@ -420,8 +437,14 @@ impl Assessment {
 /// Results sorted by control, then resource scope and address.
 pub fn sort_results(results: &mut [CheckResult]) {
     results.sort_by(|a, b| {
-        let ka = a.resource.as_ref().map(|r| (&r.scope, &r.address, &r.entity_type));
-        let kb = b.resource.as_ref().map(|r| (&r.scope, &r.address, &r.entity_type));
+        let ka = a
+            .resource
+            .as_ref()
+            .map(|r| (&r.scope, &r.address, &r.entity_type));
+        let kb = b
+            .resource
+            .as_ref()
+            .map(|r| (&r.scope, &r.address, &r.entity_type));
         (&a.control, ka).cmp(&(&b.control, kb))
     });
 }
@@ -447,12 +470,18 @@ fn manual_status(
         ),
         Some(a) if a.expires_days < as_of_days => (
             Status::Fail,
-            vec![format!("the attestation by {} expired on {}", a.owner, a.expires)],
+            vec![format!(
+                "the attestation by {} expired on {}",
+                a.owner, a.expires
+            )],
             Some(a.clone()),
         ),
         Some(a) => (
             Status::Pass,
-            vec![format!("attested by {} on {} ({}), valid until {}", a.owner, a.date, a.evidence, a.expires)],
+            vec![format!(
+                "attested by {} on {} ({}), valid until {}",
+                a.owner, a.date, a.evidence, a.expires
+            )],
             Some(a.clone()),
         ),
     }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::assessment::{Assessment, Inputs, Provenance, Selection, Status, WaiverRef, WaiverStatus};
+use crate::assessment::{
+    Assessment, Inputs, Provenance, Selection, Status, WaiverRef, WaiverStatus,
+};
 use crate::config::{Config, Waiver};
 use crate::engine::{self, Compiled};
 use crate::error::Problem;
@@ -78,7 +80,15 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
         revision: None,
         as_of: crate::dates::format_days(opts.as_of_days),
     };
-    evaluate_files(&walked.files, config, library, compiled.as_ref(), problems, provenance, opts)
+    evaluate_files(
+        &walked.files,
+        config,
+        library,
+        compiled.as_ref(),
+        problems,
+        provenance,
+        opts,
+    )
 }
 
 /// Evaluates already-read files (a directory walk or a git tree).
@@ -91,13 +101,20 @@ pub fn evaluate_files(
     provenance: Provenance,
     opts: &CheckOptions,
 ) -> CheckRun {
-    let ctx = LoadContext { as_of_days: opts.as_of_days };
+    let ctx = LoadContext {
+        as_of_days: opts.as_of_days,
+    };
     let loaded = formats::load(files, &ctx);
-    evaluate_loaded(loaded, files, config, library, compiled, problems, provenance, opts)
+    evaluate_loaded(
+        loaded, files, config, library, compiled, problems, provenance, opts,
+    )
 }
 
 /// Evaluates already-parsed files.
-#[expect(clippy::too_many_arguments, reason = "the gate and check share this one assembly step")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the gate and check share this one assembly step"
+)]
 pub fn evaluate_loaded(
     loaded: Loaded,
     files: &[SourceFile],
@@ -109,7 +126,9 @@ pub fn evaluate_loaded(
     opts: &CheckOptions,
 ) -> CheckRun {
     problems.extend(loaded.problems.iter().cloned());
-    let evaluations = compiled.map(|c| c.evaluate(&loaded.resources)).unwrap_or_default();
+    let evaluations = compiled
+        .map(|c| c.evaluate(&loaded.resources))
+        .unwrap_or_default();
     let mut assessment = Assessment::build(Inputs {
         library: &library,
         resources: &loaded.resources,
@@ -143,14 +162,20 @@ pub fn evaluate_loaded(
 }
 
 /// Marks failures covered by a current waiver as waived; an expired waiver leaves them failing.
-pub fn apply_waivers(assessment: &mut Assessment, waivers: &[Waiver], as_of_days: i64) -> Vec<WaiverStatus> {
+pub fn apply_waivers(
+    assessment: &mut Assessment,
+    waivers: &[Waiver],
+    as_of_days: i64,
+) -> Vec<WaiverStatus> {
     let mut out = Vec::new();
     for w in waivers {
         let expired = w.expires_days < as_of_days;
         let mut matched = 0;
         for r in &mut assessment.results {
             let Some(res) = &r.resource else { continue };
-            if r.control != w.control || !(res.address == w.resource || w.matcher.is_match(&res.address)) {
+            if r.control != w.control
+                || !(res.address == w.resource || w.matcher.is_match(&res.address))
+            {
                 continue;
             }
             if !matches!(r.status, Status::Fail | Status::Waived) {

@@ -7,7 +7,11 @@ use vouch::library::Severity;
 use vouch::report::Format;
 
 #[derive(Debug, Parser)]
-#[command(name = "vouch", version, about = "Compliance as code: SOC 2, ISO 27001 and HIPAA controls as Cedar policies over Terraform, Kubernetes, IAM and your SaaS inventory")]
+#[command(
+    name = "vouch",
+    version,
+    about = "Compliance as code: SOC 2, ISO 27001 and HIPAA controls as Cedar policies over Terraform, Kubernetes, IAM and your SaaS inventory"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

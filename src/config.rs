@@ -119,7 +119,10 @@ impl Config {
                 &text,
                 offset,
                 len,
-                format!("`{FILE_NAME}` is not valid: {}", crate::error::lowercase_first(e.message().trim())),
+                format!(
+                    "`{FILE_NAME}` is not valid: {}",
+                    crate::error::lowercase_first(e.message().trim())
+                ),
                 "here",
             );
             p.kind = ProblemKind::Config;
@@ -160,14 +163,27 @@ impl Config {
             let Some(expires) = &v.expires else { continue };
             let Some(expires_days) = crate::dates::toml_days(expires.get_ref()) else {
                 let r = expires.span();
-                problems.push(at(r.start, r.len(), "`expires` must be a date".to_owned(), "not a date"));
+                problems.push(at(
+                    r.start,
+                    r.len(),
+                    "`expires` must be a date".to_owned(),
+                    "not a date",
+                ));
                 continue;
             };
-            let matcher = match globset::GlobBuilder::new(v.resource.get_ref()).literal_separator(false).build() {
+            let matcher = match globset::GlobBuilder::new(v.resource.get_ref())
+                .literal_separator(false)
+                .build()
+            {
                 Ok(g) => g.compile_matcher(),
                 Err(e) => {
                     let r = v.resource.span();
-                    problems.push(at(r.start, r.len(), format!("invalid resource glob: {e}"), "here"));
+                    problems.push(at(
+                        r.start,
+                        r.len(),
+                        format!("invalid resource glob: {e}"),
+                        "here",
+                    ));
                     continue;
                 }
             };
@@ -185,7 +201,10 @@ impl Config {
         }
         for g in &raw.check.exclude {
             if let Err(e) = globset::Glob::new(g) {
-                problems.push(Problem::config(format!("invalid exclude glob `{g}`: {e}"), Some(FILE_NAME)));
+                problems.push(Problem::config(
+                    format!("invalid exclude glob `{g}`: {e}"),
+                    Some(FILE_NAME),
+                ));
             }
         }
         let mut library_paths = Vec::new();

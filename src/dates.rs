@@ -83,6 +83,9 @@ mod tests {
     fn parse_rejects_impossible_dates() {
         assert_eq!(parse_date("2026-02-30"), None);
         assert_eq!(parse_date("2026-13-01"), None);
-        assert_eq!(parse_date("2026-11-25"), Some(days_from_civil(2026, 11, 25)));
+        assert_eq!(
+            parse_date("2026-11-25"),
+            Some(days_from_civil(2026, 11, 25))
+        );
     }
 }

@@ -83,7 +83,10 @@ impl Problem {
         let path = path.into();
         let mut p = Problem::new(
             ProblemKind::Io,
-            format!("cannot read `{path}`: {}", lowercase_first(&err.to_string())),
+            format!(
+                "cannot read `{path}`: {}",
+                lowercase_first(&err.to_string())
+            ),
         );
         p.file = Some(path);
         p

@@ -73,7 +73,14 @@ pub fn run(library: &Library, compiled: &Compiled, only: &[String]) -> TestRepor
             report.missing.push(control.id.clone());
         }
         for (case, files) in cases {
-            report.cases.push(run_case(library, compiled, control, &case, &files, default_as_of));
+            report.cases.push(run_case(
+                library,
+                compiled,
+                control,
+                &case,
+                &files,
+                default_as_of,
+            ));
         }
     }
     report
@@ -84,8 +91,12 @@ fn cases_of(library: &Library, control: &Control) -> BTreeMap<String, Vec<Source
     let prefix = format!("controls/{}/{}/", control.family, control.id);
     let mut cases: BTreeMap<String, Vec<SourceFile>> = BTreeMap::new();
     for f in library.fixture_files(control) {
-        let Some(rest) = f.path.strip_prefix(&prefix) else { continue };
-        let Some((case, rel)) = rest.split_once('/') else { continue };
+        let Some(rest) = f.path.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some((case, rel)) = rest.split_once('/') else {
+            continue;
+        };
         if !(case.starts_with("compliant") || case.starts_with("violating")) {
             continue;
         }
@@ -116,8 +127,16 @@ fn run_case(
         },
         None => Expect::default(),
     };
-    let as_of = expect.as_of.as_ref().and_then(crate::dates::toml_days).unwrap_or(default_as_of);
-    let inputs: Vec<SourceFile> = files.iter().filter(|f| f.path != "expect.toml").cloned().collect();
+    let as_of = expect
+        .as_of
+        .as_ref()
+        .and_then(crate::dates::toml_days)
+        .unwrap_or(default_as_of);
+    let inputs: Vec<SourceFile> = files
+        .iter()
+        .filter(|f| f.path != "expect.toml")
+        .cloned()
+        .collect();
     let opts = CheckOptions {
         root: std::path::PathBuf::from(case),
         as_of_days: as_of,
@@ -143,18 +162,33 @@ fn run_case(
         failures.push(format!("input problem: {p}"));
     }
     let a = &run.assessment;
-    let mine: Vec<_> = a.results.iter().filter(|r| r.control == control.id).collect();
+    let mine: Vec<_> = a
+        .results
+        .iter()
+        .filter(|r| r.control == control.id)
+        .collect();
     if case.starts_with("compliant") {
         if !mine.iter().any(|r| r.status == Status::Pass) {
-            failures.push(format!("expected `{}` to pass on some resource, but it never passed", control.id));
+            failures.push(format!(
+                "expected `{}` to pass on some resource, but it never passed",
+                control.id
+            ));
         }
-        let manual = |id: &str| library.controls.get(id).is_some_and(|c| !c.automated && c.id != control.id);
+        let manual = |id: &str| {
+            library
+                .controls
+                .get(id)
+                .is_some_and(|c| !c.automated && c.id != control.id)
+        };
         for r in a
             .results
             .iter()
             .filter(|r| matches!(r.status, Status::Fail | Status::Error) && !manual(&r.control))
         {
-            let at = r.resource.as_ref().map_or_else(String::new, |x| format!(" on `{}`", x.address));
+            let at = r
+                .resource
+                .as_ref()
+                .map_or_else(String::new, |x| format!(" on `{}`", x.address));
             failures.push(format!(
                 "expected no failure, but `{}` {}{at}: {}",
                 r.control,
@@ -172,7 +206,11 @@ fn run_case(
             failures.push(format!("expected `{}` to fail, but it did not", control.id));
         }
         for r in mine.iter().filter(|r| r.status == Status::Error) {
-            failures.push(format!("`{}` errored: {}", control.id, r.messages.join("; ")));
+            failures.push(format!(
+                "`{}` errored: {}",
+                control.id,
+                r.messages.join("; ")
+            ));
         }
         if let Some(want) = &expect.policies {
             let want: BTreeSet<String> = want.iter().cloned().collect();

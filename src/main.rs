@@ -19,10 +19,18 @@ fn main() -> ExitCode {
             fail_on: c.fail_on.map(Into::into),
             as_of: c.as_of,
         }),
-        Command::Controls(ControlsCmd::List { format, path }) => app::controls_list(&path, format.into()),
-        Command::Controls(ControlsCmd::Show { id, format, path }) => app::controls_show(&path, &id, format.into()),
+        Command::Controls(ControlsCmd::List { format, path }) => {
+            app::controls_list(&path, format.into())
+        }
+        Command::Controls(ControlsCmd::Show { id, format, path }) => {
+            app::controls_show(&path, &id, format.into())
+        }
         Command::Validate { path } => app::validate(&path),
-        Command::Test { path, controls, format } => app::test(&path, &controls, format.into()),
+        Command::Test {
+            path,
+            controls,
+            format,
+        } => app::test(&path, &controls, format.into()),
     };
     ExitCode::from(code)
 }

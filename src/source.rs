@@ -72,9 +72,8 @@ pub struct Walked {
 pub fn exclude_set(globs: &[String]) -> Result<GlobSet, Problem> {
     let mut builder = GlobSetBuilder::new();
     for g in globs {
-        let glob = Glob::new(g).map_err(|e| {
-            Problem::config(format!("invalid exclude glob `{g}`: {e}"), None)
-        })?;
+        let glob = Glob::new(g)
+            .map_err(|e| Problem::config(format!("invalid exclude glob `{g}`: {e}"), None))?;
         builder.add(glob);
     }
     builder
@@ -92,7 +91,8 @@ pub fn walk(root: &Path, excludes: &GlobSet) -> Walked {
     let canonical_root = match root.canonicalize() {
         Ok(p) => p,
         Err(e) => {
-            out.problems.push(Problem::io(root.display().to_string(), &e));
+            out.problems
+                .push(Problem::io(root.display().to_string(), &e));
             return out;
         }
     };

@@ -29,8 +29,19 @@ fn violation_exits_1_with_the_result_contract() {
     assert_eq!(r["resource"]["file"], "inventory/identity.toml");
     assert_eq!(r["resource"]["line"], 2);
     assert_eq!(r["policies"][0], "sso-enforced");
-    assert!(r["messages"][0].as_str().unwrap().contains("single sign-on"));
-    assert!(r["frameworks"]["soc2"].as_array().unwrap().iter().any(|v| v == "CC6.1"));
+    assert!(
+        r["messages"][0]
+            .as_str()
+            .unwrap()
+            .contains("single sign-on")
+    );
+    assert!(
+        r["frameworks"]["soc2"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "CC6.1")
+    );
     assert!(r["fingerprint"].as_str().unwrap().len() >= 16);
 }
 
@@ -45,9 +56,15 @@ fn compliant_tree_passes_the_control() {
 #[test]
 fn fail_on_threshold_decides_the_exit_code() {
     let dir = tree(&[("identity.toml", BAD_IDP)]);
-    let (code, _, _) = check_json(dir.path(), &["--control", "sso-enforced", "--fail-on", "critical"]);
+    let (code, _, _) = check_json(
+        dir.path(),
+        &["--control", "sso-enforced", "--fail-on", "critical"],
+    );
     assert_eq!(code, 0, "a high finding is below a critical threshold");
-    let (code, _, _) = check_json(dir.path(), &["--control", "sso-enforced", "--fail-on", "high"]);
+    let (code, _, _) = check_json(
+        dir.path(),
+        &["--control", "sso-enforced", "--fail-on", "high"],
+    );
     assert_eq!(code, 1);
 }
 
@@ -55,12 +72,24 @@ fn fail_on_threshold_decides_the_exit_code() {
 fn control_and_framework_filters_select_controls() {
     let dir = tree(&[("identity.toml", BAD_IDP)]);
     let (_, json, _) = check_json(dir.path(), &["--control", "sso-enforced"]);
-    let controls: std::collections::BTreeSet<&str> =
-        json["results"].as_array().unwrap().iter().map(|r| r["control"].as_str().unwrap()).collect();
-    assert_eq!(controls.into_iter().collect::<Vec<_>>(), vec!["sso-enforced"]);
+    let controls: std::collections::BTreeSet<&str> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["control"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        controls.into_iter().collect::<Vec<_>>(),
+        vec!["sso-enforced"]
+    );
     let (_, json, _) = check_json(dir.path(), &["--framework", "hipaa"]);
     for r in json["results"].as_array().unwrap() {
-        assert!(r["frameworks"]["hipaa"].as_array().is_some_and(|a| !a.is_empty()), "{r}");
+        assert!(
+            r["frameworks"]["hipaa"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty()),
+            "{r}"
+        );
     }
 }
 
@@ -69,7 +98,10 @@ fn unknown_control_or_framework_is_an_error() {
     let dir = tree(&[("identity.toml", GOOD_IDP)]);
     let (code, _, stderr) = check_json(dir.path(), &["--control", "no-such-control"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("unknown control `no-such-control`"), "{stderr}");
+    assert!(
+        stderr.contains("unknown control `no-such-control`"),
+        "{stderr}"
+    );
     let (code, _, stderr) = check_json(dir.path(), &["--framework", "pci"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown framework `pci`"), "{stderr}");
@@ -79,9 +111,17 @@ fn unknown_control_or_framework_is_an_error() {
 fn malformed_inventory_exits_2_and_points_at_the_span() {
     let dir = tree(&[
         ("a.toml", "[[tenant]]\nid = \"x\"\ntier = \n"),
-        ("b.toml", "[[identity_provider]]\nid = \"okta\"\nsso_enforced = \"yes\"\nmfa = \"required\"\n"),
+        (
+            "b.toml",
+            "[[identity_provider]]\nid = \"okta\"\nsso_enforced = \"yes\"\nmfa = \"required\"\n",
+        ),
     ]);
-    let out = vouch().arg("check").arg(dir.path()).args(["--as-of", common::AS_OF]).output().unwrap();
+    let out = vouch()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--as-of", common::AS_OF])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     // Every malformed file is reported in one run, with its name and line.
@@ -92,11 +132,25 @@ fn malformed_inventory_exits_2_and_points_at_the_span() {
 
 #[test]
 fn unknown_inventory_field_is_an_error_not_a_skip() {
-    let dir = tree(&[("inv.toml", "[[identity_provider]]\nid = \"okta\"\nsso_enforced = true\nmfa = \"required\"\nmfa_policy = \"x\"\n")]);
+    let dir = tree(&[(
+        "inv.toml",
+        "[[identity_provider]]\nid = \"okta\"\nsso_enforced = true\nmfa = \"required\"\nmfa_policy = \"x\"\n",
+    )]);
     let (code, json, _) = check_json(dir.path(), &[]);
     assert_eq!(code, 2);
-    assert!(json["problems"][0]["message"].as_str().unwrap().contains("mfa_policy"));
-    assert!(json["results"].as_array().unwrap().iter().all(|r| r["status"] != "pass" || r["resource"].is_null()));
+    assert!(
+        json["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mfa_policy")
+    );
+    assert!(
+        json["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] != "pass" || r["resource"].is_null())
+    );
 }
 
 #[test]
@@ -108,7 +162,11 @@ fn unrecognised_files_are_counted_not_errors() {
         (".github/workflows/ci.yml", "on: push\njobs: {}\n"),
     ]);
     let (_, json, _) = check_json(dir.path(), &[]);
-    assert_eq!(json["summary"]["unrecognised_files"], 3, "{}", json["unrecognised"]);
+    assert_eq!(
+        json["summary"]["unrecognised_files"], 3,
+        "{}",
+        json["unrecognised"]
+    );
     assert!(json["problems"].as_array().unwrap().is_empty());
 }
 
@@ -116,7 +174,13 @@ fn unrecognised_files_are_counted_not_errors() {
 fn output_is_byte_identical_across_runs() {
     let dir = tree(&[("identity.toml", BAD_IDP)]);
     let run = || {
-        vouch().arg("check").arg(dir.path()).args(["--as-of", common::AS_OF, "--format", "json"]).output().unwrap().stdout
+        vouch()
+            .arg("check")
+            .arg(dir.path())
+            .args(["--as-of", common::AS_OF, "--format", "json"])
+            .output()
+            .unwrap()
+            .stdout
     };
     assert_eq!(run(), run());
 }
@@ -126,7 +190,11 @@ fn output_is_byte_identical_across_runs() {
 fn symlinks_out_of_the_tree_are_not_followed() {
     let outside = tree(&[("secret.toml", BAD_IDP)]);
     let dir = tree(&[("identity.toml", GOOD_IDP)]);
-    std::os::unix::fs::symlink(outside.path().join("secret.toml"), dir.path().join("link.toml")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.toml"),
+        dir.path().join("link.toml"),
+    )
+    .unwrap();
     std::os::unix::fs::symlink(outside.path(), dir.path().join("linkdir")).unwrap();
     let (_, json, _) = check_json(dir.path(), &[]);
     assert_eq!(json["summary"]["files"], 1, "{}", json["files"]);
@@ -157,7 +225,10 @@ fn vouch_toml_excludes_paths() {
 
 #[test]
 fn missing_path_is_a_run_failure() {
-    let out = vouch().args(["check", "/definitely/not/here"]).output().unwrap();
+    let out = vouch()
+        .args(["check", "/definitely/not/here"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 

@@ -14,7 +14,11 @@ fn builtin() -> Library {
 #[test]
 fn library_loads_and_validates_strictly() {
     let lib = builtin();
-    assert!(lib.controls.len() >= 20, "only {} controls", lib.controls.len());
+    assert!(
+        lib.controls.len() >= 20,
+        "only {} controls",
+        lib.controls.len()
+    );
     vouch::engine::compile(&lib).expect("the built-in library validates");
 }
 
@@ -26,11 +30,18 @@ fn every_control_file_is_loaded() {
         .iter()
         .filter(|f| {
             let parts: Vec<&str> = f.path.split('/').collect();
-            parts.len() == 3 && parts[0] == "controls" && parts[1] != "frameworks" && parts[2].ends_with(".toml")
+            parts.len() == 3
+                && parts[0] == "controls"
+                && parts[1] != "frameworks"
+                && parts[2].ends_with(".toml")
         })
         .map(|f| f.path.clone())
         .collect();
-    let loaded: BTreeSet<String> = lib.controls.values().map(|c| c.file.trim_start_matches("builtin:").to_owned()).collect();
+    let loaded: BTreeSet<String> = lib
+        .controls
+        .values()
+        .map(|c| c.file.trim_start_matches("builtin:").to_owned())
+        .collect();
     assert_eq!(files, loaded);
 }
 
@@ -42,15 +53,27 @@ fn every_policy_belongs_to_a_control_and_every_control_has_policies() {
     for p in compiled.policies().values() {
         match &p.control {
             Some(c) => {
-                assert!(lib.controls.contains_key(c), "policy {} names unknown control {c}", p.id);
+                assert!(
+                    lib.controls.contains_key(c),
+                    "policy {} names unknown control {c}",
+                    p.id
+                );
                 with_policy.insert(c.clone());
             }
             None => assert_eq!(p.id, "base", "only the base permit has no control"),
         }
-        assert!(p.id == "base" || p.id.starts_with(p.control.as_deref().unwrap_or("")), "policy id {} should start with its control id", p.id);
+        assert!(
+            p.id == "base" || p.id.starts_with(p.control.as_deref().unwrap_or("")),
+            "policy id {} should start with its control id",
+            p.id
+        );
     }
     for c in lib.controls.values().filter(|c| c.automated) {
-        assert!(with_policy.contains(&c.id), "control {} has no policy", c.id);
+        assert!(
+            with_policy.contains(&c.id),
+            "control {} has no policy",
+            c.id
+        );
     }
 }
 
@@ -59,11 +82,19 @@ fn every_control_maps_to_soc2_iso_and_hipaa_ids_that_exist() {
     let lib = builtin();
     for c in lib.controls.values() {
         for fw in ["soc2", "iso27001"] {
-            assert!(c.frameworks.get(fw).is_some_and(|ids| !ids.is_empty()), "{} has no {fw} mapping", c.id);
+            assert!(
+                c.frameworks.get(fw).is_some_and(|ids| !ids.is_empty()),
+                "{} has no {fw} mapping",
+                c.id
+            );
         }
         for (fw, ids) in &c.frameworks {
             for id in ids {
-                assert!(lib.catalogs.resolve(fw, id).is_some(), "{}: {fw} {id}", c.id);
+                assert!(
+                    lib.catalogs.resolve(fw, id).is_some(),
+                    "{}: {fw} {id}",
+                    c.id
+                );
             }
         }
     }
@@ -72,12 +103,23 @@ fn every_control_maps_to_soc2_iso_and_hipaa_ids_that_exist() {
 #[test]
 fn catalogs_are_complete() {
     let lib = builtin();
-    let count = |fw: &str| lib.catalogs.frameworks.get(fw).map_or(0, |f| f.requirements.len());
+    let count = |fw: &str| {
+        lib.catalogs
+            .frameworks
+            .get(fw)
+            .map_or(0, |f| f.requirements.len())
+    };
     assert_eq!(count("soc2"), 61);
     assert_eq!(count("iso27001"), 127);
     assert_eq!(count("hipaa"), 65);
     assert_eq!(count("ferpa"), 32);
-    assert_eq!(lib.catalogs.frameworks.get("soc3").and_then(|f| f.based_on.as_deref()), Some("soc2"));
+    assert_eq!(
+        lib.catalogs
+            .frameworks
+            .get("soc3")
+            .and_then(|f| f.based_on.as_deref()),
+        Some("soc2")
+    );
 }
 
 #[test]
@@ -91,6 +133,14 @@ fn every_control_fires_on_its_violating_fixtures_and_not_on_compliant_ones() {
         .filter(|c| !c.passed)
         .map(|c| format!("{}/{}: {}", c.control, c.case, c.failures.join(" | ")))
         .collect();
-    assert!(failed.is_empty(), "failing fixtures:\n{}", failed.join("\n"));
-    assert!(report.missing.is_empty(), "controls without both fixtures: {:?}", report.missing);
+    assert!(
+        failed.is_empty(),
+        "failing fixtures:\n{}",
+        failed.join("\n")
+    );
+    assert!(
+        report.missing.is_empty(),
+        "controls without both fixtures: {:?}",
+        report.missing
+    );
 }

@@ -41,7 +41,12 @@ fn waiver_without_approver_is_a_config_error() {
     let dir = tree(&[("idp.toml", BAD_IDP), ("vouch.toml", cfg)]);
     let (code, json, _) = check_json(dir.path(), &[]);
     assert_eq!(code, 2);
-    assert!(json["problems"][0]["message"].as_str().unwrap().contains("has no approver"));
+    assert!(
+        json["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("has no approver")
+    );
 }
 
 #[test]
@@ -78,8 +83,14 @@ const TENANT: &str = "[[tenant]]\nid = \"t1\"\ntier = \"free\"\nisolation = \"sh
 fn custom_controls_from_vouch_toml_are_evaluated() {
     let dir = tree(&[
         ("vouch.toml", "[library]\npaths = [\"compliance\"]\n"),
-        ("compliance/controls/acme/acme-no-shard-tenants.toml", CUSTOM_CONTROL),
-        ("compliance/policies/acme/acme-no-shard-tenants.cedar", CUSTOM_POLICY),
+        (
+            "compliance/controls/acme/acme-no-shard-tenants.toml",
+            CUSTOM_CONTROL,
+        ),
+        (
+            "compliance/policies/acme/acme-no-shard-tenants.cedar",
+            CUSTOM_POLICY,
+        ),
         ("inventory.toml", TENANT),
     ]);
     let (code, json, stderr) = check_json(dir.path(), &["--control", "acme-no-shard-tenants"]);
@@ -88,7 +99,13 @@ fn custom_controls_from_vouch_toml_are_evaluated() {
     assert_eq!(r["status"], "fail");
     assert_eq!(r["resource"]["address"], "tenant:t1");
     // The library directory itself is not scanned as input.
-    assert!(json["files"].as_object().unwrap().keys().all(|k| !k.starts_with("compliance/")));
+    assert!(
+        json["files"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| !k.starts_with("compliance/"))
+    );
 }
 
 #[test]
@@ -96,14 +113,20 @@ fn custom_policy_that_does_not_validate_fails_the_run() {
     let bad = CUSTOM_POLICY.replace("resource.isolation", "resource.isolaton");
     let dir = tree(&[
         ("vouch.toml", "[library]\npaths = [\"compliance\"]\n"),
-        ("compliance/controls/acme/acme-no-shard-tenants.toml", CUSTOM_CONTROL),
+        (
+            "compliance/controls/acme/acme-no-shard-tenants.toml",
+            CUSTOM_CONTROL,
+        ),
         ("compliance/policies/acme/acme-no-shard-tenants.cedar", &bad),
         ("inventory.toml", TENANT),
     ]);
     let (code, json, stderr) = check_json(dir.path(), &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("isolaton"), "{stderr}");
-    assert!(json["results"].as_array().unwrap().is_empty(), "nothing may pass when the library is invalid");
+    assert!(
+        json["results"].as_array().unwrap().is_empty(),
+        "nothing may pass when the library is invalid"
+    );
 }
 
 #[test]
@@ -112,22 +135,44 @@ fn mapping_to_an_unknown_requirement_is_a_load_error() {
     let dir = tree(&[
         ("vouch.toml", "[library]\npaths = [\"compliance\"]\n"),
         ("compliance/controls/acme/acme-no-shard-tenants.toml", &bad),
-        ("compliance/policies/acme/acme-no-shard-tenants.cedar", CUSTOM_POLICY),
+        (
+            "compliance/policies/acme/acme-no-shard-tenants.cedar",
+            CUSTOM_POLICY,
+        ),
     ]);
-    let out = common::vouch().arg("validate").arg(dir.path()).output().unwrap();
+    let out = common::vouch()
+        .arg("validate")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("`CC6.99` is not a requirement of `soc2`"), "{stderr}");
+    assert!(
+        stderr.contains("`CC6.99` is not a requirement of `soc2`"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn custom_fixtures_run_with_vouch_test() {
     let dir = tree(&[
         ("vouch.toml", "[library]\npaths = [\"compliance\"]\n"),
-        ("compliance/controls/acme/acme-no-shard-tenants.toml", CUSTOM_CONTROL),
-        ("compliance/policies/acme/acme-no-shard-tenants.cedar", CUSTOM_POLICY),
-        ("compliance/controls/acme/acme-no-shard-tenants/violating/inv.toml", TENANT),
-        ("compliance/controls/acme/acme-no-shard-tenants/compliant/inv.toml", "[[tenant]]\nid = \"t1\"\ntier = \"free\"\nisolation = \"shard\"\n"),
+        (
+            "compliance/controls/acme/acme-no-shard-tenants.toml",
+            CUSTOM_CONTROL,
+        ),
+        (
+            "compliance/policies/acme/acme-no-shard-tenants.cedar",
+            CUSTOM_POLICY,
+        ),
+        (
+            "compliance/controls/acme/acme-no-shard-tenants/violating/inv.toml",
+            TENANT,
+        ),
+        (
+            "compliance/controls/acme/acme-no-shard-tenants/compliant/inv.toml",
+            "[[tenant]]\nid = \"t1\"\ntier = \"free\"\nisolation = \"shard\"\n",
+        ),
     ]);
     let out = common::vouch()
         .arg("test")
@@ -137,5 +182,8 @@ fn custom_fixtures_run_with_vouch_test() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("ok     acme-no-shard-tenants/violating"), "{stdout}");
+    assert!(
+        stdout.contains("ok     acme-no-shard-tenants/violating"),
+        "{stdout}"
+    );
 }

@@ -167,5 +167,8 @@ resource "aws_s3_bucket_public_access_block" "b{n}" {{
         std::fs::write(dir.join(format!("main_{file_no:04}.tf")), text).unwrap();
         file_no += 1;
     }
-    println!("wrote {written} resources in {file_no} files to {}", dir.display());
+    println!(
+        "wrote {written} resources in {file_no} files to {}",
+        dir.display()
+    );
 }

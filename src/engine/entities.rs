@@ -3,7 +3,9 @@
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
-use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema};
+use cedar_policy::{
+    Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema,
+};
 
 use crate::model::{Resource, Value};
 
@@ -37,7 +39,8 @@ fn expr(value: &Value) -> Option<RestrictedExpression> {
 
 /// The entity of a resource: its attributes, `address`, and `unknown` (names left out).
 pub fn entity(resource: &Resource, uid: EntityUid) -> Result<Entity, String> {
-    let mut attrs: HashMap<String, RestrictedExpression> = HashMap::with_capacity(resource.attrs.len() + 2);
+    let mut attrs: HashMap<String, RestrictedExpression> =
+        HashMap::with_capacity(resource.attrs.len() + 2);
     let mut unknown = Vec::new();
     for (name, value) in &resource.attrs {
         match expr(value) {
@@ -47,7 +50,10 @@ pub fn entity(resource: &Resource, uid: EntityUid) -> Result<Entity, String> {
             None => unknown.push(RestrictedExpression::new_string(name.clone())),
         }
     }
-    attrs.insert("address".to_owned(), RestrictedExpression::new_string(resource.address.clone()));
+    attrs.insert(
+        "address".to_owned(),
+        RestrictedExpression::new_string(resource.address.clone()),
+    );
     attrs.insert("unknown".to_owned(), RestrictedExpression::new_set(unknown));
     let parents: HashSet<EntityUid> = resource
         .parents
@@ -77,7 +83,10 @@ pub fn build_store(
     for &idx in chunk {
         let r = &resources[idx];
         let Some(Some(ty)) = type_names.get(r.entity_type.as_str()) else {
-            rejected.push((idx, format!("`{}` is not an entity type of the schema", r.entity_type)));
+            rejected.push((
+                idx,
+                format!("`{}` is not an entity type of the schema", r.entity_type),
+            ));
             continue;
         };
         let uid = EntityUid::from_type_name_and_id(ty.clone(), EntityId::new(r.id()));
@@ -90,13 +99,19 @@ pub fn build_store(
         }
     }
     match Entities::from_entities(entities, Some(schema)) {
-        Ok(store) => Built { store, uids, rejected },
+        Ok(store) => Built {
+            store,
+            uids,
+            rejected,
+        },
         Err(_) => {
             // Rare: find the culprits one by one (rebuilding their entities), keep the rest.
             let mut good = Vec::new();
             let mut good_uids = Vec::new();
             for (idx, uid) in uids {
-                let Ok(e) = entity(&resources[idx], uid.clone()) else { continue };
+                let Ok(e) = entity(&resources[idx], uid.clone()) else {
+                    continue;
+                };
                 match Entities::from_entities([e.clone()], Some(schema)) {
                     Ok(_) => {
                         good.push(e);
@@ -112,12 +127,20 @@ pub fn build_store(
                 }
             }
             match Entities::from_entities(good, Some(schema)) {
-                Ok(store) => Built { store, uids: good_uids, rejected },
+                Ok(store) => Built {
+                    store,
+                    uids: good_uids,
+                    rejected,
+                },
                 Err(err) => {
                     for (idx, _) in good_uids {
                         rejected.push((idx, format!("entity store failed: {err}")));
                     }
-                    Built { store: Entities::empty(), uids: Vec::new(), rejected }
+                    Built {
+                        store: Entities::empty(),
+                        uids: Vec::new(),
+                        rejected,
+                    }
                 }
             }
         }

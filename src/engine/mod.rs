@@ -15,8 +15,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use cedar_policy::{
-    Authorizer, Context, Decision, EntityTypeName, EntityUid, PolicyId, PolicySet, Request,
-    Schema, ValidationMode, Validator,
+    Authorizer, Context, Decision, EntityTypeName, EntityUid, PolicyId, PolicySet, Request, Schema,
+    ValidationMode, Validator,
 };
 use miette::Diagnostic;
 use rayon::prelude::*;
@@ -106,11 +106,17 @@ fn one_line(s: &str) -> String {
 }
 
 /// Parses and validates the library's policies; every problem is reported at once.
-#[expect(clippy::too_many_lines, reason = "the load checks read best as one sequence")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "the load checks read best as one sequence"
+)]
 pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
     let mut problems = Vec::new();
     let Some(schema_file) = &lib.schema else {
-        return Err(vec![Problem::new(ProblemKind::Library, "the library has no schema")]);
+        return Err(vec![Problem::new(
+            ProblemKind::Library,
+            "the library has no schema",
+        )]);
     };
     let schema = match Schema::from_cedarschema_str(&schema_file.text) {
         Ok((s, _warnings)) => s,
@@ -133,7 +139,11 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
                 problems.push(cedar_problem(
                     file,
                     &e,
-                    format!("`{}` does not parse: {}", file.display_path(), one_line(&e.to_string())),
+                    format!(
+                        "`{}` does not parse: {}",
+                        file.display_path(),
+                        one_line(&e.to_string())
+                    ),
                 ));
                 continue;
             }
@@ -141,7 +151,10 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
         if parsed.templates().next().is_some() {
             problems.push(Problem::new(
                 ProblemKind::Library,
-                format!("`{}` declares a template; controls are static policies", file.display_path()),
+                format!(
+                    "`{}` declares a template; controls are static policies",
+                    file.display_path()
+                ),
             ));
         }
         let mut policies: Vec<_> = parsed.policies().collect();
@@ -176,16 +189,25 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
                 (None, false) => {}
             }
             if is_forbid && p.annotation("message").is_none() {
-                problems.push(Problem::new(
-                    ProblemKind::Library,
-                    format!("policy `{id}` has no `@message` annotation"),
-                ).in_file(&file.display_path()));
+                problems.push(
+                    Problem::new(
+                        ProblemKind::Library,
+                        format!("policy `{id}` has no `@message` annotation"),
+                    )
+                    .in_file(&file.display_path()),
+                );
             }
             if let Err(e) = all.add(p.new_id(PolicyId::new(&id))) {
-                problems.push(Problem::new(
-                    ProblemKind::Library,
-                    format!("policy id `{id}` is used twice ({})", one_line(&e.to_string())),
-                ).in_file(&file.display_path()));
+                problems.push(
+                    Problem::new(
+                        ProblemKind::Library,
+                        format!(
+                            "policy id `{id}` is used twice ({})",
+                            one_line(&e.to_string())
+                        ),
+                    )
+                    .in_file(&file.display_path()),
+                );
                 continue;
             }
             infos.insert(
@@ -205,7 +227,10 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
     let validation = Validator::new(schema.clone()).validate(&all, ValidationMode::Strict);
     for e in validation.validation_errors() {
         let id = e.policy_id().to_string();
-        let message = format!("policy `{id}` does not validate: {}", one_line(&e.to_string()));
+        let message = format!(
+            "policy `{id}` does not validate: {}",
+            one_line(&e.to_string())
+        );
         match file_of.get(&id) {
             Some(file) => problems.push(cedar_problem(file, e, message)),
             None => problems.push(Problem::new(ProblemKind::Library, message)),
@@ -228,10 +253,13 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
             ).in_file(&c.file).with_help("add its policy under policies/, or set `automated = false` for a manual control"));
         }
         if !c.automated && has {
-            problems.push(Problem::new(
-                ProblemKind::Library,
-                format!("control `{}` is manual but has policies", c.id),
-            ).in_file(&c.file));
+            problems.push(
+                Problem::new(
+                    ProblemKind::Library,
+                    format!("control `{}` is manual but has policies", c.id),
+                )
+                .in_file(&c.file),
+            );
         }
     }
     if !problems.is_empty() {
@@ -239,10 +267,16 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
     }
 
     let action = EntityUid::from_str(r#"Vouch::Action::"comply""#).map_err(|e| {
-        vec![Problem::new(ProblemKind::Library, format!("bad action uid: {e}"))]
+        vec![Problem::new(
+            ProblemKind::Library,
+            format!("bad action uid: {e}"),
+        )]
     })?;
     let scanner = EntityUid::from_str(r#"Vouch::Scanner::"vouch""#).map_err(|e| {
-        vec![Problem::new(ProblemKind::Library, format!("bad scanner uid: {e}"))]
+        vec![Problem::new(
+            ProblemKind::Library,
+            format!("bad scanner uid: {e}"),
+        )]
     })?;
 
     // Split per resource type, using the schema's request environments.
@@ -256,10 +290,15 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
             .map(|env| env.resource().to_string())
             .collect();
         if types.is_empty() {
-            problems.push(Problem::new(
-                ProblemKind::Library,
-                format!("policy `{id}` applies to no resource of the `comply` action"),
-            ).with_help("scope it with `resource is <Type>` for a type the schema lists under `comply`"));
+            problems.push(
+                Problem::new(
+                    ProblemKind::Library,
+                    format!("policy `{id}` applies to no resource of the `comply` action"),
+                )
+                .with_help(
+                    "scope it with `resource is <Type>` for a type the schema lists under `comply`",
+                ),
+            );
             continue;
         }
         if let Some(info) = infos.get_mut(&id) {
@@ -353,12 +392,21 @@ impl Compiled {
         let mut out = Vec::new();
         let built = entities::build_store(&self.schema, resources, chunk, type_names);
         for (idx, reason) in &built.rejected {
-            self.push_all(&mut out, resources, *idx, Outcome::Error, Vec::new(), vec![reason.clone()]);
+            self.push_all(
+                &mut out,
+                resources,
+                *idx,
+                Outcome::Error,
+                Vec::new(),
+                vec![reason.clone()],
+            );
         }
         let authorizer = Authorizer::new();
         for (idx, uid) in &built.uids {
             let resource = &resources[*idx];
-            let Some(set) = self.sets.get(&resource.entity_type) else { continue };
+            let Some(set) = self.sets.get(&resource.entity_type) else {
+                continue;
+            };
             let request = match Request::new(
                 self.scanner.clone(),
                 self.action.clone(),
@@ -368,7 +416,14 @@ impl Compiled {
             ) {
                 Ok(r) => r,
                 Err(e) => {
-                    self.push_all(&mut out, resources, *idx, Outcome::Error, Vec::new(), vec![one_line(&e.to_string())]);
+                    self.push_all(
+                        &mut out,
+                        resources,
+                        *idx,
+                        Outcome::Error,
+                        Vec::new(),
+                        vec![one_line(&e.to_string())],
+                    );
                     continue;
                 }
             };
@@ -381,20 +436,27 @@ impl Compiled {
             let mut errored: BTreeMap<String, String> = BTreeMap::new();
             for e in response.diagnostics().errors() {
                 let cedar_policy::AuthorizationError::PolicyEvaluationError(pe) = e;
-                errored.insert(pe.policy_id().to_string(), one_line(&pe.inner().to_string()));
+                errored.insert(
+                    pe.policy_id().to_string(),
+                    one_line(&pe.inner().to_string()),
+                );
             }
             let no_decision = response.decision() == Decision::Deny && fired.is_empty();
             for control in &set.controls {
                 let mine = |id: &String| {
-                    self.policies.get(id).and_then(|i| i.control.as_deref()) == Some(control.as_str())
+                    self.policies.get(id).and_then(|i| i.control.as_deref())
+                        == Some(control.as_str())
                 };
-                let errs: Vec<(&String, &String)> = errored.iter().filter(|(id, _)| mine(id)).collect();
+                let errs: Vec<(&String, &String)> =
+                    errored.iter().filter(|(id, _)| mine(id)).collect();
                 let fails: Vec<&String> = fired.iter().filter(|id| mine(id)).collect();
                 let (outcome, policies, messages) = if !errs.is_empty() {
                     (
                         Outcome::Error,
                         errs.iter().map(|(id, _)| (*id).clone()).collect(),
-                        errs.iter().map(|(id, m)| format!("policy `{id}` could not be evaluated: {m}")).collect(),
+                        errs.iter()
+                            .map(|(id, m)| format!("policy `{id}` could not be evaluated: {m}"))
+                            .collect(),
                     )
                 } else if !fails.is_empty() {
                     (
@@ -406,7 +468,11 @@ impl Compiled {
                             .collect(),
                     )
                 } else if no_decision {
-                    (Outcome::Error, Vec::new(), vec!["no policy decided (the base permit did not apply)".to_owned()])
+                    (
+                        Outcome::Error,
+                        Vec::new(),
+                        vec!["no policy decided (the base permit did not apply)".to_owned()],
+                    )
                 } else {
                     (Outcome::Pass, Vec::new(), Vec::new())
                 };

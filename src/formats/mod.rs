@@ -136,7 +136,11 @@ pub fn json_problem(file: &SourceFile, e: &serde_json::Error) -> Problem {
         &file.text,
         offset,
         0,
-        format!("`{}` is not valid JSON: {}", file.path, strip_position(&e.to_string())),
+        format!(
+            "`{}` is not valid JSON: {}",
+            file.path,
+            strip_position(&e.to_string())
+        ),
         "here",
     )
 }
@@ -226,7 +230,9 @@ pub fn assemble(parsed: Vec<(String, Result<Parsed, Vec<Problem>>)>, ctx: &LoadC
             ),
         ));
     }
-    loaded.problems.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    loaded
+        .problems
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     loaded.unrecognised.sort();
     loaded
 }

@@ -187,9 +187,14 @@ impl Library {
                     }
                     Ok(fw) => problems.push(library_problem(
                         f,
-                        format!("catalog declares framework `{}` but its file is named `{name}`", fw.id),
+                        format!(
+                            "catalog declares framework `{}` but its file is named `{name}`",
+                            fw.id
+                        ),
                     )),
-                    Err(e) => problems.push(library_problem(f, format!("catalog does not load: {e}"))),
+                    Err(e) => {
+                        problems.push(library_problem(f, format!("catalog does not load: {e}")))
+                    }
                 }
             }
         }
@@ -206,7 +211,10 @@ impl Library {
                         if let Some(prev) = lib.controls.get(&c.id) {
                             problems.push(library_problem(
                                 f,
-                                format!("control `{}` is defined twice (also in `{}`)", c.id, prev.file),
+                                format!(
+                                    "control `{}` is defined twice (also in `{}`)",
+                                    c.id, prev.file
+                                ),
                             ));
                         } else {
                             lib.controls.insert(c.id.clone(), c);
@@ -282,7 +290,10 @@ fn parse_control(f: &LibraryFile, catalogs: &Catalogs) -> Result<Control, Vec<Pr
         problems.push(span_problem(
             f,
             &raw.id,
-            format!("control id `{}` differs from its file name `{stem}`", raw.id.get_ref()),
+            format!(
+                "control id `{}` differs from its file name `{stem}`",
+                raw.id.get_ref()
+            ),
             "id",
         ));
     }
@@ -299,14 +310,24 @@ fn parse_control(f: &LibraryFile, catalogs: &Catalogs) -> Result<Control, Vec<Pr
         ));
     }
     if !(1..=13).contains(raw.effort.get_ref()) {
-        problems.push(span_problem(f, &raw.effort, "effort must be between 1 and 13".to_owned(), "effort"));
+        problems.push(span_problem(
+            f,
+            &raw.effort,
+            "effort must be between 1 and 13".to_owned(),
+            "effort",
+        ));
     }
     let mut frameworks = BTreeMap::new();
     for (fw, ids) in &raw.frameworks {
         if !MAPPABLE_FRAMEWORKS.contains(&fw.get_ref().as_str()) {
             problems.push(
-                span_problem(f, fw, format!("unknown framework `{}`", fw.get_ref()), "framework")
-                    .with_help(format!("map to one of: {}", MAPPABLE_FRAMEWORKS.join(", "))),
+                span_problem(
+                    f,
+                    fw,
+                    format!("unknown framework `{}`", fw.get_ref()),
+                    "framework",
+                )
+                .with_help(format!("map to one of: {}", MAPPABLE_FRAMEWORKS.join(", "))),
             );
             continue;
         }
@@ -314,12 +335,22 @@ fn parse_control(f: &LibraryFile, catalogs: &Catalogs) -> Result<Control, Vec<Pr
         for id in ids {
             match catalogs.resolve(fw.get_ref(), id.get_ref()) {
                 Some(c) => canonical.push(c.to_owned()),
-                None => problems.push(span_problem(
-                    f,
-                    id,
-                    format!("`{}` is not a requirement of `{}`", id.get_ref(), fw.get_ref()),
-                    "not in the catalog",
-                ).with_help(format!("see controls/frameworks/{}.toml for valid ids", fw.get_ref()))),
+                None => problems.push(
+                    span_problem(
+                        f,
+                        id,
+                        format!(
+                            "`{}` is not a requirement of `{}`",
+                            id.get_ref(),
+                            fw.get_ref()
+                        ),
+                        "not in the catalog",
+                    )
+                    .with_help(format!(
+                        "see controls/frameworks/{}.toml for valid ids",
+                        fw.get_ref()
+                    )),
+                ),
             }
         }
         canonical.sort();
@@ -372,7 +403,10 @@ fn collect_dir(dir: &Path, out: &mut Vec<LibraryFile>, problems: &mut Vec<Proble
             continue;
         }
         found = true;
-        for entry in walkdir::WalkDir::new(&root).follow_links(false).sort_by_file_name() {
+        for entry in walkdir::WalkDir::new(&root)
+            .follow_links(false)
+            .sort_by_file_name()
+        {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
@@ -383,7 +417,9 @@ fn collect_dir(dir: &Path, out: &mut Vec<LibraryFile>, problems: &mut Vec<Proble
             if !entry.file_type().is_file() {
                 continue;
             }
-            let Ok(rel) = entry.path().strip_prefix(dir) else { continue };
+            let Ok(rel) = entry.path().strip_prefix(dir) else {
+                continue;
+            };
             let rel = rel
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy())
@@ -425,8 +461,10 @@ fn digest(files: &[LibraryFile]) -> String {
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }

@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity as MietteSeverity};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource,
+    Severity as MietteSeverity,
+};
 
 use crate::assessment::{Assessment, CheckResult, Status};
 use crate::error::{NamedProblem, Problem};
@@ -18,7 +21,11 @@ pub struct Style {
 }
 
 fn handler(style: Style) -> GraphicalReportHandler {
-    let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     GraphicalReportHandler::new_themed(theme).with_width(100)
 }
 
@@ -41,7 +48,13 @@ impl std::fmt::Display for Finding<'_> {
         };
         match r.status {
             Status::Fail => write!(f, "[{}] {}: {}", r.severity.as_str(), r.control, r.title),
-            _ => write!(f, "[{}] {} {what}: {}", r.severity.as_str(), r.control, r.title),
+            _ => write!(
+                f,
+                "[{}] {} {what}: {}",
+                r.severity.as_str(),
+                r.control,
+                r.title
+            ),
         }
     }
 }
@@ -67,7 +80,11 @@ impl Diagnostic for Finding<'_> {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let (offset, len, label) = self.label.as_ref()?;
-        Some(Box::new(std::iter::once(LabeledSpan::new(Some(label.clone()), *offset, *len))))
+        Some(Box::new(std::iter::once(LabeledSpan::new(
+            Some(label.clone()),
+            *offset,
+            *len,
+        ))))
     }
 }
 
@@ -76,7 +93,10 @@ fn line_span(text: &str, line: u32, column: u32) -> (usize, usize) {
     let mut offset = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line as usize {
-            let col = l.char_indices().nth(column.saturating_sub(1) as usize).map_or(0, |(b, _)| b);
+            let col = l
+                .char_indices()
+                .nth(column.saturating_sub(1) as usize)
+                .map_or(0, |(b, _)| b);
             let trimmed = l.trim_end_matches(['\n', '\r']);
             return (offset + col, trimmed.len().saturating_sub(col));
         }
@@ -120,7 +140,11 @@ pub fn render(
         let mut help = String::new();
         if r.status == Status::Waived {
             if let Some(w) = &r.waiver {
-                let _ = write!(help, "waived until {} by {}: {}", w.expires, w.approver, w.reason);
+                let _ = write!(
+                    help,
+                    "waived until {} by {}: {}",
+                    w.expires, w.approver, w.reason
+                );
             }
         } else if let Some(c) = control {
             help.push_str(&c.remediation);
@@ -159,7 +183,12 @@ pub fn render(
                 (None, None)
             }
         };
-        let finding = Finding { result: r, help, source, label };
+        let finding = Finding {
+            result: r,
+            help,
+            source,
+            label,
+        };
         let _ = h.render_report(&mut out, &finding);
         out.push('\n');
     }
@@ -188,11 +217,20 @@ pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
         s.resources, s.files, s.controls, a.provenance.as_of
     );
     if s.unrecognised_files > 0 {
-        let _ = writeln!(out, "skipped {} files that no parser recognised", s.unrecognised_files);
+        let _ = writeln!(
+            out,
+            "skipped {} files that no parser recognised",
+            s.unrecognised_files
+        );
     }
     if !s.frameworks.is_empty() {
         out.push_str("\nframeworks\n");
-        let width = s.frameworks.values().map(|f| f.name.len()).max().unwrap_or(0);
+        let width = s
+            .frameworks
+            .values()
+            .map(|f| f.name.len())
+            .max()
+            .unwrap_or(0);
         for f in s.frameworks.values() {
             let _ = write!(
                 out,
@@ -211,8 +249,16 @@ pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
         }
     }
     for w in a.waivers.iter().filter(|w| w.matched == 0 || w.expired) {
-        let why = if w.expired { format!("expired on {}", w.expires) } else { "matched nothing; remove it".to_owned() };
-        let _ = writeln!(out, "waiver of `{}` on `{}` (vouch.toml:{}) {why}", w.control, w.resource, w.line);
+        let why = if w.expired {
+            format!("expired on {}", w.expires)
+        } else {
+            "matched nothing; remove it".to_owned()
+        };
+        let _ = writeln!(
+            out,
+            "waiver of `{}` on `{}` (vouch.toml:{}) {why}",
+            w.control, w.resource, w.line
+        );
     }
     let c = &s.results;
     let _ = writeln!(
@@ -222,9 +268,16 @@ pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
     );
     let failing = a.failures_at(threshold).count();
     let verdict = if a.run_failed() {
-        format!("the run failed: {} problems, {} evaluation errors (exit 2)", a.problems.len(), c.error)
+        format!(
+            "the run failed: {} problems, {} evaluation errors (exit 2)",
+            a.problems.len(),
+            c.error
+        )
     } else if failing > 0 {
-        format!("{failing} findings at or above `{}` severity (exit 1)", threshold.as_str())
+        format!(
+            "{failing} findings at or above `{}` severity (exit 1)",
+            threshold.as_str()
+        )
     } else {
         format!("no findings at or above `{}` severity", threshold.as_str())
     };

@@ -36,7 +36,11 @@ pub fn check_json(root: &Path, extra: &[&str]) -> (i32, serde_json::Value, Strin
         .output()
         .unwrap();
     let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    (out.status.code().unwrap_or(-1), json, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Results of `control` in an assessment.

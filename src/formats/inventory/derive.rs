@@ -30,7 +30,14 @@ impl<T> At<'_, T> {
 
     fn problem_at<U>(&self, spanned: &Spanned<U>, message: String, label: &str) -> Problem {
         let r = spanned.span();
-        Problem::parse(&self.file.path, &self.file.text, r.start, r.len(), message, label)
+        Problem::parse(
+            &self.file.path,
+            &self.file.text,
+            r.start,
+            r.len(),
+            message,
+            label,
+        )
     }
 }
 
@@ -95,7 +102,8 @@ impl<'a> Builder<'a> {
         self.tenancy(files);
         self.operations(files);
         self.access(files);
-        self.out.sort_by(|a, b| (&a.entity_type, &a.address).cmp(&(&b.entity_type, &b.address)));
+        self.out
+            .sort_by(|a, b| (&a.entity_type, &a.address).cmp(&(&b.entity_type, &b.address)));
         (self.out, self.problems)
     }
 
@@ -121,10 +129,20 @@ impl<'a> Builder<'a> {
             .count();
         if let Some(o) = orgs.first() {
             let v = o.get();
-            let mut r = Resource::new("Saas::Organization", format!("organization:{}", v.name), o.span())
-                .with("has_dr_plan", Value::Bool(v.dr_plan))
-                .with("break_glass_accounts", Value::Long(i64::try_from(break_glass).unwrap_or(i64::MAX)))
-                .with("break_glass_monitored", Value::Bool(v.break_glass_monitored));
+            let mut r = Resource::new(
+                "Saas::Organization",
+                format!("organization:{}", v.name),
+                o.span(),
+            )
+            .with("has_dr_plan", Value::Bool(v.dr_plan))
+            .with(
+                "break_glass_accounts",
+                Value::Long(i64::try_from(break_glass).unwrap_or(i64::MAX)),
+            )
+            .with(
+                "break_glass_monitored",
+                Value::Bool(v.break_glass_monitored),
+            );
             if let Some(d) = self.age(v.last_access_review.as_ref()) {
                 r.set("days_since_access_review", Value::Long(d));
             }
@@ -140,12 +158,19 @@ impl<'a> Builder<'a> {
         self.check_unique("identity provider", &idps, |v| &v.id);
         for it in &idps {
             let v = it.get();
-            let mut r = Resource::new("Saas::IdentityProvider", format!("identity_provider:{}", v.id), it.span())
-                .with("sso_enforced", Value::Bool(v.sso_enforced))
-                .with("mfa", Value::str(v.mfa.as_str()))
-                .with("admin_mfa", Value::str(v.admin_mfa.unwrap_or(v.mfa).as_str()))
-                .with("scim_enabled", Value::Bool(v.scim.enabled))
-                .with("local_password_login", Value::Bool(v.local_password_login));
+            let mut r = Resource::new(
+                "Saas::IdentityProvider",
+                format!("identity_provider:{}", v.id),
+                it.span(),
+            )
+            .with("sso_enforced", Value::Bool(v.sso_enforced))
+            .with("mfa", Value::str(v.mfa.as_str()))
+            .with(
+                "admin_mfa",
+                Value::str(v.admin_mfa.unwrap_or(v.mfa).as_str()),
+            )
+            .with("scim_enabled", Value::Bool(v.scim.enabled))
+            .with("local_password_login", Value::Bool(v.local_password_login));
             if let Some(h) = v.scim.deprovision_within_hours {
                 r.set("deprovision_within_hours", Value::Long(h));
             }
@@ -159,15 +184,22 @@ impl<'a> Builder<'a> {
         for it in &apps {
             let v = it.get();
             self.out.push(
-                Resource::new("Saas::Application", format!("application:{}", v.id), it.span())
-                    .with("critical_data", Value::Bool(v.critical_data))
-                    .with("sso", Value::Bool(v.sso))
-                    .with("scim", Value::Bool(v.scim)),
+                Resource::new(
+                    "Saas::Application",
+                    format!("application:{}", v.id),
+                    it.span(),
+                )
+                .with("critical_data", Value::Bool(v.critical_data))
+                .with("sso", Value::Bool(v.sso))
+                .with("scim", Value::Bool(v.scim)),
             );
         }
     }
 
-    #[expect(clippy::too_many_lines, reason = "one pass over the tenancy graph reads best in one place")]
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one pass over the tenancy graph reads best in one place"
+    )]
     fn tenancy(&mut self, files: &'a [Arc<InventoryFile>]) {
         let tiers = collect(files, |f| &f.raw.tier);
         let tenants = collect(files, |f| &f.raw.tenant);
@@ -179,10 +211,14 @@ impl<'a> Builder<'a> {
         self.check_unique("datastore", &datastores, |v| &v.id);
         self.check_unique("search cluster", &clusters, |v| &v.id);
 
-        let tier_reqs: BTreeMap<&str, &[Requirement]> =
-            tiers.iter().map(|t| (t.get().id.as_str(), t.get().requires.as_slice())).collect();
-        let ds_by_id: BTreeMap<&str, &At<'_, _>> =
-            datastores.iter().map(|d| (d.get().id.as_str(), d)).collect();
+        let tier_reqs: BTreeMap<&str, &[Requirement]> = tiers
+            .iter()
+            .map(|t| (t.get().id.as_str(), t.get().requires.as_slice()))
+            .collect();
+        let ds_by_id: BTreeMap<&str, &At<'_, _>> = datastores
+            .iter()
+            .map(|d| (d.get().id.as_str(), d))
+            .collect();
         let cl_by_id: BTreeMap<&str, &At<'_, _>> =
             clusters.iter().map(|c| (c.get().id.as_str(), c)).collect();
 
@@ -194,12 +230,25 @@ impl<'a> Builder<'a> {
             let v = t.get();
             let mut res = v.residency.clone();
             res.sort();
-            residency_of.insert(v.id.as_str(), if res.is_empty() { "any".to_owned() } else { res.join("+") });
+            residency_of.insert(
+                v.id.as_str(),
+                if res.is_empty() {
+                    "any".to_owned()
+                } else {
+                    res.join("+")
+                },
+            );
             for ds in v.datastores.get_ref() {
-                ds_tenants.entry(ds.as_str()).or_default().insert(v.id.as_str());
+                ds_tenants
+                    .entry(ds.as_str())
+                    .or_default()
+                    .insert(v.id.as_str());
             }
             for cl in v.search_clusters.get_ref() {
-                cl_tenants.entry(cl.as_str()).or_default().insert(v.id.as_str());
+                cl_tenants
+                    .entry(cl.as_str())
+                    .or_default()
+                    .insert(v.id.as_str());
             }
         }
         let reported: BTreeSet<&str> = services
@@ -212,12 +261,23 @@ impl<'a> Builder<'a> {
             if !tier_reqs.contains_key(v.tier.get_ref().as_str()) && !tiers.is_empty() {
                 self.problems.push(t.problem_at(
                     &v.tier,
-                    format!("tenant `{}` names tier `{}`, which no `[[tier]]` declares", v.id, v.tier.get_ref()),
+                    format!(
+                        "tenant `{}` names tier `{}`, which no `[[tier]]` declares",
+                        v.id,
+                        v.tier.get_ref()
+                    ),
                     "unknown tier",
                 ));
             }
             let mut reqs: BTreeSet<Requirement> = v.requires.iter().copied().collect();
-            reqs.extend(tier_reqs.get(v.tier.get_ref().as_str()).copied().unwrap_or_default().iter().copied());
+            reqs.extend(
+                tier_reqs
+                    .get(v.tier.get_ref().as_str())
+                    .copied()
+                    .unwrap_or_default()
+                    .iter()
+                    .copied(),
+            );
             let requires_key = reqs.contains(&Requirement::CustomerKey);
             let requires_account = reqs.contains(&Requirement::DedicatedAccount);
             let requires_db = requires_account || reqs.contains(&Requirement::DedicatedDatabase);
@@ -226,8 +286,10 @@ impl<'a> Builder<'a> {
             let mut without_key = BTreeSet::new();
             let mut shared = BTreeSet::new();
             let mut outside_account = BTreeSet::new();
-            let key_ok = |k: Option<&String>| v.customer_key.is_some() && k == v.customer_key.as_ref();
-            let account_ok = |a: Option<&String>| v.cloud_account.is_some() && a == v.cloud_account.as_ref();
+            let key_ok =
+                |k: Option<&String>| v.customer_key.is_some() && k == v.customer_key.as_ref();
+            let account_ok =
+                |a: Option<&String>| v.cloud_account.is_some() && a == v.cloud_account.as_ref();
 
             for ds_id in v.datastores.get_ref() {
                 let Some(ds) = ds_by_id.get(ds_id.as_str()) else {
@@ -250,7 +312,14 @@ impl<'a> Builder<'a> {
                 if !key_ok(d.encryption_key.as_ref()) {
                     without_key.insert(d.id.clone());
                 }
-                if d.backup.enabled && !key_ok(d.backup.encryption_key.as_ref().or(d.encryption_key.as_ref())) {
+                if d.backup.enabled
+                    && !key_ok(
+                        d.backup
+                            .encryption_key
+                            .as_ref()
+                            .or(d.encryption_key.as_ref()),
+                    )
+                {
                     without_key.insert(format!("{}/backup", d.id));
                 }
                 if ds_tenants.get(d.id.as_str()).is_some_and(|s| s.len() > 1) {
@@ -290,13 +359,41 @@ impl<'a> Builder<'a> {
                 .with("requires_customer_key", Value::Bool(requires_key))
                 .with("requires_dedicated_database", Value::Bool(requires_db))
                 .with("requires_dedicated_account", Value::Bool(requires_account))
-                .with("resources_outside_residency", Value::string_set(outside_residency))
-                .with("resources_without_customer_key", Value::string_set(if requires_key { without_key } else { BTreeSet::new() }))
+                .with(
+                    "resources_outside_residency",
+                    Value::string_set(outside_residency),
+                )
+                .with(
+                    "resources_without_customer_key",
+                    Value::string_set(if requires_key {
+                        without_key
+                    } else {
+                        BTreeSet::new()
+                    }),
+                )
                 .with("shared_resources", Value::string_set(shared))
-                .with("resources_outside_account", Value::string_set(if requires_account { outside_account } else { BTreeSet::new() }))
-                .with("uptime_reporting", Value::Bool(reqs.contains(&Requirement::UptimeReporting)))
-                .with("uptime_reported", Value::Bool(reported.contains(v.id.as_str())));
-            for (name, val) in [("shard", &v.shard), ("region", &v.region), ("customer_key", &v.customer_key), ("cloud_account", &v.cloud_account)] {
+                .with(
+                    "resources_outside_account",
+                    Value::string_set(if requires_account {
+                        outside_account
+                    } else {
+                        BTreeSet::new()
+                    }),
+                )
+                .with(
+                    "uptime_reporting",
+                    Value::Bool(reqs.contains(&Requirement::UptimeReporting)),
+                )
+                .with(
+                    "uptime_reported",
+                    Value::Bool(reported.contains(v.id.as_str())),
+                );
+            for (name, val) in [
+                ("shard", &v.shard),
+                ("region", &v.region),
+                ("customer_key", &v.customer_key),
+                ("cloud_account", &v.cloud_account),
+            ] {
                 if let Some(s) = val {
                     r.set(name, Value::str(s));
                 }
@@ -322,10 +419,22 @@ impl<'a> Builder<'a> {
                 .with("encrypted", Value::Bool(d.encrypted))
                 .with("public", Value::Bool(d.public))
                 .with("backup_enabled", Value::Bool(d.backup.enabled))
-                .with("backup_retention_days", Value::Long(d.backup.retention_days))
-                .with("backup_copy_regions", Value::string_set(d.backup.copies.iter().cloned()))
-                .with("backup_encrypted", Value::Bool(d.backup.enabled && d.backup.encrypted.unwrap_or(d.encrypted)))
-                .with("tenants", Value::string_set(tenants_of.into_iter().flatten().copied()))
+                .with(
+                    "backup_retention_days",
+                    Value::Long(d.backup.retention_days),
+                )
+                .with(
+                    "backup_copy_regions",
+                    Value::string_set(d.backup.copies.iter().cloned()),
+                )
+                .with(
+                    "backup_encrypted",
+                    Value::Bool(d.backup.enabled && d.backup.encrypted.unwrap_or(d.encrypted)),
+                )
+                .with(
+                    "tenants",
+                    Value::string_set(tenants_of.into_iter().flatten().copied()),
+                )
                 .with("mixes_residency", Value::Bool(res.len() > 1))
                 .with("tenant_residencies", Value::string_set(res));
             if let Some(k) = &d.encryption_key {
@@ -343,14 +452,21 @@ impl<'a> Builder<'a> {
             let c = cl.get();
             let tenants_of = cl_tenants.get(c.id.as_str());
             let res = residencies(tenants_of);
-            let mut r = Resource::new("Saas::SearchCluster", format!("search_cluster:{}", c.id), cl.span())
-                .with("region", Value::str(&c.region))
-                .with("environment", Value::str(&c.environment))
-                .with("encrypted", Value::Bool(c.encrypted))
-                .with("public", Value::Bool(c.public))
-                .with("tenants", Value::string_set(tenants_of.into_iter().flatten().copied()))
-                .with("mixes_residency", Value::Bool(res.len() > 1))
-                .with("tenant_residencies", Value::string_set(res));
+            let mut r = Resource::new(
+                "Saas::SearchCluster",
+                format!("search_cluster:{}", c.id),
+                cl.span(),
+            )
+            .with("region", Value::str(&c.region))
+            .with("environment", Value::str(&c.environment))
+            .with("encrypted", Value::Bool(c.encrypted))
+            .with("public", Value::Bool(c.public))
+            .with(
+                "tenants",
+                Value::string_set(tenants_of.into_iter().flatten().copied()),
+            )
+            .with("mixes_residency", Value::Bool(res.len() > 1))
+            .with("tenant_residencies", Value::string_set(res));
             if let Some(k) = &c.encryption_key {
                 r.set("encryption_key", Value::str(k));
             }
@@ -369,7 +485,14 @@ impl<'a> Builder<'a> {
             let v = it.get();
             let mut r = Resource::new("Saas::Service", format!("service:{}", v.id), it.span())
                 .with("customer_facing", Value::Bool(v.customer_facing))
-                .with("uptime_monitor", Value::Bool(v.uptime_monitor.as_deref().is_some_and(|m| !m.trim().is_empty())))
+                .with(
+                    "uptime_monitor",
+                    Value::Bool(
+                        v.uptime_monitor
+                            .as_deref()
+                            .is_some_and(|m| !m.trim().is_empty()),
+                    ),
+                )
                 .with("environment", Value::str(&v.environment));
             if let Some(s) = &v.slo {
                 r.set("slo", Value::str(s));
@@ -386,7 +509,11 @@ impl<'a> Builder<'a> {
             if !service_ids.contains(v.service.get_ref().as_str()) {
                 self.problems.push(it.problem_at(
                     &v.service,
-                    format!("incident `{}` names service `{}`, which no `[[service]]` declares", v.id, v.service.get_ref()),
+                    format!(
+                        "incident `{}` names service `{}`, which no `[[service]]` declares",
+                        v.id,
+                        v.service.get_ref()
+                    ),
                     "unknown service",
                 ));
             }
@@ -404,11 +531,18 @@ impl<'a> Builder<'a> {
         for it in &integrations {
             let v = it.get();
             self.out.push(
-                Resource::new("Saas::Integration", format!("integration:{}", v.id), it.span())
-                    .with("approved", Value::Bool(v.approved))
-                    .with("category", Value::str(&v.category))
-                    .with("data_access", Value::string_set(v.data_access.iter().cloned()))
-                    .with("baa_signed", Value::Bool(v.baa_signed)),
+                Resource::new(
+                    "Saas::Integration",
+                    format!("integration:{}", v.id),
+                    it.span(),
+                )
+                .with("approved", Value::Bool(v.approved))
+                .with("category", Value::str(&v.category))
+                .with(
+                    "data_access",
+                    Value::string_set(v.data_access.iter().cloned()),
+                )
+                .with("baa_signed", Value::Bool(v.baa_signed)),
             );
         }
         let sinks = collect(files, |f| &f.raw.audit_log);
@@ -416,11 +550,18 @@ impl<'a> Builder<'a> {
         for it in &sinks {
             let v = it.get();
             self.out.push(
-                Resource::new("Saas::AuditLogSink", format!("audit_log:{}", v.id), it.span())
-                    .with("source", Value::str(&v.source))
-                    .with("siem_export", Value::Bool(v.siem.as_deref().is_some_and(|s| !s.trim().is_empty())))
-                    .with("retention_days", Value::Long(v.retention_days))
-                    .with("immutable", Value::Bool(v.immutable)),
+                Resource::new(
+                    "Saas::AuditLogSink",
+                    format!("audit_log:{}", v.id),
+                    it.span(),
+                )
+                .with("source", Value::str(&v.source))
+                .with(
+                    "siem_export",
+                    Value::Bool(v.siem.as_deref().is_some_and(|s| !s.trim().is_empty())),
+                )
+                .with("retention_days", Value::Long(v.retention_days))
+                .with("immutable", Value::Bool(v.immutable)),
             );
         }
         let repos = collect(files, |f| &f.raw.repository);
@@ -428,16 +569,26 @@ impl<'a> Builder<'a> {
         for it in &repos {
             let v = it.get();
             self.out.push(
-                Resource::new("Saas::Repository", format!("repository:{}", v.id), it.span())
-                    .with("infrastructure", Value::Bool(v.infrastructure))
-                    .with("protected_default_branch", Value::Bool(v.protected_default_branch))
-                    .with("required_reviews", Value::Long(v.required_reviews))
-                    .with("signed_commits", Value::Bool(v.signed_commits)),
+                Resource::new(
+                    "Saas::Repository",
+                    format!("repository:{}", v.id),
+                    it.span(),
+                )
+                .with("infrastructure", Value::Bool(v.infrastructure))
+                .with(
+                    "protected_default_branch",
+                    Value::Bool(v.protected_default_branch),
+                )
+                .with("required_reviews", Value::Long(v.required_reviews))
+                .with("signed_commits", Value::Bool(v.signed_commits)),
             );
         }
     }
 
-    #[expect(clippy::too_many_lines, reason = "users, groups, roles and grants are derived together")]
+    #[expect(
+        clippy::too_many_lines,
+        reason = "users, groups, roles and grants are derived together"
+    )]
     fn access(&mut self, files: &'a [Arc<InventoryFile>]) {
         let users = collect(files, |f| &f.raw.user);
         let groups = collect(files, |f| &f.raw.group);
@@ -449,21 +600,29 @@ impl<'a> Builder<'a> {
         self.check_unique("role", &roles, |v| &v.id);
 
         let group_ids: BTreeSet<&str> = groups.iter().map(|g| g.get().id.as_str()).collect();
-        let role_by_id: BTreeMap<&str, &super::raw::RawRole> =
-            roles.iter().map(|r| (r.get().id.as_str(), r.get())).collect();
-        let user_by_id: BTreeMap<&str, &super::raw::RawUser> =
-            users.iter().map(|u| (u.get().id.as_str(), u.get())).collect();
+        let role_by_id: BTreeMap<&str, &super::raw::RawRole> = roles
+            .iter()
+            .map(|r| (r.get().id.as_str(), r.get()))
+            .collect();
+        let user_by_id: BTreeMap<&str, &super::raw::RawUser> = users
+            .iter()
+            .map(|u| (u.get().id.as_str(), u.get()))
+            .collect();
 
         for g in &groups {
             let v = g.get();
             let mut r = Resource::new("Access::Group", format!("group:{}", v.id), g.span());
             for parent in v.member_of.get_ref() {
                 if group_ids.contains(parent.as_str()) {
-                    r.parents.push(("Access::Group".to_owned(), format!("group:{parent}")));
+                    r.parents
+                        .push(("Access::Group".to_owned(), format!("group:{parent}")));
                 } else {
                     self.problems.push(g.problem_at(
                         &v.member_of,
-                        format!("group `{}` is nested in `{parent}`, which no `[[group]]` declares", v.id),
+                        format!(
+                            "group `{}` is nested in `{parent}`, which no `[[group]]` declares",
+                            v.id
+                        ),
                         "unknown group",
                     ));
                 }
@@ -477,7 +636,9 @@ impl<'a> Builder<'a> {
         for g in &grants {
             let v = g.get();
             if let Some(u) = &v.user {
-                held.entry(u.get_ref().as_str()).or_default().insert(v.role.get_ref().as_str());
+                held.entry(u.get_ref().as_str())
+                    .or_default()
+                    .insert(v.role.get_ref().as_str());
                 *grant_count.entry(u.get_ref().as_str()).or_default() += 1;
             }
         }
@@ -490,7 +651,9 @@ impl<'a> Builder<'a> {
                 if !role_by_id.contains_key(role.as_str()) {
                     self.problems.push(s.problem_at(
                         &s.get().roles,
-                        format!("separation of duties names role `{role}`, which no `[[role]]` declares"),
+                        format!(
+                            "separation of duties names role `{role}`, which no `[[role]]` declares"
+                        ),
                         "unknown role",
                     ));
                 }
@@ -504,11 +667,17 @@ impl<'a> Builder<'a> {
             let mut r = Resource::new("Access::User", format!("user:{}", v.id), u.span())
                 .with("status", Value::str(v.status.as_str()))
                 .with("employment_ended", Value::Bool(ended))
-                .with("days_since_employment_end", Value::Long(end.filter(|_| ended).map_or(0, |e| self.as_of - e)))
+                .with(
+                    "days_since_employment_end",
+                    Value::Long(end.filter(|_| ended).map_or(0, |e| self.as_of - e)),
+                )
                 .with("mfa", Value::Bool(v.mfa))
                 .with("admin", Value::Bool(v.admin))
                 .with("break_glass", Value::Bool(v.break_glass))
-                .with("grant_count", Value::Long(grant_count.get(v.id.as_str()).copied().unwrap_or(0)));
+                .with(
+                    "grant_count",
+                    Value::Long(grant_count.get(v.id.as_str()).copied().unwrap_or(0)),
+                );
             if let Some(d) = self.age(v.last_login.as_ref()) {
                 r.set("days_since_login", Value::Long(d));
             }
@@ -517,11 +686,15 @@ impl<'a> Builder<'a> {
             }
             for g in v.groups.get_ref() {
                 if group_ids.contains(g.as_str()) {
-                    r.parents.push(("Access::Group".to_owned(), format!("group:{g}")));
+                    r.parents
+                        .push(("Access::Group".to_owned(), format!("group:{g}")));
                 } else {
                     self.problems.push(u.problem_at(
                         &v.groups,
-                        format!("user `{}` is in group `{g}`, which no `[[group]]` declares", v.id),
+                        format!(
+                            "user `{}` is in group `{g}`, which no `[[group]]` declares",
+                            v.id
+                        ),
                         "unknown group",
                     ));
                 }
@@ -569,10 +742,18 @@ impl<'a> Builder<'a> {
             let holder_id = holder.get_ref().as_str();
             let user = user_by_id.get(holder_id).filter(|_| holder_kind == "user");
             if holder_kind == "user" && user.is_none() {
-                self.problems.push(g.problem_at(holder, format!("grant names user `{holder_id}`, which no `[[user]]` declares"), "unknown user"));
+                self.problems.push(g.problem_at(
+                    holder,
+                    format!("grant names user `{holder_id}`, which no `[[user]]` declares"),
+                    "unknown user",
+                ));
             }
             if holder_kind == "group" && !group_ids.contains(holder_id) {
-                self.problems.push(g.problem_at(holder, format!("grant names group `{holder_id}`, which no `[[group]]` declares"), "unknown group"));
+                self.problems.push(g.problem_at(
+                    holder,
+                    format!("grant names group `{holder_id}`, which no `[[group]]` declares"),
+                    "unknown group",
+                ));
             }
             let address = match &v.id {
                 Some(id) => format!("grant:{id}"),
@@ -580,7 +761,14 @@ impl<'a> Builder<'a> {
             };
             if !grant_addresses.insert(address.clone()) {
                 let r = g.item.span();
-                self.problems.push(Problem::parse(&g.file.path, &g.file.text, r.start, 0, format!("`{address}` is declared more than once"), "second declaration"));
+                self.problems.push(Problem::parse(
+                    &g.file.path,
+                    &g.file.text,
+                    r.start,
+                    0,
+                    format!("`{address}` is declared more than once"),
+                    "second declaration",
+                ));
                 continue;
             }
             let role_def = role_by_id.get(role);
@@ -594,7 +782,11 @@ impl<'a> Builder<'a> {
                 sod_pairs
                     .iter()
                     .filter(|pair| pair.contains(role))
-                    .flat_map(|pair| pair.iter().filter(|r| **r != role && mine.contains(*r)).map(|r| (*r).to_owned()))
+                    .flat_map(|pair| {
+                        pair.iter()
+                            .filter(|r| **r != role && mine.contains(*r))
+                            .map(|r| (*r).to_owned())
+                    })
                     .collect()
             } else {
                 BTreeSet::new()
@@ -603,14 +795,26 @@ impl<'a> Builder<'a> {
                 .with("user", Value::str(holder_id))
                 .with("role", Value::str(role))
                 .with("resource", Value::str(&v.resource))
-                .with("privileged", Value::Bool(role_def.is_some_and(|r| r.privileged)))
+                .with(
+                    "privileged",
+                    Value::Bool(role_def.is_some_and(|r| r.privileged)),
+                )
                 .with("holder_status", Value::str(status))
                 .with("holder_employment_ended", Value::Bool(ended))
-                .with("holder_is_admin", Value::Bool(user.is_some_and(|u| u.admin)))
+                .with(
+                    "holder_is_admin",
+                    Value::Bool(user.is_some_and(|u| u.admin)),
+                )
                 .with("has_expiry", Value::Bool(v.until.is_some()))
-                .with("self_approved", Value::Bool(v.approved_by.as_deref() == Some(holder_id)))
+                .with(
+                    "self_approved",
+                    Value::Bool(v.approved_by.as_deref() == Some(holder_id)),
+                )
                 .with("sod_conflicts", Value::string_set(conflicts));
-            if let (Some(since), Some(until)) = (v.since.as_ref().and_then(toml_days), v.until.as_ref().and_then(toml_days)) {
+            if let (Some(since), Some(until)) = (
+                v.since.as_ref().and_then(toml_days),
+                v.until.as_ref().and_then(toml_days),
+            ) {
                 r.set("duration_days", Value::Long((until - since).max(0)));
             }
             if let Some(a) = v.approved_by.as_deref().filter(|a| !a.trim().is_empty()) {

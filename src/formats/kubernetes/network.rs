@@ -86,10 +86,47 @@ fn selects_everything(src: &mut Source<'_>, sel: &Node<'_>, place: &Place) -> bo
     labels_empty && exprs.is_empty()
 }
 
-/// An ingress rule with neither `from` nor `ports` admits all traffic.
+/// An ingress rule that admits any source: no `from` (any source, whatever its `ports`), or a
+/// peer that is the whole cluster (`namespaceSelector: {}` without a pod selector) or the whole
+/// internet (`ipBlock.cidr` 0.0.0.0/0 or ::/0).
 fn rule_allows_everything(rule: &Node<'_>) -> bool {
-    let empty = |key: &str| field(rule, key).is_none_or(is_empty_collection);
-    matches!(untag(rule).data, saphyr::YamlData::Mapping(_)) && empty("from") && empty("ports")
+    if !matches!(untag(rule).data, saphyr::YamlData::Mapping(_)) {
+        return false;
+    }
+    let Some(from) = field(rule, "from") else {
+        return true;
+    };
+    let saphyr::YamlData::Sequence(peers) = &untag(from).data else {
+        return is_empty_collection(from);
+    };
+    if peers.is_empty() {
+        return true;
+    }
+    peers.iter().any(|peer| {
+        let empty_or_absent = |key: &str| field(peer, key).is_none_or(is_empty_selector);
+        let whole_cluster = field(peer, "namespaceSelector").is_some_and(is_empty_selector)
+            && empty_or_absent("podSelector");
+        let whole_internet = field(peer, "ipBlock")
+            .and_then(|b| field(b, "cidr"))
+            .and_then(|c| untag(c).data.as_str())
+            .is_some_and(|c| c == "0.0.0.0/0" || c == "::/0");
+        whole_cluster || whole_internet
+    })
+}
+
+/// A label selector that selects everything: `{}` or empty `matchLabels`/`matchExpressions`.
+fn is_empty_selector(node: &Node<'_>) -> bool {
+    if is_empty_collection(node)
+        || matches!(
+            untag(node).data,
+            saphyr::YamlData::Value(saphyr::Scalar::Null)
+        )
+    {
+        return true;
+    }
+    ["matchLabels", "matchExpressions"]
+        .iter()
+        .all(|k| field(node, k).is_none_or(is_empty_collection))
 }
 
 fn is_empty_collection(node: &Node<'_>) -> bool {

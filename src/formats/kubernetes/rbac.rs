@@ -157,6 +157,20 @@ pub(super) fn binding(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
 /// `User:alice`, `Group:devs`, `ServiceAccount:ns/name`, or `None` for system subjects
 /// (`system:` users and groups, service accounts in `kube-system`).
 fn ordinary_subject(kind: &str, name: &str, namespace: &str) -> Option<String> {
+    // Groups that mean "everyone" are the broadest subjects there are, never system-only.
+    const EVERYONE: &[&str] = &[
+        "system:authenticated",
+        "system:unauthenticated",
+        "system:anonymous",
+        "system:serviceaccounts",
+    ];
+    if EVERYONE.contains(&name) {
+        return Some(format!("{kind}:{name}"));
+    }
+    if let Some(rest) = name.strip_prefix("system:serviceaccount:") {
+        // A service account written as a user: ordinary unless it lives in kube-system.
+        return (!rest.starts_with("kube-system:")).then(|| format!("{kind}:{name}"));
+    }
     if name.starts_with("system:") {
         return None;
     }

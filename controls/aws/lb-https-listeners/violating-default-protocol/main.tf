@@ -1,0 +1,15 @@
+resource "aws_lb" "web" {
+  name               = "acme-web"
+  load_balancer_type = "application"
+  subnets            = ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]
+}
+
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.web.arn
+  port              = 80
+
+  default_action {
+    type             = "forward"
+    target_group_arn = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/acme-web/0123456789abcdef"
+  }
+}

@@ -1,0 +1,4 @@
+resource "aws_elasticsearch_domain" "legacy" {
+  domain_name           = "acme-legacy"
+  elasticsearch_version = "7.10"
+}
