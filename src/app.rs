@@ -116,7 +116,7 @@ pub fn check(args: &CheckArgs) -> u8 {
     }
     let threshold = args.fail_on.or(run.config.fail_on).unwrap_or(Severity::Low);
     match args.format {
-        Format::Json => report::emit(&report::to_json(&run.assessment)),
+        Format::Json => report::emit_json(&run.assessment),
         Format::Human => {
             report::emit(&human::render(
                 &run.assessment,

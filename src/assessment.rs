@@ -388,15 +388,24 @@ impl Assessment {
     /// Recomputes the counts and framework summaries (after waivers change statuses).
     pub fn summarise(&mut self, lib: &Library) {
         let mut counts = Counts::default();
-        let mut checked: BTreeMap<&str, BTreeMap<&str, bool>> = BTreeMap::new();
+        // Aggregate per control first (few), then fan out to requirements once per control.
+        type Frameworks = BTreeMap<String, Vec<String>>;
+        // Aggregate per control first (few), then fan out to requirements once per control.
+        let mut control_failing: BTreeMap<&str, (bool, &Frameworks)> = BTreeMap::new();
         for r in &self.results {
             counts.add(r.status);
             let failing = matches!(r.status, Status::Fail | Status::Error);
-            for (fw, ids) in &r.frameworks {
+            control_failing
+                .entry(r.control.as_str())
+                .or_insert((false, &r.frameworks))
+                .0 |= failing;
+        }
+        let mut checked: BTreeMap<&str, BTreeMap<&str, bool>> = BTreeMap::new();
+        for (failing, fws) in control_failing.values() {
+            for (fw, ids) in *fws {
                 let entry = checked.entry(fw.as_str()).or_default();
                 for id in ids {
-                    let f = entry.entry(id.as_str()).or_insert(false);
-                    *f |= failing;
+                    *entry.entry(id.as_str()).or_insert(false) |= *failing;
                 }
             }
         }

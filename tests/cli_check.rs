@@ -1,5 +1,5 @@
 //! `vouch check` end to end: the real binary on real temp trees.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! The SaaS inventory parser: derived facts, reference checks, spans, and no panic on any input.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::prelude::*;
 use vouch::formats::{LoadContext, load, parse_file};

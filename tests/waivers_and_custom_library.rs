@@ -1,5 +1,5 @@
 //! Waivers in vouch.toml and an organisation's own controls.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

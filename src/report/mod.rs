@@ -25,6 +25,17 @@ pub fn to_json<T: Serialize>(value: &T) -> String {
     }
 }
 
+/// Streams a value as pretty JSON to stdout (no intermediate string: large assessments stay
+/// out of memory).
+pub fn emit_json<T: Serialize>(value: &T) {
+    let out = std::io::stdout().lock();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+    if serde_json::to_writer_pretty(&mut w, value).is_ok() {
+        let _ = w.write_all(b"\n");
+    }
+    let _ = w.flush();
+}
+
 /// Writes text to stdout; a closed pipe (`| head`) is not an error worth a panic.
 pub fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
