@@ -416,6 +416,8 @@ impl Assessment {
                 .filter(|(_, f)| **f)
                 .map(|(id, _)| (*id).to_owned())
                 .collect();
+            let mut failing = failing;
+            failing.sort_by(|a, b| crate::library::catalog::natural_cmp(a, b));
             frameworks.insert(
                 fw.to_owned(),
                 FrameworkSummary {

@@ -131,3 +131,62 @@ impl Catalogs {
             .map_or(framework, |f| f.name.as_str())
     }
 }
+
+/// Orders requirement ids as people read them: `A.5.3` before `A.5.23`, `CC6.2` before `CC6.10`.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn chunks(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let bytes = s.as_bytes();
+        for i in 1..=bytes.len() {
+            if i == bytes.len() || bytes[i].is_ascii_digit() != bytes[start].is_ascii_digit() {
+                out.push((bytes[start].is_ascii_digit(), &s[start..i]));
+                start = i;
+            }
+        }
+        out
+    }
+    let (ca, cb) = (chunks(a), chunks(b));
+    for (x, y) in ca.iter().zip(cb.iter()) {
+        let ord = match (x, y) {
+            ((true, xs), (true, ys)) => {
+                let (xs, ys) = (xs.trim_start_matches('0'), ys.trim_start_matches('0'));
+                xs.len().cmp(&ys.len()).then_with(|| xs.cmp(ys))
+            }
+            ((_, xs), (_, ys)) => xs.cmp(ys),
+        };
+        if ord != std::cmp::Ordering::Equal {
+            return ord;
+        }
+    }
+    ca.len().cmp(&cb.len()).then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_cmp;
+
+    #[test]
+    fn numbers_sort_by_value() {
+        let mut ids = vec![
+            "A.5.23",
+            "A.5.3",
+            "CC6.10",
+            "CC6.2",
+            "164.312(a)(2)(iv)",
+            "164.308(a)(1)(ii)(A)",
+        ];
+        ids.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            ids,
+            vec![
+                "164.308(a)(1)(ii)(A)",
+                "164.312(a)(2)(iv)",
+                "A.5.3",
+                "A.5.23",
+                "CC6.2",
+                "CC6.10"
+            ]
+        );
+    }
+}

@@ -353,7 +353,7 @@ fn parse_control(f: &LibraryFile, catalogs: &Catalogs) -> Result<Control, Vec<Pr
                 ),
             }
         }
-        canonical.sort();
+        canonical.sort_by(|a, b| catalog::natural_cmp(a, b));
         canonical.dedup();
         frameworks.insert(fw.get_ref().clone(), canonical);
     }
