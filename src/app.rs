@@ -173,16 +173,23 @@ pub fn validate(path: &std::path::Path) -> u8 {
     }
 }
 
+/// Loads the library definitions (no Cedar compilation); a bad `vouch.toml` is an error.
+fn library_files_only(path: &std::path::Path) -> Result<crate::library::Library, Vec<Problem>> {
+    let config = Config::load(path)?;
+    let (lib, problems) = crate::library::Library::load(&config.library_paths);
+    if problems.is_empty() {
+        Ok(lib)
+    } else {
+        Err(problems)
+    }
+}
+
 /// `vouch controls list`.
 pub fn controls_list(path: &std::path::Path, format: Format) -> u8 {
-    let (lib, problems) = crate::library::Library::load(
-        &Config::load(path)
-            .map(|c| c.library_paths)
-            .unwrap_or_default(),
-    );
-    if !problems.is_empty() {
-        return fail(&problems);
-    }
+    let lib = match library_files_only(path) {
+        Ok(lib) => lib,
+        Err(problems) => return fail(&problems),
+    };
     match format {
         Format::Json => {
             let list: Vec<_> = lib.controls.values().collect();
@@ -213,14 +220,10 @@ pub fn controls_list(path: &std::path::Path, format: Format) -> u8 {
 
 /// `vouch controls show ID`.
 pub fn controls_show(path: &std::path::Path, id: &str, format: Format) -> u8 {
-    let (lib, problems) = crate::library::Library::load(
-        &Config::load(path)
-            .map(|c| c.library_paths)
-            .unwrap_or_default(),
-    );
-    if !problems.is_empty() {
-        return fail(&problems);
-    }
+    let lib = match library_files_only(path) {
+        Ok(lib) => lib,
+        Err(problems) => return fail(&problems),
+    };
     let Some(c) = lib.controls.get(id) else {
         let close: Vec<&str> = lib
             .controls
