@@ -317,3 +317,112 @@ pub fn test(path: &std::path::Path, only: &[String], format: Format) -> u8 {
         exit::FINDINGS
     }
 }
+
+/// Options of `vouch gate`.
+#[derive(Debug, Clone)]
+pub struct GateArgs {
+    pub path: PathBuf,
+    pub base: String,
+    pub head: Option<String>,
+    pub format: Format,
+    pub frameworks: Vec<String>,
+    pub controls: Vec<String>,
+    pub fail_on: Option<Severity>,
+    pub all: bool,
+    pub as_of: Option<String>,
+    pub sarif: Option<PathBuf>,
+    pub junit: Option<PathBuf>,
+    pub summary: Option<PathBuf>,
+}
+
+/// `vouch gate`: only what the change breaks. Exit 0 pass, 1 fail, 2 the gate could not run.
+pub fn gate(args: &GateArgs) -> u8 {
+    let selection_args = CheckArgs {
+        path: args.path.clone(),
+        format: args.format,
+        frameworks: args.frameworks.clone(),
+        controls: args.controls.clone(),
+        fail_on: args.fail_on,
+        as_of: args.as_of.clone(),
+    };
+    let mut pre = validate_selection(&selection_args);
+    let as_of = match as_of_days(args.as_of.as_deref()) {
+        Ok(d) => d,
+        Err(p) => {
+            pre.push(p);
+            0
+        }
+    };
+    if !pre.is_empty() {
+        return fail(&pre);
+    }
+    let opts = crate::gate::GateOptions {
+        path: check::root_of(&args.path),
+        base: args.base.clone(),
+        head: args.head.clone(),
+        fail_on: args.fail_on,
+        all: args.all,
+        as_of_days: as_of,
+        selection: Selection {
+            frameworks: args.frameworks.clone(),
+            controls: args.controls.clone(),
+        },
+    };
+    let run = match crate::gate::run(&opts) {
+        Ok(r) => r,
+        Err(problems) => return fail(&problems),
+    };
+    let mut write_problems = Vec::new();
+    let mut write = |path: &Option<PathBuf>, text: String| {
+        if let Some(p) = path
+            && let Err(e) = report::write_atomic(p, text.as_bytes())
+        {
+            write_problems.push(Problem::io(p.display().to_string(), &e));
+        }
+    };
+    let head_results: Vec<&crate::assessment::CheckResult> = run
+        .head
+        .assessment
+        .results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                crate::assessment::Status::Fail
+                    | crate::assessment::Status::Error
+                    | crate::assessment::Status::Waived
+            )
+        })
+        .collect();
+    let mut baseline = std::collections::BTreeMap::new();
+    for r in &run.report.new {
+        baseline.insert(r.fingerprint.clone(), "new");
+    }
+    for r in &run.report.existing {
+        baseline.insert(r.fingerprint.clone(), "unchanged");
+    }
+    write(
+        &args.sarif,
+        report::sarif::render(&head_results, &run.head.library, &baseline),
+    );
+    write(
+        &args.junit,
+        report::junit::render(&run.head.assessment.results),
+    );
+    write(&args.summary, report::gate::markdown(&run));
+    match args.format {
+        Format::Json => report::emit_json(&run.report),
+        Format::Human => report::emit(&report::gate::human(&run, style())),
+    }
+    if !run.problems.is_empty() {
+        report::emit_err(&human::render_problems(&run.problems, err_style()));
+    }
+    if !write_problems.is_empty() {
+        return fail(&write_problems);
+    }
+    match run.report.verdict {
+        crate::gate::Verdict::Pass => exit::CLEAN,
+        crate::gate::Verdict::Fail => exit::FINDINGS,
+        crate::gate::Verdict::Error => exit::FAILED,
+    }
+}

@@ -34,6 +34,8 @@ pub struct CheckRun {
     pub problems: Vec<Problem>,
     pub config: Config,
     pub library: Library,
+    /// The evaluated resources (the gate reuses evaluations of unchanged ones).
+    pub resources: Vec<crate::model::Resource>,
 }
 
 /// Loads the library (built-in plus custom) and compiles it.
@@ -121,18 +123,45 @@ pub fn evaluate_loaded(
     config: Config,
     library: Library,
     compiled: Option<&Compiled>,
+    problems: Vec<Problem>,
+    provenance: Provenance,
+    opts: &CheckOptions,
+) -> CheckRun {
+    let evaluations = compiled.map(|c| c.evaluate(&loaded.resources));
+    assess(
+        loaded,
+        files,
+        config,
+        library,
+        evaluations,
+        problems,
+        provenance,
+        opts,
+    )
+}
+
+/// Builds the run from loaded resources and their evaluations (`None`: the library did not
+/// compile, so nothing was evaluated and nothing may look compliant).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the gate and check share this one assembly step"
+)]
+pub fn assess(
+    loaded: Loaded,
+    files: &[SourceFile],
+    config: Config,
+    library: Library,
+    evaluations: Option<Vec<crate::engine::Evaluation>>,
     mut problems: Vec<Problem>,
     provenance: Provenance,
     opts: &CheckOptions,
 ) -> CheckRun {
     problems.extend(loaded.problems.iter().cloned());
-    let evaluations = compiled
-        .map(|c| c.evaluate(&loaded.resources))
-        .unwrap_or_default();
+    let compiled_ok = evaluations.is_some();
     let mut assessment = Assessment::build(Inputs {
         library: &library,
         resources: &loaded.resources,
-        evaluations,
+        evaluations: evaluations.unwrap_or_default(),
         attestations: &loaded.attestations,
         problems: &problems,
         files: loaded.files.clone(),
@@ -141,7 +170,7 @@ pub fn evaluate_loaded(
         selection: &opts.selection,
         as_of_days: opts.as_of_days,
     });
-    if compiled.is_none() {
+    if !compiled_ok {
         // The library did not load: nothing was evaluated, and nothing may look compliant.
         assessment.results.clear();
     }
@@ -158,6 +187,7 @@ pub fn evaluate_loaded(
         problems,
         config,
         library,
+        resources: loaded.resources,
     }
 }
 

@@ -21,9 +21,14 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate every control against the configs under PATH
     Check(CheckCmd),
+    /// Fail a pull request only on what it breaks: compare the merge base with the head, from git objects
+    Gate(GateCmd),
     /// List or show the controls of the library
     #[command(subcommand)]
     Controls(ControlsCmd),
+    /// List the frameworks with their coverage, or show which controls evidence each requirement
+    #[command(subcommand)]
+    Frameworks(FrameworksCmd),
     /// Load and strictly validate the library (built-in plus custom directories from vouch.toml)
     Validate {
         /// Repository whose vouch.toml names custom library directories
@@ -65,6 +70,46 @@ pub struct CheckCmd {
     pub as_of: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct GateCmd {
+    /// Directory to scan (inside a git work tree)
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The branch the change merges into (the gate evaluates its merge base with the head)
+    #[arg(long)]
+    pub base: String,
+    /// The head revision (default: the working tree if it has uncommitted changes, else HEAD)
+    #[arg(long)]
+    pub head: Option<String>,
+    /// Output format on stdout
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
+    /// Only controls mapped to this framework; repeatable
+    #[arg(long = "framework")]
+    pub frameworks: Vec<String>,
+    /// Only this control; repeatable
+    #[arg(long = "control")]
+    pub controls: Vec<String>,
+    /// Fail only for new findings at or above this severity (default: low, or vouch.toml's fail_on)
+    #[arg(long, value_enum)]
+    pub fail_on: Option<SeverityArg>,
+    /// Also fail on findings that were already on the base
+    #[arg(long)]
+    pub all: bool,
+    /// Count ages up to this date, YYYY-MM-DD (default: today, UTC)
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Write SARIF 2.1.0 (for code scanning) to this file
+    #[arg(long)]
+    pub sarif: Option<PathBuf>,
+    /// Write JUnit XML to this file
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Write a Markdown summary (for a pull-request comment) to this file
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ControlsCmd {
     /// List every control
@@ -75,6 +120,25 @@ pub enum ControlsCmd {
         path: PathBuf,
     },
     /// Show one control: description, rationale, mappings, remediation
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
+        #[arg(long, default_value = ".")]
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FrameworksCmd {
+    /// List every framework: requirements with an automated control, with only manual ones, with none
+    List {
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
+        #[arg(long, default_value = ".")]
+        path: PathBuf,
+    },
+    /// Show one framework (soc2, soc3, iso27001, hipaa, ferpa): every requirement and its controls
     Show {
         id: String,
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]

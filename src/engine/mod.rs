@@ -367,7 +367,15 @@ impl Compiled {
     /// Evaluates every resource whose type has controls; results are sorted by
     /// (resource index, control).
     pub fn evaluate(&self, resources: &[Resource]) -> Vec<Evaluation> {
-        let relevant: Vec<usize> = (0..resources.len())
+        let all: Vec<usize> = (0..resources.len()).collect();
+        self.evaluate_indices(resources, &all)
+    }
+
+    /// Evaluates only the resources at `indices` (the gate re-evaluates only what changed).
+    pub fn evaluate_indices(&self, resources: &[Resource], indices: &[usize]) -> Vec<Evaluation> {
+        let relevant: Vec<usize> = indices
+            .iter()
+            .copied()
             .filter(|i| self.sets.contains_key(&resources[*i].entity_type))
             .collect();
         let type_names: HashMap<&str, Option<EntityTypeName>> = self

@@ -168,6 +168,16 @@ impl Library {
         (lib, problems)
     }
 
+    /// The built-in files plus custom files already read (from a git tree), as one library.
+    pub fn with_custom_files(mut custom: Vec<LibraryFile>) -> (Library, Vec<Problem>) {
+        let mut files = Vec::new();
+        collect_embedded(&BUILTIN_CONTROLS, "controls", &mut files);
+        collect_embedded(&BUILTIN_POLICIES, "policies", &mut files);
+        files.append(&mut custom);
+        files.sort_by(|a, b| (&a.origin, &a.path).cmp(&(&b.origin, &b.path)));
+        Library::from_files(files)
+    }
+
     /// Builds a library from files (embedded or read from disk).
     pub fn from_files(files: Vec<LibraryFile>) -> (Library, Vec<Problem>) {
         let mut problems = Vec::new();

@@ -1,7 +1,10 @@
 //! The one output layer: renders an assessment (or a library listing) in the chosen format.
 //! Only this module and `main.rs` write to stdout.
 
+pub mod gate;
 pub mod human;
+pub mod junit;
+pub mod sarif;
 
 use std::io::Write;
 

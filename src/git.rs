@@ -1,0 +1,325 @@
+//! Git: the only module that talks to `git2`. Reads a revision's tree straight from git objects
+//! (no checkout), and the provenance of a working tree (commit, author, time, dirty or not).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use git2::{ObjectType, Repository, StatusOptions, TreeWalkMode, TreeWalkResult};
+use globset::GlobSet;
+use serde::Serialize;
+
+use crate::error::{Problem, ProblemKind};
+use crate::source::{self, MAX_FILE_BYTES, SKIPPED_DIRS, SourceFile};
+
+/// A repository and where the scanned directory sits inside it.
+pub struct Repo {
+    repo: Repository,
+    /// The scanned directory relative to the work tree root (`""` for the root), `/`-separated.
+    pub prefix: String,
+    pub workdir: PathBuf,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo")
+            .field("workdir", &self.workdir)
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+/// Who made a commit and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    pub id: String,
+    pub short_id: String,
+    pub summary: String,
+    pub author: String,
+    pub author_email: String,
+    /// Commit time, seconds since the epoch (UTC).
+    pub time: i64,
+    /// Commit time as `YYYY-MM-DDTHH:MM:SSZ`.
+    pub time_utc: String,
+}
+
+fn git_problem(message: String) -> Problem {
+    Problem::new(ProblemKind::Git, message)
+}
+
+fn one_line(e: &git2::Error) -> String {
+    crate::error::lowercase_first(e.message().trim())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` of seconds since the epoch.
+pub fn format_time(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        crate::dates::format_days(days),
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+impl Repo {
+    /// Finds the repository containing `path`.
+    pub fn discover(path: &Path) -> Result<Repo, Problem> {
+        let repo = Repository::discover(path).map_err(|e| {
+            git_problem(format!(
+                "`{}` is not inside a git repository: {}",
+                path.display(),
+                one_line(&e)
+            ))
+            .with_help("run the gate from a clone of the repository")
+        })?;
+        let workdir = repo
+            .workdir()
+            .ok_or_else(|| {
+                git_problem("the repository is bare; the gate needs a work tree".to_owned())
+            })?
+            .canonicalize()
+            .map_err(|e| Problem::io(path.display().to_string(), &e))?;
+        let scanned = path
+            .canonicalize()
+            .map_err(|e| Problem::io(path.display().to_string(), &e))?;
+        let prefix = scanned
+            .strip_prefix(&workdir)
+            .map(|p| {
+                p.components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .unwrap_or_default();
+        Ok(Repo {
+            repo,
+            prefix,
+            workdir,
+        })
+    }
+
+    /// The commit a revision names (`origin/main`, `HEAD~2`, a sha).
+    pub fn commit_id(&self, rev: &str) -> Result<git2::Oid, Problem> {
+        let obj = self.repo.revparse_single(rev).map_err(|e| {
+            git_problem(format!(
+                "revision `{rev}` cannot be resolved: {}",
+                one_line(&e)
+            ))
+            .with_help("fetch it first (`git fetch origin main`) or pass a commit id")
+        })?;
+        obj.peel_to_commit().map(|c| c.id()).map_err(|e| {
+            git_problem(format!(
+                "revision `{rev}` is not a commit: {}",
+                one_line(&e)
+            ))
+        })
+    }
+
+    /// The merge base of two commits.
+    pub fn merge_base(&self, a: git2::Oid, b: git2::Oid) -> Result<git2::Oid, Problem> {
+        self.repo.merge_base(a, b).map_err(|e| {
+            git_problem(format!(
+                "no merge base between {a} and {b}: {}",
+                one_line(&e)
+            ))
+        })
+    }
+
+    /// Provenance of a commit.
+    pub fn commit_info(&self, id: git2::Oid) -> Result<CommitInfo, Problem> {
+        let c = self
+            .repo
+            .find_commit(id)
+            .map_err(|e| git_problem(format!("commit {id}: {}", one_line(&e))))?;
+        let author = c.author();
+        let time = c.time().seconds();
+        Ok(CommitInfo {
+            id: id.to_string(),
+            short_id: id.to_string().chars().take(12).collect(),
+            summary: c.summary().unwrap_or_default().to_owned(),
+            author: author.name().unwrap_or_default().to_owned(),
+            author_email: author.email().unwrap_or_default().to_owned(),
+            time,
+            time_utc: format_time(time),
+        })
+    }
+
+    /// The current branch name, if HEAD is on a branch.
+    pub fn branch(&self) -> Option<String> {
+        let head = self.repo.head().ok()?;
+        head.is_branch()
+            .then(|| head.shorthand().map(str::to_owned))
+            .flatten()
+    }
+
+    /// True when the work tree (under the scanned directory) has uncommitted changes.
+    pub fn is_dirty(&self) -> Result<bool, Problem> {
+        let mut opts = StatusOptions::new();
+        opts.include_untracked(true)
+            .include_ignored(false)
+            .recurse_untracked_dirs(true);
+        if !self.prefix.is_empty() {
+            opts.pathspec(format!("{}/", self.prefix));
+        }
+        let statuses = self.repo.statuses(Some(&mut opts)).map_err(|e| {
+            git_problem(format!(
+                "cannot read the work tree status: {}",
+                one_line(&e)
+            ))
+        })?;
+        Ok(!statuses.is_empty())
+    }
+
+    /// The text of one file of a commit's tree (relative to the scanned directory), if present.
+    pub fn read_file(&self, commit: git2::Oid, rel: &str) -> Result<Option<String>, Problem> {
+        let c = self
+            .repo
+            .find_commit(commit)
+            .map_err(|e| git_problem(format!("commit {commit}: {}", one_line(&e))))?;
+        let tree = c
+            .tree()
+            .map_err(|e| git_problem(format!("tree of {commit}: {}", one_line(&e))))?;
+        let full = if self.prefix.is_empty() {
+            rel.to_owned()
+        } else {
+            format!("{}/{rel}", self.prefix)
+        };
+        let Ok(entry) = tree.get_path(Path::new(&full)) else {
+            return Ok(None);
+        };
+        let blob = self
+            .repo
+            .find_blob(entry.id())
+            .map_err(|e| git_problem(format!("{full}: {}", one_line(&e))))?;
+        Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()))
+    }
+
+    /// Every candidate file of a commit's tree under the scanned directory, with its blob id.
+    ///
+    /// Symlinks (mode 120000) and submodules are never followed; files over the size limit and
+    /// non-UTF-8 files are skipped, like the directory walk does.
+    pub fn tree_files(
+        &self,
+        commit: git2::Oid,
+        excludes: &GlobSet,
+    ) -> Result<Vec<SourceFile>, Problem> {
+        let c = self
+            .repo
+            .find_commit(commit)
+            .map_err(|e| git_problem(format!("commit {commit}: {}", one_line(&e))))?;
+        let tree = c
+            .tree()
+            .map_err(|e| git_problem(format!("tree of {commit}: {}", one_line(&e))))?;
+        let mut entries: Vec<(String, git2::Oid)> = Vec::new();
+        let prefix = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
+        tree.walk(TreeWalkMode::PreOrder, |root, entry| {
+            let Some(name) = entry.name() else {
+                return TreeWalkResult::Skip;
+            };
+            if entry.kind() == Some(ObjectType::Tree) {
+                return if SKIPPED_DIRS.contains(&name) {
+                    TreeWalkResult::Skip
+                } else {
+                    TreeWalkResult::Ok
+                };
+            }
+            if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == 0o120_000 {
+                return TreeWalkResult::Ok;
+            }
+            let full = format!("{root}{name}");
+            let Some(rel) = full.strip_prefix(&prefix) else {
+                return TreeWalkResult::Ok;
+            };
+            if source::is_candidate(rel) && !excludes.is_match(rel) {
+                entries.push((rel.to_owned(), entry.id()));
+            }
+            TreeWalkResult::Ok
+        })
+        .map_err(|e| {
+            git_problem(format!(
+                "cannot walk the tree of {commit}: {}",
+                one_line(&e)
+            ))
+        })?;
+        entries.sort();
+        let mut files = Vec::with_capacity(entries.len());
+        for (rel, id) in entries {
+            let blob = self
+                .repo
+                .find_blob(id)
+                .map_err(|e| git_problem(format!("{rel}: {}", one_line(&e))))?;
+            if blob.size() as u64 > MAX_FILE_BYTES {
+                continue;
+            }
+            let Ok(text) = std::str::from_utf8(blob.content()) else {
+                continue;
+            };
+            files.push(SourceFile {
+                path: rel,
+                text: Arc::from(text),
+                blob_id: id.to_string(),
+            });
+        }
+        Ok(files)
+    }
+
+    /// Every file under `dir/controls` and `dir/policies` of a commit (a custom library), with
+    /// paths relative to `dir`.
+    pub fn library_files(
+        &self,
+        commit: git2::Oid,
+        dir: &str,
+    ) -> Result<Vec<(String, String)>, Problem> {
+        let c = self
+            .repo
+            .find_commit(commit)
+            .map_err(|e| git_problem(format!("commit {commit}: {}", one_line(&e))))?;
+        let tree = c
+            .tree()
+            .map_err(|e| git_problem(format!("tree of {commit}: {}", one_line(&e))))?;
+        let base = if self.prefix.is_empty() {
+            format!("{dir}/")
+        } else {
+            format!("{}/{dir}/", self.prefix)
+        };
+        let mut entries = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |root, entry| {
+            if entry.kind() == Some(ObjectType::Blob)
+                && entry.filemode() != 0o120_000
+                && let Some(name) = entry.name()
+            {
+                let full = format!("{root}{name}");
+                if let Some(rel) = full.strip_prefix(&base)
+                    && (rel.starts_with("controls/") || rel.starts_with("policies/"))
+                {
+                    entries.push((rel.to_owned(), entry.id()));
+                }
+            }
+            TreeWalkResult::Ok
+        })
+        .map_err(|e| {
+            git_problem(format!(
+                "cannot walk the tree of {commit}: {}",
+                one_line(&e)
+            ))
+        })?;
+        entries.sort();
+        let mut out = Vec::new();
+        for (rel, id) in entries {
+            let blob = self
+                .repo
+                .find_blob(id)
+                .map_err(|e| git_problem(format!("{rel}: {}", one_line(&e))))?;
+            if let Ok(text) = std::str::from_utf8(blob.content()) {
+                out.push((rel, text.to_owned()));
+            }
+        }
+        Ok(out)
+    }
+}
