@@ -281,6 +281,8 @@ pub struct Inputs<'a> {
     pub selection: &'a Selection,
     /// The evaluation date as days since the epoch (for attestation expiry).
     pub as_of_days: i64,
+    /// Keep passing results (false: only what is not a pass, for a side the gate only diffs).
+    pub keep_passing: bool,
 }
 
 impl Assessment {
@@ -297,6 +299,9 @@ impl Assessment {
                 continue;
             }
             seen_controls.insert(control.id.as_str(), true);
+            if !inputs.keep_passing && e.outcome == Outcome::Pass {
+                continue;
+            }
             let resource = &inputs.resources[e.resource];
             let status = match e.outcome {
                 Outcome::Pass => Status::Pass,

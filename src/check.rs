@@ -137,6 +137,7 @@ pub fn evaluate_loaded(
         problems,
         provenance,
         opts,
+        true,
     )
 }
 
@@ -155,6 +156,7 @@ pub fn assess(
     mut problems: Vec<Problem>,
     provenance: Provenance,
     opts: &CheckOptions,
+    keep_passing: bool,
 ) -> CheckRun {
     problems.extend(loaded.problems.iter().cloned());
     let compiled_ok = evaluations.is_some();
@@ -169,6 +171,7 @@ pub fn assess(
         provenance,
         selection: &opts.selection,
         as_of_days: opts.as_of_days,
+        keep_passing,
     });
     if !compiled_ok {
         // The library did not load: nothing was evaluated, and nothing may look compliant.

@@ -382,6 +382,7 @@ pub fn run(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
             opts.as_of_days,
         ),
         &check_opts,
+        false,
     );
     let revision = head_info.as_ref().map(|h| h.id.clone());
     let head_digest = head_side.library.digest.clone();
@@ -394,6 +395,7 @@ pub fn run(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
         head_problems,
         provenance(&head_digest, &opts.path, revision, opts.as_of_days),
         &check_opts,
+        true,
     );
 
     let threshold = opts
