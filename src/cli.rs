@@ -26,14 +26,38 @@ pub enum Command {
     /// List or show the controls of the library
     #[command(subcommand)]
     Controls(ControlsCmd),
+    /// Access requests and least privilege: check one request, review standing grants, diff a change
+    #[command(subcommand)]
+    Access(AccessCmd),
     /// List the frameworks with their coverage, or show which controls evidence each requirement
     #[command(subcommand)]
     Frameworks(FrameworksCmd),
+    /// Evidence for auditors: signed bundles, their verification, and a git locker over an audit period
+    #[command(subcommand)]
+    Evidence(EvidenceCmd),
     /// Load and strictly validate the library (built-in plus custom directories from vouch.toml)
     Validate {
         /// Repository whose vouch.toml names custom library directories
         #[arg(default_value = ".")]
         path: PathBuf,
+    },
+    /// How far from each certification (readiness per framework), and the next steps ranked by return on effort
+    Roadmap {
+        /// Directory to scan
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Target frameworks, comma-separated: soc2, soc3, iso27001, hipaa, ferpa (default: vouch.toml's [roadmap] targets, else soc2,iso27001,hipaa)
+        #[arg(long = "target", value_delimiter = ',')]
+        targets: Vec<String>,
+        /// Output format (html is one self-contained page; use it with --out)
+        #[arg(long, default_value = "human", value_parser = ["human", "json", "markdown", "html"])]
+        format: String,
+        /// Write the output to this file (atomically) instead of stdout
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Count attestation expiry and ages up to this date, YYYY-MM-DD (default: today, UTC)
+        #[arg(long)]
+        as_of: Option<String>,
     },
     /// Run every control's fixtures: each must fire on its violating cases and stay silent on its compliant ones
     Test {
@@ -182,4 +206,122 @@ impl From<SeverityArg> for Severity {
             SeverityArg::Critical => Severity::Critical,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCmd {
+    /// Run the check and write an evidence bundle: assessment, summary, redacted inputs, library, provenance, waivers, OSCAL, manifest
+    Bundle {
+        /// Directory to scan
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The bundle directory to create (written atomically)
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write a deterministic .tar.gz of the bundle
+        #[arg(long)]
+        archive: Option<PathBuf>,
+        /// Sign the manifest digest with this ed25519 private key (from `vouch evidence keygen`)
+        #[arg(long)]
+        sign_key: Option<PathBuf>,
+        /// Also commit the bundle into this evidence locker (a git repository, created if absent)
+        #[arg(long)]
+        locker: Option<PathBuf>,
+        /// Count ages up to this date, YYYY-MM-DD (default: the collection date, UTC)
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Replace an existing bundle directory
+        #[arg(long)]
+        force: bool,
+        /// For tests and backfills only: the collection time, YYYY-MM-DDTHH:MM:SSZ (default: now)
+        #[arg(long, env = "VOUCH_COLLECTION_TIME", hide = true)]
+        collected_at: Option<String>,
+    },
+    /// Recompute every digest of a bundle (directory or .tar.gz) and check its signature
+    Verify {
+        /// The bundle directory or archive
+        bundle: PathBuf,
+        /// The signer's public key (PEM): require a valid signature by this key
+        #[arg(long)]
+        key: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
+    },
+    /// Make an ed25519 key pair: PREFIX.key (private, mode 0600) and PREFIX.pub
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing key pair
+        #[arg(long)]
+        force: bool,
+    },
+    /// Each control's status at every collection of a locker, gaps between collections, periods of failure
+    Log {
+        #[arg(long)]
+        locker: PathBuf,
+        /// Only this control; repeatable
+        #[arg(long = "control")]
+        controls: Vec<String>,
+        /// Start of the period, YYYY-MM-DD (inclusive)
+        #[arg(long)]
+        since: Option<String>,
+        /// End of the period, YYYY-MM-DD (inclusive)
+        #[arg(long)]
+        until: Option<String>,
+        /// Flag more days than this without a collection
+        #[arg(long, default_value_t = 7)]
+        max_gap_days: u32,
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessCmd {
+    /// May this person do this to that resource? Exit 0 allow, 1 deny, 2 error
+    Check {
+        /// Directory holding the inventory
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Who asks (an inventory `[[user]]` id)
+        #[arg(long)]
+        principal: String,
+        /// read, write or admin
+        #[arg(long)]
+        action: String,
+        /// What on (`datastore:pg-globex`, `aws_account:prod`, …)
+        #[arg(long)]
+        resource: String,
+        /// Facts of the request: mfa=true, ticket=CHG-1, approver=bob; repeatable
+        #[arg(long = "context")]
+        context: Vec<String>,
+        /// How long the access is for (4h, 2d); omitted means standing access
+        #[arg(long)]
+        duration: Option<String>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
+        /// Count ages up to this date, YYYY-MM-DD (default: today, UTC)
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Review every standing grant and account for least privilege. Exit 0 clean, 1 findings, 2 error
+    Review {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Which requests a change makes allowed or denied, against the merge base with REV
+    Diff {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long)]
+        base: String,
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
+        #[arg(long)]
+        as_of: Option<String>,
+    },
 }

@@ -546,11 +546,27 @@ pub fn render_controls_md(lib: &Library) -> String {
             out.push_str(&prose(&c.rationale));
         }
         out.push_str("\n**Mappings.**\n\n");
-        for (fw, ids) in &c.frameworks {
-            let _ = writeln!(out, "- {}: {}", lib.catalogs.name(fw), ids.join(", "));
+        for fw in ORDER {
+            if let Some(ids) = c.frameworks.get(*fw) {
+                let _ = writeln!(out, "- {}: {}", lib.catalogs.name(fw), ids.join(", "));
+            } else if lib.catalogs.base_of(fw) != *fw
+                && c.frameworks.contains_key(lib.catalogs.base_of(fw))
+            {
+                let base = lib.catalogs.base_of(fw);
+                let _ = writeln!(
+                    out,
+                    "- {}: through {}",
+                    lib.catalogs.name(fw),
+                    lib.catalogs.name(base)
+                );
+            }
         }
-        if lib.catalogs.frameworks.contains_key("soc3") && c.frameworks.contains_key("soc2") {
-            let _ = writeln!(out, "- {}: through SOC 2", lib.catalogs.name("soc3"));
+        for (fw, ids) in c
+            .frameworks
+            .iter()
+            .filter(|(fw, _)| !ORDER.contains(&fw.as_str()))
+        {
+            let _ = writeln!(out, "- {}: {}", lib.catalogs.name(fw), ids.join(", "));
         }
         out.push_str("\n**How to fix.** ");
         out.push_str(&prose(&c.remediation));

@@ -323,3 +323,227 @@ impl Repo {
         Ok(out)
     }
 }
+
+// Evidence: the provenance of a work tree, and the evidence locker (a plain git repository in
+// which each collection is one commit).
+
+/// Where a scanned directory's content comes from, for an evidence bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkTree {
+    /// The work tree root.
+    pub repository: String,
+    /// The scanned directory relative to the root (`""` for the root), `/`-separated.
+    pub prefix: String,
+    /// The checked-out commit (`None` on a branch without commits).
+    pub commit: Option<CommitInfo>,
+    pub branch: Option<String>,
+    /// True when the scanned directory has uncommitted or untracked changes.
+    pub dirty: bool,
+}
+
+/// The provenance of the work tree holding `path`; `Ok(None)` when it is not in a repository.
+pub fn work_tree(path: &Path) -> Result<Option<WorkTree>, Problem> {
+    if Repository::discover(path).is_err() {
+        return Ok(None);
+    }
+    let repo = Repo::discover(path)?;
+    let head = repo.repo.head().ok().and_then(|h| h.target());
+    let commit = match head {
+        Some(id) => Some(repo.commit_info(id)?),
+        None => None,
+    };
+    Ok(Some(WorkTree {
+        repository: repo.workdir.display().to_string(),
+        prefix: repo.prefix.clone(),
+        commit,
+        branch: repo.branch(),
+        dirty: repo.is_dirty()?,
+    }))
+}
+
+/// An evidence locker: a git repository where each collection is one commit.
+pub struct Locker {
+    repo: Repository,
+}
+
+impl std::fmt::Debug for Locker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Locker")
+            .field("path", &self.repo.path())
+            .finish()
+    }
+}
+
+/// One collection found in a locker's history.
+#[derive(Debug, Clone)]
+pub struct LockerEntry {
+    /// The locker commit that added the collection.
+    pub commit: String,
+    /// That commit's time, seconds since the epoch.
+    pub commit_time: i64,
+    /// The collection directory name (under the collections directory).
+    pub dir: String,
+    /// The requested files of the collection that exist, by name.
+    pub files: std::collections::BTreeMap<String, Vec<u8>>,
+}
+
+fn locker_problem(path: &Path, e: &git2::Error) -> Problem {
+    git_problem(format!(
+        "evidence locker `{}`: {}",
+        path.display(),
+        one_line(e)
+    ))
+}
+
+impl Locker {
+    /// Opens the repository at `path` (not a parent of it).
+    pub fn open(path: &Path) -> Result<Locker, Problem> {
+        Repository::open(path)
+            .map(|repo| Locker { repo })
+            .map_err(|e| locker_problem(path, &e))
+    }
+
+    /// Opens the repository at `path`, or creates it (and the directory) when absent. An
+    /// existing non-empty directory that is not a repository is refused.
+    pub fn open_or_init(path: &Path) -> Result<Locker, Problem> {
+        if let Ok(repo) = Repository::open(path) {
+            return Ok(Locker { repo });
+        }
+        let non_empty = std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_some());
+        if non_empty {
+            return Err(git_problem(format!(
+                "`{}` exists and is not a git repository; refusing to use it as an evidence locker",
+                path.display()
+            )));
+        }
+        std::fs::create_dir_all(path).map_err(|e| Problem::io(path.display().to_string(), &e))?;
+        Repository::init(path)
+            .map(|repo| Locker { repo })
+            .map_err(|e| locker_problem(path, &e))
+    }
+
+    /// True when `path` (relative to the root) exists in the tree of HEAD.
+    pub fn head_has(&self, path: &str) -> bool {
+        self.repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_tree().ok())
+            .is_some_and(|t| t.get_path(Path::new(path)).is_ok())
+    }
+
+    /// Adds `files` (paths relative to the repository root) to the tree of HEAD and commits it
+    /// on HEAD at `time` (seconds since the epoch, UTC), then checks the work tree out (when
+    /// there is one). Returns the new commit id.
+    pub fn commit_files(
+        &self,
+        files: &[(String, Vec<u8>)],
+        message: &str,
+        time: i64,
+    ) -> Result<String, Problem> {
+        let path = self.repo.path().to_path_buf();
+        let err = |e: git2::Error| locker_problem(&path, &e);
+        let mut index = git2::Index::new().map_err(err)?;
+        let parent = match self.repo.head() {
+            Ok(h) => Some(h.peel_to_commit().map_err(err)?),
+            Err(_) => None,
+        };
+        if let Some(p) = &parent {
+            index.read_tree(&p.tree().map_err(err)?).map_err(err)?;
+        }
+        for (rel, data) in files {
+            let id = self.repo.blob(data).map_err(err)?;
+            let entry = git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: 0o100_644,
+                uid: 0,
+                gid: 0,
+                file_size: u32::try_from(data.len()).unwrap_or(u32::MAX),
+                id,
+                flags: 0,
+                flags_extended: 0,
+                path: rel.as_bytes().to_vec(),
+            };
+            index.add(&entry).map_err(err)?;
+        }
+        let tree_id = index.write_tree_to(&self.repo).map_err(err)?;
+        let tree = self.repo.find_tree(tree_id).map_err(err)?;
+        let sig = git2::Signature::new(
+            "vouch evidence",
+            "evidence@vouch.invalid",
+            &git2::Time::new(time, 0),
+        )
+        .map_err(err)?;
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        let id = self
+            .repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .map_err(err)?;
+        if !self.repo.is_bare() {
+            let mut co = git2::build::CheckoutBuilder::new();
+            co.force();
+            self.repo.checkout_head(Some(&mut co)).map_err(err)?;
+        }
+        Ok(id.to_string())
+    }
+
+    /// Every collection directory under `dir` in the history of HEAD, oldest first, each with
+    /// the commit that added it and the contents of the requested files (`names`, relative to
+    /// the collection directory).
+    pub fn collections(&self, dir: &str, names: &[&str]) -> Result<Vec<LockerEntry>, Problem> {
+        let path = self.repo.path().to_path_buf();
+        let err = |e: git2::Error| locker_problem(&path, &e);
+        if self.repo.head().is_err() {
+            return Ok(Vec::new());
+        }
+        let mut walk = self.repo.revwalk().map_err(err)?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .map_err(err)?;
+        walk.push_head().map_err(err)?;
+        let subdirs = |tree: &git2::Tree<'_>| -> Vec<String> {
+            let Ok(entry) = tree.get_path(Path::new(dir)) else {
+                return Vec::new();
+            };
+            let Ok(sub) = self.repo.find_tree(entry.id()) else {
+                return Vec::new();
+            };
+            sub.iter()
+                .filter(|e| e.kind() == Some(ObjectType::Tree))
+                .filter_map(|e| e.name().map(str::to_owned))
+                .collect()
+        };
+        let mut out = Vec::new();
+        for id in walk {
+            let id = id.map_err(err)?;
+            let commit = self.repo.find_commit(id).map_err(err)?;
+            let tree = commit.tree().map_err(err)?;
+            let before: std::collections::BTreeSet<String> = match commit.parent(0) {
+                Ok(p) => subdirs(&p.tree().map_err(err)?).into_iter().collect(),
+                Err(_) => std::collections::BTreeSet::new(),
+            };
+            for name in subdirs(&tree) {
+                if before.contains(&name) {
+                    continue;
+                }
+                let mut files = std::collections::BTreeMap::new();
+                for file in names {
+                    let full = format!("{dir}/{name}/{file}");
+                    if let Ok(entry) = tree.get_path(Path::new(&full))
+                        && let Ok(blob) = self.repo.find_blob(entry.id())
+                    {
+                        files.insert((*file).to_owned(), blob.content().to_vec());
+                    }
+                }
+                out.push(LockerEntry {
+                    commit: id.to_string(),
+                    commit_time: commit.time().seconds(),
+                    dir: name,
+                    files,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -6,6 +6,7 @@
 //! that talks to Cedar) with the [`library`] of controls → an [`assessment::Assessment`] that
 //! [`report`] renders.
 
+pub mod access;
 pub mod app;
 pub mod assessment;
 pub mod check;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod dates;
 pub mod engine;
 pub mod error;
+pub mod evidence;
 pub mod fixtures;
 pub mod formats;
 pub mod frameworks;
@@ -21,4 +23,5 @@ pub mod git;
 pub mod library;
 pub mod model;
 pub mod report;
+pub mod roadmap;
 pub mod source;

@@ -5,7 +5,7 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
-use cli::{Cli, Command, ControlsCmd, FrameworksCmd};
+use cli::{AccessCmd, Cli, Command, ControlsCmd, EvidenceCmd, FrameworksCmd};
 use vouch::app;
 
 fn main() -> ExitCode {
@@ -45,6 +45,109 @@ fn main() -> ExitCode {
         Command::Frameworks(FrameworksCmd::Show { id, format, path }) => {
             vouch::frameworks::show(&path, &id, format.into())
         }
+        Command::Roadmap {
+            path,
+            targets,
+            format,
+            out,
+            as_of,
+        } => vouch::roadmap::cmd(&vouch::roadmap::RoadmapArgs {
+            path,
+            targets,
+            format: match format.as_str() {
+                "json" => vouch::roadmap::Format::Json,
+                "markdown" => vouch::roadmap::Format::Markdown,
+                "html" => vouch::roadmap::Format::Html,
+                _ => vouch::roadmap::Format::Human,
+            },
+            out,
+            as_of,
+        }),
+        Command::Evidence(EvidenceCmd::Bundle {
+            path,
+            out,
+            archive,
+            sign_key,
+            locker,
+            as_of,
+            force,
+            collected_at,
+        }) => vouch::evidence::cmd_bundle(&vouch::evidence::BundleArgs {
+            path,
+            out,
+            archive,
+            sign_key,
+            locker,
+            as_of,
+            force,
+            collected_at,
+        }),
+        Command::Evidence(EvidenceCmd::Verify {
+            bundle,
+            key,
+            format,
+        }) => vouch::evidence::cmd_verify(&vouch::evidence::VerifyArgs {
+            bundle,
+            key,
+            format: format.into(),
+        }),
+        Command::Evidence(EvidenceCmd::Keygen { out, force }) => {
+            vouch::evidence::cmd_keygen(&vouch::evidence::KeygenArgs { out, force })
+        }
+        Command::Evidence(EvidenceCmd::Log {
+            locker,
+            controls,
+            since,
+            until,
+            max_gap_days,
+            format,
+        }) => vouch::evidence::cmd_log(&vouch::evidence::LogArgs {
+            locker,
+            controls,
+            since,
+            until,
+            max_gap_days,
+            format: format.into(),
+        }),
+        Command::Access(AccessCmd::Check {
+            path,
+            principal,
+            action,
+            resource,
+            context,
+            duration,
+            format,
+            as_of,
+        }) => vouch::access::check_cmd(&vouch::access::CheckArgs {
+            path,
+            principal,
+            action,
+            resource,
+            context,
+            duration,
+            format: format.into(),
+            as_of,
+        }),
+        Command::Access(AccessCmd::Review {
+            path,
+            format,
+            as_of,
+        }) => vouch::access::review_cmd(&vouch::access::ReviewArgs {
+            path,
+            format: format.into(),
+            as_of,
+        }),
+        Command::Access(AccessCmd::Diff {
+            path,
+            base,
+            format,
+            as_of,
+        }) => vouch::access::diff_cmd(&vouch::access::DiffArgs {
+            path,
+            base,
+            format: format.into(),
+            as_of,
+        }),
         Command::Validate { path } => app::validate(&path),
         Command::Test {
             path,

@@ -69,8 +69,18 @@ pub enum Value {
     String(String),
     Set(Vec<Value>),
     Record(BTreeMap<String, Value>),
+    /// A reference to another entity: (entity type, id).
+    Entity(EntityRef),
     /// Why the value cannot be known statically.
     Unknown(UnknownValue),
+}
+
+/// A reference to another entity (Cedar entity uid), e.g. a user holding a grant.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct EntityRef {
+    #[serde(rename = "type")]
+    pub entity_type: String,
+    pub id: String,
 }
 
 /// The reason a value is unknown, kept for the explanation of a finding.
@@ -102,6 +112,27 @@ impl Value {
         v.sort();
         v.dedup();
         Value::Set(v.into_iter().map(Value::String).collect())
+    }
+
+    /// A set of entity references of one type, sorted and deduplicated.
+    pub fn entity_set<I, S>(entity_type: &str, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut v: Vec<String> = ids.into_iter().map(Into::into).collect();
+        v.sort();
+        v.dedup();
+        Value::Set(
+            v.into_iter()
+                .map(|id| {
+                    Value::Entity(EntityRef {
+                        entity_type: entity_type.to_owned(),
+                        id,
+                    })
+                })
+                .collect(),
+        )
     }
 
     /// A set of longs, sorted and deduplicated.

@@ -33,6 +33,12 @@ fn expr(value: &Value) -> Option<RestrictedExpression> {
                 .collect();
             fields.and_then(|f| RestrictedExpression::new_record(f).ok())
         }
+        Value::Entity(r) => EntityTypeName::from_str(&r.entity_type).ok().map(|t| {
+            RestrictedExpression::new_entity_uid(EntityUid::from_type_name_and_id(
+                t,
+                EntityId::new(&r.id),
+            ))
+        }),
         Value::Unknown(_) => None,
     }
 }

@@ -8,6 +8,7 @@
 //! batches, and maps the answer to one [`Evaluation`] per (control, resource). An evaluation
 //! error is never a pass: it is an `error` result of its own.
 
+pub mod access;
 mod entities;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -72,6 +73,7 @@ pub struct Compiled {
     policies: BTreeMap<String, PolicyInfo>,
     scanner: EntityUid,
     action: EntityUid,
+    access: access::AccessSet,
 }
 
 impl std::fmt::Debug for Compiled {
@@ -282,21 +284,33 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
     // Split per resource type, using the schema's request environments.
     let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut base: Vec<String> = Vec::new();
+    let mut access_ids: Vec<String> = Vec::new();
     for p in all.policies() {
         let id = p.id().to_string();
-        let types: BTreeSet<String> = p
-            .get_valid_request_envs(&schema)
+        let envs: Vec<cedar_policy::RequestEnv> = p.get_valid_request_envs(&schema).collect();
+        let types: BTreeSet<String> = envs
+            .iter()
             .filter(|env| env.action() == &action)
             .map(|env| env.resource().to_string())
             .collect();
+        let is_access = envs
+            .iter()
+            .any(|env| access::is_access_action(env.action()));
+        if types.is_empty() && is_access {
+            if let Some(info) = infos.get_mut(&id) {
+                info.resource_types = vec![access::RESOURCE_TYPE.to_owned()];
+            }
+            access_ids.push(id);
+            continue;
+        }
         if types.is_empty() {
             problems.push(
                 Problem::new(
                     ProblemKind::Library,
-                    format!("policy `{id}` applies to no resource of the `comply` action"),
+                    format!("policy `{id}` applies to no resource of the `comply` action nor to an access request"),
                 )
                 .with_help(
-                    "scope it with `resource is <Type>` for a type the schema lists under `comply`",
+                    "scope it with `resource is <Type>` for a type the schema lists under `comply`, or with an `Access::Action`",
                 ),
             );
             continue;
@@ -312,6 +326,7 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
             by_type.entry(t).or_default().push(id.clone());
         }
     }
+    let access = access::AccessSet::build(&all, &access_ids, &infos);
     if base.is_empty() {
         problems.push(Problem::new(
             ProblemKind::Library,
@@ -347,6 +362,7 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
         policies: infos,
         scanner,
         action,
+        access,
     })
 }
 
@@ -357,11 +373,28 @@ impl Compiled {
     }
 
     /// Entity types that have at least one control, with their controls (sorted).
-    pub fn controls_by_type(&self) -> BTreeMap<&str, &[String]> {
-        self.sets
+    pub fn controls_by_type(&self) -> BTreeMap<&str, Vec<&String>> {
+        let mut out: BTreeMap<&str, Vec<&String>> = self
+            .sets
             .iter()
-            .map(|(t, s)| (t.as_str(), s.controls.as_slice()))
-            .collect()
+            .map(|(t, s)| (t.as_str(), s.controls.iter().collect()))
+            .collect();
+        if !self.access.controls.is_empty() {
+            out.entry(access::GRANT_TYPE)
+                .or_default()
+                .extend(self.access.controls.iter());
+        }
+        out
+    }
+
+    /// The access-request policies (for `vouch access`).
+    pub fn access(&self) -> &access::AccessSet {
+        &self.access
+    }
+
+    /// The schema (for building access stores).
+    pub fn schema(&self) -> &Schema {
+        &self.schema
     }
 
     /// Evaluates every resource whose type has controls; results are sorted by
@@ -387,6 +420,15 @@ impl Compiled {
             .par_chunks(BATCH)
             .flat_map_iter(|chunk| self.evaluate_batch(resources, chunk, &type_names))
             .collect();
+        // Standing grants are re-evaluated as the access requests they answer.
+        let grants: Vec<usize> = indices
+            .iter()
+            .copied()
+            .filter(|i| resources[*i].entity_type == access::GRANT_TYPE)
+            .collect();
+        if !grants.is_empty() && !self.access.controls.is_empty() {
+            out.extend(access::evaluate_grants(self, resources, &grants));
+        }
         out.sort_by(|a, b| (a.resource, &a.control).cmp(&(b.resource, &b.control)));
         out
     }

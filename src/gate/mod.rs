@@ -176,7 +176,10 @@ fn label_problem(mut p: Problem, label: &str) -> Problem {
     p
 }
 
-type ParseCache = HashMap<(String, String), Result<Parsed, Vec<Problem>>>;
+/// A file's identity for the parse cache: (git blob id, path).
+type BlobKey = (String, String);
+type ParseResult = Result<Parsed, Vec<Problem>>;
+type ParseCache = HashMap<BlobKey, ParseResult>;
 
 /// Parses a side's files, reusing any (blob, path) already parsed.
 fn parse_side(
@@ -191,7 +194,7 @@ fn parse_side(
             f.blob_id.is_empty() || !cache.contains_key(&(f.blob_id.clone(), f.path.clone()))
         })
         .collect();
-    let fresh: Vec<((String, String), Result<Parsed, Vec<Problem>>)> = todo
+    let fresh: Vec<(BlobKey, ParseResult)> = todo
         .par_iter()
         .map(|f| {
             (
@@ -567,7 +570,8 @@ fn reuse_evaluations(
     let mut changed = Vec::new();
     for (i, r) in head.iter().enumerate() {
         match base_index.get(&(r.entity_type.as_str(), r.scope.as_str(), r.address.as_str())) {
-            Some(&b) if same(&base[b], r) => {
+            // Grants are re-evaluated as access requests that read other entities: never reused.
+            Some(&b) if same(&base[b], r) && r.entity_type != crate::engine::access::GRANT_TYPE => {
                 for e in by_base.get(&b).into_iter().flatten() {
                     out.push(Evaluation {
                         resource: i,
@@ -586,4 +590,27 @@ fn reuse_evaluations(
 /// A problem for a gate that could not start.
 pub fn setup_problem(message: String) -> Problem {
     Problem::new(ProblemKind::Git, message)
+}
+
+/// The resources and library at the merge base of `base` and HEAD (for `vouch access diff`).
+pub fn resources_at_merge_base(
+    path: &Path,
+    base: &str,
+    as_of_days: i64,
+) -> Result<(Vec<crate::model::Resource>, Library, CommitInfo), Vec<Problem>> {
+    let repo = Repo::discover(path).map_err(|p| vec![p])?;
+    let head_id = repo.commit_id("HEAD").map_err(|p| vec![p])?;
+    let base_tip = repo.commit_id(base).map_err(|p| vec![p])?;
+    let base_id = repo.merge_base(base_tip, head_id).map_err(|p| vec![p])?;
+    let info = repo.commit_info(base_id).map_err(|p| vec![p])?;
+    let side = read_commit_side(&repo, base_id, &format!("base {}", info.short_id));
+    let ctx = LoadContext { as_of_days };
+    let loaded = formats::load(&side.files, &ctx);
+    let mut problems = side.problems;
+    problems.extend(loaded.problems);
+    if problems.is_empty() {
+        Ok((loaded.resources, side.library, info))
+    } else {
+        Err(problems)
+    }
 }

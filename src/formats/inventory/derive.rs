@@ -102,6 +102,7 @@ impl<'a> Builder<'a> {
         self.tenancy(files);
         self.operations(files);
         self.access(files);
+        self.out.extend(super::access::resources(files));
         self.out
             .sort_by(|a, b| (&a.entity_type, &a.address).cmp(&(&b.entity_type, &b.address)));
         (self.out, self.problems)
@@ -677,6 +678,11 @@ impl<'a> Builder<'a> {
                 .with(
                     "grant_count",
                     Value::Long(grant_count.get(v.id.as_str()).copied().unwrap_or(0)),
+                )
+                .with("login", Value::str(&v.id))
+                .with(
+                    "support_rotations",
+                    Value::string_set(v.support_rotation.iter().cloned()),
                 );
             if let Some(d) = self.age(v.last_login.as_ref()) {
                 r.set("days_since_login", Value::Long(d));
@@ -810,7 +816,11 @@ impl<'a> Builder<'a> {
                     "self_approved",
                     Value::Bool(v.approved_by.as_deref() == Some(holder_id)),
                 )
-                .with("sod_conflicts", Value::string_set(conflicts));
+                .with("sod_conflicts", Value::string_set(conflicts))
+                .with(
+                    "actions",
+                    Value::string_set(role_def.map(|r| r.level().as_str())),
+                );
             if let (Some(since), Some(until)) = (
                 v.since.as_ref().and_then(toml_days),
                 v.until.as_ref().and_then(toml_days),

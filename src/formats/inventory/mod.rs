@@ -7,6 +7,7 @@
 //! (a tenant's datastores outside its residency, a datastore shared by tenants of different
 //! residencies, a grant held by a deprovisioned user, …).
 
+mod access;
 mod derive;
 pub mod raw;
 pub mod residency;

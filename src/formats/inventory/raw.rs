@@ -27,6 +27,7 @@ pub const KINDS: &[&str] = &[
     "grant",
     "separation_of_duties",
     "attestation",
+    "resource",
 ];
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -67,6 +68,26 @@ pub struct RawInventory {
     pub separation_of_duties: Vec<Spanned<RawSeparation>>,
     #[serde(default)]
     pub attestation: Vec<Spanned<RawAttestation>>,
+    #[serde(default)]
+    pub resource: Vec<Spanned<RawResource>>,
+}
+
+/// Something access is granted on that no other kind declares (an AWS account, a console).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResource {
+    /// `<kind>:<name>`, as grants name it (`aws_account:prod`).
+    pub id: String,
+    #[serde(default = "unknown_text")]
+    pub environment: String,
+    #[serde(default = "unknown_text")]
+    pub classification: String,
+    #[serde(default)]
+    pub tenants: Vec<String>,
+}
+
+fn unknown_text() -> String {
+    "unknown".to_owned()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -212,9 +233,16 @@ pub struct RawDatastore {
     #[serde(default)]
     pub public: bool,
     pub cloud_account: Option<String>,
+    /// public | internal | confidential | customer_data | phi (default customer_data).
+    #[serde(default = "customer_data")]
+    pub classification: String,
     #[serde(default)]
     pub backup: RawBackup,
     pub last_restore_test: Option<Datetime>,
+}
+
+fn customer_data() -> String {
+    "customer_data".to_owned()
 }
 
 fn empty_list() -> Spanned<Vec<String>> {
@@ -363,6 +391,9 @@ pub struct RawUser {
     #[serde(default)]
     pub break_glass: bool,
     pub region: Option<String>,
+    /// Tenants whose support rotation this person is on.
+    #[serde(default)]
+    pub support_rotation: Vec<String>,
     #[serde(default = "empty_list")]
     pub groups: Spanned<Vec<String>>,
 }
@@ -387,6 +418,52 @@ pub struct RawRole {
     /// Resource kinds it applies to (`datastore`, `aws_account`, …).
     #[serde(default)]
     pub resource_kinds: Vec<String>,
+    /// The access level a grant of this role gives (`read`, `write` or `admin`), as access
+    /// requests ask for it. Default: `admin` when privileged, `write` when an action changes
+    /// something (write, deploy, delete, ddl, grant, `*`, …), else `read`.
+    pub access: Option<AccessLevel>,
+}
+
+/// The access level of a role.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessLevel {
+    Read,
+    Write,
+    Admin,
+}
+
+impl AccessLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessLevel::Read => "read",
+            AccessLevel::Write => "write",
+            AccessLevel::Admin => "admin",
+        }
+    }
+}
+
+impl RawRole {
+    /// The access level a grant of this role gives.
+    pub fn level(&self) -> AccessLevel {
+        const CHANGES: &[&str] = &[
+            "write", "deploy", "delete", "update", "create", "put", "ddl", "grant", "admin",
+            "approve", "exec", "*",
+        ];
+        self.access.unwrap_or_else(|| {
+            if self.privileged {
+                AccessLevel::Admin
+            } else if self
+                .actions
+                .iter()
+                .any(|a| CHANGES.iter().any(|c| a.to_ascii_lowercase().contains(c)))
+            {
+                AccessLevel::Write
+            } else {
+                AccessLevel::Read
+            }
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

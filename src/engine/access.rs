@@ -1,0 +1,376 @@
+//! Access requests: "may this person do this to that resource?", decided by the access policies
+//! (`policies/access/`), and standing grants re-evaluated as the requests they answer.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Decision as CedarDecision, Entities, EntityId, EntityTypeName, EntityUid,
+    PolicyId, PolicySet, Request, RestrictedExpression,
+};
+
+use super::{Compiled, Evaluation, Outcome, PolicyInfo, entities};
+use crate::model::{Resource, Value};
+
+/// Entity type of access resources.
+pub const RESOURCE_TYPE: &str = "Access::Resource";
+/// Entity type of grants (their standing access is re-evaluated).
+pub const GRANT_TYPE: &str = "Access::Grant";
+/// Entity type of people.
+pub const USER_TYPE: &str = "Access::User";
+/// The actions an access request can ask for.
+pub const ACTIONS: &[&str] = &["read", "write", "admin"];
+
+/// True for `Access::Action::"…"`.
+pub fn is_access_action(uid: &EntityUid) -> bool {
+    uid.type_name().to_string() == "Access::Action"
+}
+
+/// The access policies (grant permits and least-privilege forbids) and their controls.
+#[derive(Debug, Clone, Default)]
+pub struct AccessSet {
+    pub policies: PolicySet,
+    /// Controls with a forbid in the set, sorted.
+    pub controls: Vec<String>,
+    info: BTreeMap<String, PolicyInfo>,
+}
+
+impl AccessSet {
+    pub(super) fn build(
+        all: &PolicySet,
+        ids: &[String],
+        infos: &BTreeMap<String, PolicyInfo>,
+    ) -> AccessSet {
+        let mut set = AccessSet::default();
+        let mut controls = BTreeSet::new();
+        for id in ids {
+            if let Some(p) = all.policy(&PolicyId::new(id))
+                && set.policies.add(p.clone()).is_ok()
+                && let Some(info) = infos.get(id)
+            {
+                if let Some(c) = &info.control {
+                    controls.insert(c.clone());
+                }
+                set.info.insert(id.clone(), info.clone());
+            }
+        }
+        set.controls = controls.into_iter().collect();
+        set
+    }
+
+    /// What the engine knows about an access policy.
+    pub fn policy(&self, id: &str) -> Option<&PolicyInfo> {
+        self.info.get(id)
+    }
+}
+
+/// The facts of a request, as the context of the access actions declares them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFacts {
+    pub mfa: bool,
+    pub ticket: String,
+    /// 0 = standing access.
+    pub duration_hours: i64,
+    pub approver: String,
+}
+
+impl RequestFacts {
+    fn context(&self) -> Result<Context, String> {
+        Context::from_pairs([
+            ("mfa".to_owned(), RestrictedExpression::new_bool(self.mfa)),
+            (
+                "ticket".to_owned(),
+                RestrictedExpression::new_string(self.ticket.clone()),
+            ),
+            (
+                "duration_hours".to_owned(),
+                RestrictedExpression::new_long(self.duration_hours),
+            ),
+            (
+                "approver".to_owned(),
+                RestrictedExpression::new_string(self.approver.clone()),
+            ),
+        ])
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// One decision with the policies that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessDecision {
+    pub allowed: bool,
+    /// Grant permits that matched, sorted.
+    pub permits: Vec<String>,
+    /// Least-privilege forbids that fired, sorted.
+    pub forbids: Vec<String>,
+    /// Policies that could not be evaluated (a deny, never an allow).
+    pub errors: Vec<String>,
+}
+
+/// People, groups and access resources as one entity store, built once for many decisions.
+pub struct AccessStore {
+    store: Entities,
+    users: HashSet<String>,
+    resources: HashSet<String>,
+    user_type: EntityTypeName,
+    resource_type: EntityTypeName,
+}
+
+impl AccessStore {
+    /// Builds the store from the loaded resources (users, groups, access resources).
+    pub fn build(compiled: &Compiled, resources: &[Resource]) -> Result<AccessStore, String> {
+        let user_type = EntityTypeName::from_str(USER_TYPE).map_err(|e| e.to_string())?;
+        let resource_type = EntityTypeName::from_str(RESOURCE_TYPE).map_err(|e| e.to_string())?;
+        let mut list = Vec::new();
+        let mut users = HashSet::new();
+        let mut res = HashSet::new();
+        for r in resources {
+            let ty = match r.entity_type.as_str() {
+                USER_TYPE => {
+                    users.insert(r.id());
+                    &user_type
+                }
+                RESOURCE_TYPE => {
+                    res.insert(r.id());
+                    &resource_type
+                }
+                _ => continue,
+            };
+            let uid = EntityUid::from_type_name_and_id(ty.clone(), EntityId::new(r.id()));
+            list.push(entities::entity(r, uid)?);
+        }
+        let store =
+            Entities::from_entities(list, Some(compiled.schema())).map_err(|e| e.to_string())?;
+        Ok(AccessStore {
+            store,
+            users,
+            resources: res,
+            user_type,
+            resource_type,
+        })
+    }
+
+    /// True when a user with this id (`user:alice`) exists.
+    pub fn has_user(&self, id: &str) -> bool {
+        self.users.contains(id)
+    }
+
+    /// True when an access resource with this id (`datastore:pg-globex`) exists.
+    pub fn has_resource(&self, id: &str) -> bool {
+        self.resources.contains(id)
+    }
+
+    /// Known user ids, sorted.
+    pub fn user_ids(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.users.iter().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Known resource ids, sorted.
+    pub fn resource_ids(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.resources.iter().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Decides one request. `user` and `resource` are ids (`user:alice`, `datastore:pg`).
+    pub fn decide(
+        &self,
+        compiled: &Compiled,
+        user: &str,
+        action: &str,
+        resource: &str,
+        facts: &RequestFacts,
+    ) -> Result<AccessDecision, String> {
+        let action_uid =
+            EntityUid::from_str(&format!("Access::Action::\"{}\"", action.replace('"', "")))
+                .map_err(|e| e.to_string())?;
+        let request = Request::new(
+            EntityUid::from_type_name_and_id(self.user_type.clone(), EntityId::new(user)),
+            action_uid,
+            EntityUid::from_type_name_and_id(self.resource_type.clone(), EntityId::new(resource)),
+            facts.context()?,
+            Some(compiled.schema()),
+        )
+        .map_err(|e| crate::error::lowercase_first(&e.to_string()))?;
+        let access = compiled.access();
+        let response = Authorizer::new().is_authorized(&request, &access.policies, &self.store);
+        let mut permits = Vec::new();
+        let mut forbids = Vec::new();
+        for id in response.diagnostics().reason() {
+            let id = id.to_string();
+            match access.policy(&id).and_then(|i| i.control.as_ref()) {
+                Some(_) => forbids.push(id),
+                None => permits.push(id),
+            }
+        }
+        let errors: Vec<String> = response
+            .diagnostics()
+            .errors()
+            .map(|e| {
+                let cedar_policy::AuthorizationError::PolicyEvaluationError(pe) = e;
+                pe.policy_id().to_string()
+            })
+            .collect();
+        permits.sort();
+        forbids.sort();
+        let allowed = response.decision() == CedarDecision::Allow && errors.is_empty();
+        Ok(AccessDecision {
+            allowed,
+            permits,
+            forbids,
+            errors,
+        })
+    }
+}
+
+fn text(r: &Resource, name: &str) -> String {
+    match r.attrs.get(name) {
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Re-evaluates each standing grant (held by a user, on one resource) as the requests it
+/// answers: one result per (access control, grant).
+pub(super) fn evaluate_grants(
+    compiled: &Compiled,
+    resources: &[Resource],
+    grants: &[usize],
+) -> Vec<Evaluation> {
+    let mut out = Vec::new();
+    let controls = &compiled.access.controls;
+    let store = match AccessStore::build(compiled, resources) {
+        Ok(s) => s,
+        Err(e) => {
+            for &g in grants {
+                for c in controls {
+                    out.push(Evaluation {
+                        resource: g,
+                        control: c.clone(),
+                        outcome: Outcome::Error,
+                        policies: Vec::new(),
+                        messages: vec![format!("the access entities do not load: {e}")],
+                    });
+                }
+            }
+            return out;
+        }
+    };
+    let users: BTreeMap<String, &Resource> = resources
+        .iter()
+        .filter(|r| r.entity_type == USER_TYPE)
+        .map(|r| (r.id(), r))
+        .collect();
+    for &g in grants {
+        let grant = &resources[g];
+        if text(grant, "holder_status") == "group" {
+            continue; // a group grant is expanded to its members on the resource's holder sets
+        }
+        let user_id = format!("user:{}", text(grant, "user"));
+        let target = text(grant, "resource");
+        if !store.has_user(&user_id) {
+            continue;
+        }
+        // `kind:*` and `*` grants answer requests on every matching resource.
+        let targets: Vec<&str> = if target == "*" {
+            store.resource_ids()
+        } else if let Some(kind) = target.strip_suffix('*') {
+            store
+                .resource_ids()
+                .into_iter()
+                .filter(|r| r.starts_with(kind))
+                .collect()
+        } else if store.has_resource(&target) {
+            vec![target.as_str()]
+        } else {
+            Vec::new()
+        };
+        let actions: Vec<String> = match grant.attrs.get("actions") {
+            Some(Value::Set(items)) => items
+                .iter()
+                .filter_map(|v| match v {
+                    Value::String(s) if ACTIONS.contains(&s.as_str()) => Some(s.clone()),
+                    Value::String(s) if s == "*" => None,
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mfa = users
+            .get(&user_id)
+            .is_some_and(|u| matches!(u.attrs.get("mfa"), Some(Value::Bool(true))));
+        let duration_hours = match grant.attrs.get("duration_days") {
+            // Inventory durations are whole days: a grant ending the day it starts lasts a day.
+            Some(Value::Long(d))
+                if matches!(grant.attrs.get("has_expiry"), Some(Value::Bool(true))) =>
+            {
+                (*d).max(1).saturating_mul(24)
+            }
+            _ => 0,
+        };
+        let facts = RequestFacts {
+            mfa,
+            ticket: text(grant, "ticket"),
+            duration_hours,
+            approver: text(grant, "approver"),
+        };
+        let mut fired: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        let mut errored: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (action, target) in actions
+            .iter()
+            .flat_map(|a| targets.iter().map(move |t| (a, *t)))
+        {
+            match store.decide(compiled, &user_id, action, target, &facts) {
+                Ok(d) => {
+                    for id in d.forbids.iter().chain(d.errors.iter()) {
+                        let Some(c) = compiled
+                            .access
+                            .policy(id)
+                            .and_then(|i| i.control.as_deref())
+                        else {
+                            continue;
+                        };
+                        if d.errors.contains(id) {
+                            errored.entry(c).or_default().push(format!(
+                                "policy `{id}` could not be evaluated for `{action}`"
+                            ));
+                        } else {
+                            fired.entry(c).or_default().insert(id.clone());
+                        }
+                    }
+                }
+                Err(e) => {
+                    for c in controls {
+                        errored
+                            .entry(c.as_str())
+                            .or_default()
+                            .push(format!("`{action}` request could not be built: {e}"));
+                    }
+                }
+            }
+        }
+        for c in controls {
+            let (outcome, policies, messages) = if let Some(errs) = errored.get(c.as_str()) {
+                (Outcome::Error, Vec::new(), errs.clone())
+            } else if let Some(ids) = fired.get(c.as_str()) {
+                let messages = ids
+                    .iter()
+                    .filter_map(|id| compiled.access.policy(id).map(|i| i.message.clone()))
+                    .collect();
+                (Outcome::Fail, ids.iter().cloned().collect(), messages)
+            } else {
+                (Outcome::Pass, Vec::new(), Vec::new())
+            };
+            out.push(Evaluation {
+                resource: g,
+                control: c.clone(),
+                outcome,
+                policies,
+                messages,
+            });
+        }
+    }
+    out
+}

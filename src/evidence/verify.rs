@@ -1,0 +1,254 @@
+//! `vouch evidence verify`: recompute every digest of a bundle and check its signature.
+
+use std::collections::BTreeSet;
+
+use ed25519_dalek::VerifyingKey;
+use serde::Serialize;
+
+use super::bundle::Files;
+use super::manifest::{self, MANIFEST, Manifest, SIGNATURE};
+use super::sign::{self, SignatureFile};
+
+/// The state of a bundle's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SignatureState {
+    /// No signature, and none was required.
+    Unsigned,
+    /// A key was given but the bundle has no signature.
+    Missing,
+    /// Valid for the given key (`trusted`), or only for the key embedded in the signature.
+    Valid { key_id: String, trusted: bool },
+    /// The signature is valid but made by another key than the one given.
+    WrongKey { key_id: String, expected: String },
+    /// The signature does not verify, or does not sign this manifest.
+    Invalid { reason: String },
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    /// Files listed in the manifest.
+    pub files: usize,
+    pub manifest_digest: String,
+    /// Set when the manifest is unreadable or inconsistent (digest, order, duplicates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_problem: Option<String>,
+    /// Files whose content differs from the manifest (digest or size).
+    pub changed: Vec<String>,
+    /// Files listed in the manifest but absent.
+    pub missing: Vec<String>,
+    /// Files present but not listed in the manifest.
+    pub extra: Vec<String>,
+    pub signature: SignatureState,
+}
+
+impl Verification {
+    /// True when every digest holds and the signature (if any, or required) is valid.
+    pub fn holds(&self) -> bool {
+        self.manifest_problem.is_none()
+            && self.changed.is_empty()
+            && self.missing.is_empty()
+            && self.extra.is_empty()
+            && matches!(
+                self.signature,
+                SignatureState::Unsigned | SignatureState::Valid { .. }
+            )
+    }
+}
+
+/// Verifies the files of a bundle against its manifest (and `key`, when given).
+pub fn verify(files: &Files, key: Option<&VerifyingKey>) -> Verification {
+    let mut v = Verification {
+        files: 0,
+        manifest_digest: String::new(),
+        manifest_problem: None,
+        changed: Vec::new(),
+        missing: Vec::new(),
+        extra: Vec::new(),
+        signature: SignatureState::Unsigned,
+    };
+    let parsed = files
+        .get(MANIFEST)
+        .ok_or_else(|| "the bundle has no manifest.json".to_owned())
+        .and_then(|bytes| {
+            serde_json::from_slice::<Manifest>(bytes)
+                .map_err(|e| format!("manifest.json is not a valid manifest: {e}"))
+        });
+    let m = match parsed {
+        Ok(m) => m,
+        Err(problem) => {
+            v.manifest_problem = Some(problem);
+            v.extra = files
+                .keys()
+                .filter(|p| p.as_str() != MANIFEST && p.as_str() != SIGNATURE)
+                .cloned()
+                .collect();
+            v.signature = SignatureState::Invalid {
+                reason: "there is no manifest to check it against".to_owned(),
+            };
+            return v;
+        }
+    };
+    v.files = m.files.len();
+    v.manifest_digest = m.manifest_digest.clone();
+    let recomputed = manifest::digest_of(&m.files);
+    let sorted = m.files.windows(2).all(|w| w[0].path < w[1].path);
+    if recomputed != m.manifest_digest {
+        v.manifest_problem = Some(format!(
+            "the manifest digest {} does not match its file list ({recomputed})",
+            m.manifest_digest
+        ));
+    } else if !sorted {
+        v.manifest_problem = Some("the manifest is not sorted or lists a file twice".to_owned());
+    }
+    let mut listed = BTreeSet::new();
+    for e in &m.files {
+        listed.insert(e.path.as_str());
+        match files.get(&e.path) {
+            None => v.missing.push(e.path.clone()),
+            Some(data) => {
+                if data.len() as u64 != e.size || manifest::sha256_hex(data) != e.sha256 {
+                    v.changed.push(e.path.clone());
+                }
+            }
+        }
+    }
+    v.extra = files
+        .keys()
+        .filter(|p| {
+            p.as_str() != MANIFEST && p.as_str() != SIGNATURE && !listed.contains(p.as_str())
+        })
+        .cloned()
+        .collect();
+    v.signature = signature_state(files, &m, key);
+    v
+}
+
+fn signature_state(files: &Files, m: &Manifest, key: Option<&VerifyingKey>) -> SignatureState {
+    let Some(bytes) = files.get(SIGNATURE) else {
+        return if key.is_some() {
+            SignatureState::Missing
+        } else {
+            SignatureState::Unsigned
+        };
+    };
+    let sig: SignatureFile = match serde_json::from_slice(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            return SignatureState::Invalid {
+                reason: format!("manifest.sig is not readable: {e}"),
+            };
+        }
+    };
+    if sig.algorithm != "ed25519" {
+        return SignatureState::Invalid {
+            reason: format!("unsupported algorithm `{}`", sig.algorithm),
+        };
+    }
+    if sig.manifest_digest != m.manifest_digest {
+        return SignatureState::Invalid {
+            reason: format!(
+                "the signature is over {}, not this manifest ({})",
+                sig.manifest_digest, m.manifest_digest
+            ),
+        };
+    }
+    let embedded = sign::parse_public(&sig.public_key);
+    match key {
+        Some(k) => {
+            if sign::verify(k, &m.manifest_digest, &sig.signature) {
+                SignatureState::Valid {
+                    key_id: sign::key_id(k),
+                    trusted: true,
+                }
+            } else if embedded
+                .as_ref()
+                .is_some_and(|e| e != k && sign::verify(e, &m.manifest_digest, &sig.signature))
+            {
+                SignatureState::WrongKey {
+                    key_id: sig.key_id.clone(),
+                    expected: sign::key_id(k),
+                }
+            } else {
+                SignatureState::Invalid {
+                    reason: "the signature does not verify with the given key".to_owned(),
+                }
+            }
+        }
+        None => match embedded {
+            Some(e) if sign::verify(&e, &m.manifest_digest, &sig.signature) => {
+                if sign::key_id(&e) == sig.key_id {
+                    SignatureState::Valid {
+                        key_id: sig.key_id.clone(),
+                        trusted: false,
+                    }
+                } else {
+                    SignatureState::Invalid {
+                        reason: "the key id does not match the embedded public key".to_owned(),
+                    }
+                }
+            }
+            Some(_) => SignatureState::Invalid {
+                reason: "the signature does not verify".to_owned(),
+            },
+            None => SignatureState::Invalid {
+                reason: "manifest.sig has no readable public key".to_owned(),
+            },
+        },
+    }
+}
+
+/// Human report of a verification.
+pub fn render(bundle: &str, v: &Verification) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "bundle {bundle}");
+    if let Some(p) = &v.manifest_problem {
+        let _ = writeln!(s, "  manifest: {p}");
+    } else {
+        let _ = writeln!(
+            s,
+            "  manifest: {} files, digest {}",
+            v.files, v.manifest_digest
+        );
+    }
+    for (label, list) in [
+        ("changed", &v.changed),
+        ("missing", &v.missing),
+        ("extra", &v.extra),
+    ] {
+        for p in list {
+            let _ = writeln!(s, "  {label}: {p}");
+        }
+    }
+    let sig = match &v.signature {
+        SignatureState::Unsigned => "unsigned (pass --key to require a signature)".to_owned(),
+        SignatureState::Missing => {
+            "missing: a key was given but the bundle is not signed".to_owned()
+        }
+        SignatureState::Valid {
+            key_id,
+            trusted: true,
+        } => format!("valid, by the given key {key_id}"),
+        SignatureState::Valid {
+            key_id,
+            trusted: false,
+        } => format!("valid for the key it carries ({key_id}); pass --key to check who signed"),
+        SignatureState::WrongKey { key_id, expected } => {
+            format!("made by another key ({key_id}), not the given key ({expected})")
+        }
+        SignatureState::Invalid { reason } => format!("BAD: {reason}"),
+    };
+    let _ = writeln!(s, "  signature: {sig}");
+    let _ = writeln!(
+        s,
+        "{}",
+        if v.holds() {
+            "verified: every file matches the manifest"
+        } else {
+            "NOT VERIFIED: the bundle was changed or is incomplete"
+        }
+    );
+    s
+}
