@@ -328,7 +328,8 @@ fn render_answer(a: &Answer, lib: &Library) -> String {
         a.resource
     );
     if !a.granted_by.is_empty() {
-        let _ = writeln!(out, "  granted by: {}", a.granted_by.join(", "));
+        let but = if a.denied_by.is_empty() { "" } else { ", but:" };
+        let _ = writeln!(out, "  a grant applies ({}){but}", a.granted_by.join(", "));
     }
     if let Some(m) = &a.missing_grant {
         let _ = writeln!(out, "  ✗ {m}");

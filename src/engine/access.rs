@@ -30,6 +30,8 @@ pub fn is_access_action(uid: &EntityUid) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct AccessSet {
     pub policies: PolicySet,
+    /// Only the grant permits: on a deny, tells whether some grant would have given the access.
+    grants: PolicySet,
     /// Controls with a forbid in the set, sorted.
     pub controls: Vec<String>,
     info: BTreeMap<String, PolicyInfo>,
@@ -50,6 +52,8 @@ impl AccessSet {
             {
                 if let Some(c) = &info.control {
                     controls.insert(c.clone());
+                } else {
+                    let _ = set.grants.add(p.clone());
                 }
                 set.info.insert(id.clone(), info.clone());
             }
@@ -213,6 +217,11 @@ impl AccessStore {
                 pe.policy_id().to_string()
             })
             .collect();
+        if response.decision() == CedarDecision::Deny && !forbids.is_empty() {
+            // Cedar names only the forbids on a deny: ask the grants alone which would apply.
+            let grants = Authorizer::new().is_authorized(&request, &access.grants, &self.store);
+            permits.extend(grants.diagnostics().reason().map(ToString::to_string));
+        }
         permits.sort();
         forbids.sort();
         let allowed = response.decision() == CedarDecision::Allow && errors.is_empty();
