@@ -14,7 +14,7 @@ fn ctx() -> LoadContext {
 
 fn find<'a>(rs: &'a [Resource], address: &str) -> &'a Resource {
     rs.iter()
-        .find(|r| r.address == address)
+        .find(|r| r.address == address && r.entity_type.starts_with("Saas::"))
         .unwrap_or_else(|| panic!("no {address}"))
 }
 
