@@ -249,7 +249,7 @@ pub fn check_cmd(args: &CheckArgs) -> u8 {
     if !problems.is_empty() {
         return fail(&problems);
     }
-    let decision = match store.decide(&compiled, &user, &args.action, &args.resource, &request) {
+    let decision = match store.explain(&compiled, &user, &args.action, &args.resource, &request) {
         Ok(d) => d,
         Err(e) => {
             return fail(&[Problem::new(

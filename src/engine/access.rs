@@ -118,6 +118,8 @@ pub struct AccessStore {
     resources: HashSet<String>,
     user_type: EntityTypeName,
     resource_type: EntityTypeName,
+    /// `Access::Action::"read"` etc., parsed once.
+    actions: BTreeMap<&'static str, EntityUid>,
 }
 
 impl AccessStore {
@@ -145,12 +147,19 @@ impl AccessStore {
         }
         let store =
             Entities::from_entities(list, Some(compiled.schema())).map_err(|e| e.to_string())?;
+        let mut actions = BTreeMap::new();
+        for a in ACTIONS {
+            let uid = EntityUid::from_str(&format!("Access::Action::\"{a}\""))
+                .map_err(|e| e.to_string())?;
+            actions.insert(*a, uid);
+        }
         Ok(AccessStore {
             store,
             users,
             resources: res,
             user_type,
             resource_type,
+            actions,
         })
     }
 
@@ -187,6 +196,31 @@ impl AccessStore {
         resource: &str,
         facts: &RequestFacts,
     ) -> Result<AccessDecision, String> {
+        self.decide_with(compiled, user, action, resource, facts, false)
+    }
+
+    /// Decides one request and, on a deny by a least-privilege rule, also names the grants
+    /// that would have given the access (a second evaluation: for explanations, not hot loops).
+    pub fn explain(
+        &self,
+        compiled: &Compiled,
+        user: &str,
+        action: &str,
+        resource: &str,
+        facts: &RequestFacts,
+    ) -> Result<AccessDecision, String> {
+        self.decide_with(compiled, user, action, resource, facts, true)
+    }
+
+    fn decide_with(
+        &self,
+        compiled: &Compiled,
+        user: &str,
+        action: &str,
+        resource: &str,
+        facts: &RequestFacts,
+        explain: bool,
+    ) -> Result<AccessDecision, String> {
         let action_uid =
             EntityUid::from_str(&format!("Access::Action::\"{}\"", action.replace('"', "")))
                 .map_err(|e| e.to_string())?;
@@ -217,7 +251,7 @@ impl AccessStore {
                 pe.policy_id().to_string()
             })
             .collect();
-        if response.decision() == CedarDecision::Deny && !forbids.is_empty() {
+        if explain && response.decision() == CedarDecision::Deny && !forbids.is_empty() {
             // Cedar names only the forbids on a deny: ask the grants alone which would apply.
             let grants = Authorizer::new().is_authorized(&request, &access.grants, &self.store);
             permits.extend(grants.diagnostics().reason().map(ToString::to_string));
@@ -272,15 +306,16 @@ pub(super) fn evaluate_grants(
         .filter(|r| r.entity_type == USER_TYPE)
         .map(|r| (r.id(), r))
         .collect();
-    for &g in grants {
+    let one = |g: usize| -> Vec<Evaluation> {
+        let mut out = Vec::new();
         let grant = &resources[g];
         if text(grant, "holder_status") == "group" {
-            continue; // a group grant is expanded to its members on the resource's holder sets
+            return out; // a group grant is expanded to its members on the resource's holder sets
         }
         let user_id = format!("user:{}", text(grant, "user"));
         let target = text(grant, "resource");
         if !store.has_user(&user_id) {
-            continue;
+            return out;
         }
         // `kind:*` and `*` grants answer requests on every matching resource.
         let targets: Vec<&str> = if target == "*" {
@@ -380,6 +415,10 @@ pub(super) fn evaluate_grants(
                 messages,
             });
         }
-    }
+        out
+    };
+    use rayon::prelude::*;
+    let mut all: Vec<Evaluation> = grants.par_iter().flat_map_iter(|&g| one(g)).collect();
+    out.append(&mut all);
     out
 }

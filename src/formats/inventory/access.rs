@@ -24,7 +24,7 @@ struct Facts {
 /// elsewhere (with `unknown` environment and classification).
 pub fn resources(files: &[Arc<InventoryFile>]) -> Vec<Resource> {
     let mut facts: BTreeMap<String, Facts> = BTreeMap::new();
-    let span_of = |f: &InventoryFile, start: usize| Span::at(&f.path, &f.text, start, 0);
+    let span_of = |f: &InventoryFile, start: usize| f.lines.span(&f.path, &f.text, start, 0);
     let mut tenants_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut residency_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for f in files {
@@ -181,7 +181,19 @@ pub fn resources(files: &[Arc<InventoryFile>]) -> Vec<Resource> {
         out.push(
             Resource::new("Access::Resource", id.clone(), fx.span)
                 .with("kind", Value::str(fx.kind))
-                .with("environment", Value::str(fx.environment))
+                .with("environment", Value::str(fx.environment.clone()))
+                .with(
+                    "production",
+                    Value::Bool(
+                        !["development", "staging", "test"].contains(&fx.environment.as_str()),
+                    ),
+                )
+                .with(
+                    "customer_data",
+                    Value::Bool(
+                        ["customer_data", "phi", "unknown"].contains(&fx.classification.as_str()),
+                    ),
+                )
                 .with("classification", Value::str(fx.classification))
                 .with("tenants", Value::string_set(fx.tenants))
                 .with("residency", Value::string_set(residency))

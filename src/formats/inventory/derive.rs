@@ -21,7 +21,9 @@ struct At<'a, T> {
 impl<T> At<'_, T> {
     fn span(&self) -> Span {
         let r = self.item.span();
-        Span::at(&self.file.path, &self.file.text, r.start, 0)
+        self.file
+            .lines
+            .span(&self.file.path, &self.file.text, r.start, 0)
     }
 
     fn get(&self) -> &T {

@@ -29,6 +29,8 @@ pub struct InventoryFile {
     pub path: String,
     pub text: Arc<str>,
     pub raw: RawInventory,
+    /// Line starts, for spans of many entries.
+    pub lines: crate::model::LineIndex,
 }
 
 /// A manual-control attestation declared in an inventory (read by the engine for manual controls).
@@ -48,17 +50,8 @@ pub struct Attestation {
 
 /// Parses one TOML file; `Ok(None)` when it declares none of the inventory kinds.
 pub fn parse(file: &SourceFile, _ctx: &LoadContext) -> Result<Option<InventoryFile>, Vec<Problem>> {
-    let table: toml::Table = match toml::from_str(&file.text) {
-        Ok(t) => t,
-        Err(e) => {
-            // Only an error if it was meant to be an inventory (a `[[tenant]]` header, …).
-            if looks_like_inventory(&file.text) {
-                return Err(vec![toml_problem(file, &e, "is not valid TOML")]);
-            }
-            return Ok(None);
-        }
-    };
-    if !table.keys().any(|k| raw::KINDS.contains(&k.as_str())) {
+    // Recognise by the kinds it declares, then parse once (a 50,000-entry inventory is megabytes).
+    if !looks_like_inventory(&file.text) {
         return Ok(None);
     }
     match toml::from_str::<RawInventory>(&file.text) {
@@ -66,16 +59,29 @@ pub fn parse(file: &SourceFile, _ctx: &LoadContext) -> Result<Option<InventoryFi
             path: file.path.clone(),
             text: Arc::clone(&file.text),
             raw,
+            lines: crate::model::LineIndex::new(&file.text),
         })),
         Err(e) => Err(vec![toml_problem(file, &e, "is not a valid inventory")]),
     }
 }
 
+/// True when a top-level table header (`[[tenant]]`, `[organization]`) or a top-level key
+/// (`tenant = [...]`) names an inventory kind.
 fn looks_like_inventory(text: &str) -> bool {
     text.lines().any(|l| {
         let l = l.trim();
-        let name = l.trim_start_matches('[').trim_end_matches(']').trim();
-        l.starts_with('[') && raw::KINDS.contains(&name)
+        if l.starts_with('[') {
+            let name = l
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim();
+            raw::KINDS.contains(&name)
+        } else {
+            l.split_once('=')
+                .is_some_and(|(k, _)| raw::KINDS.contains(&k.trim()))
+        }
     })
 }
 
@@ -104,7 +110,7 @@ pub fn attestations(files: &[Arc<InventoryFile>]) -> Vec<Attestation> {
     let mut out = Vec::new();
     for f in files {
         for a in &f.raw.attestation {
-            let span = crate::model::Span::at(&f.path, &f.text, a.span().start, 0);
+            let span = f.lines.span(&f.path, &f.text, a.span().start, 0);
             let v = a.get_ref();
             out.push(Attestation {
                 control: v.control.clone(),
