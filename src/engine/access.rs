@@ -221,15 +221,17 @@ impl AccessStore {
         facts: &RequestFacts,
         explain: bool,
     ) -> Result<AccessDecision, String> {
-        let action_uid =
-            EntityUid::from_str(&format!("Access::Action::\"{}\"", action.replace('"', "")))
-                .map_err(|e| e.to_string())?;
+        let action_uid = self.actions.get(action).cloned().ok_or_else(|| {
+            format!("unknown action `{action}`; actions are {}", ACTIONS.join(", "))
+        })?;
+        // The context is built by `RequestFacts` with the schema's exact types and the principal
+        // and resource types are fixed, so no per-request schema check is needed.
         let request = Request::new(
             EntityUid::from_type_name_and_id(self.user_type.clone(), EntityId::new(user)),
             action_uid,
             EntityUid::from_type_name_and_id(self.resource_type.clone(), EntityId::new(resource)),
             facts.context()?,
-            Some(compiled.schema()),
+            None,
         )
         .map_err(|e| crate::error::lowercase_first(&e.to_string()))?;
         let access = compiled.access();
