@@ -222,7 +222,10 @@ impl AccessStore {
         explain: bool,
     ) -> Result<AccessDecision, String> {
         let action_uid = self.actions.get(action).cloned().ok_or_else(|| {
-            format!("unknown action `{action}`; actions are {}", ACTIONS.join(", "))
+            format!(
+                "unknown action `{action}`; actions are {}",
+                ACTIONS.join(", ")
+            )
         })?;
         // The context is built by `RequestFacts` with the schema's exact types and the principal
         // and resource types are fixed, so no per-request schema check is needed.

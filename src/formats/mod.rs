@@ -216,19 +216,32 @@ pub fn assemble(parsed: Vec<(String, Result<Parsed, Vec<Problem>>)>, ctx: &LoadC
     loaded.resources.sort_by(|a, b| {
         (&a.entity_type, &a.scope, &a.address).cmp(&(&b.entity_type, &b.scope, &b.address))
     });
-    let before = loaded.resources.len();
-    loaded
-        .resources
-        .dedup_by(|a, b| a.entity_type == b.entity_type && a.id() == b.id());
-    if loaded.resources.len() != before {
-        // Two files declared the same resource: keep the first, but say so.
-        loaded.problems.push(Problem::new(
-            crate::error::ProblemKind::Parse,
-            format!(
-                "{} resources are declared more than once; only the first declaration of each is evaluated",
-                before - loaded.resources.len()
-            ),
-        ));
+    // Two declarations of one resource: keep the first, and say where the second is, unless a
+    // parser already reported it (the inventory checks its own ids).
+    let mut duplicates = Vec::new();
+    loaded.resources.dedup_by(|later, first| {
+        let same = later.entity_type == first.entity_type && later.id() == first.id();
+        if same {
+            duplicates.push((later.address.clone(), later.span.clone()));
+        }
+        same
+    });
+    for (address, span) in duplicates {
+        let already = loaded
+            .problems
+            .iter()
+            .any(|p| p.file.as_deref() == Some(span.file.as_str()) && p.line == Some(span.line));
+        if !already {
+            let mut p = Problem::new(
+                crate::error::ProblemKind::Parse,
+                format!(
+                    "`{address}` is declared more than once; the first declaration is evaluated"
+                ),
+            )
+            .in_file(&span.file);
+            p.line = Some(span.line);
+            loaded.problems.push(p);
+        }
     }
     loaded
         .problems

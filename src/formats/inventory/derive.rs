@@ -595,6 +595,17 @@ impl<'a> Builder<'a> {
     fn access(&mut self, files: &'a [Arc<InventoryFile>]) {
         let users = collect(files, |f| &f.raw.user);
         let groups = collect(files, |f| &f.raw.group);
+        let org = files
+            .iter()
+            .find_map(|f| f.raw.organization.as_ref().map(|o| o.get_ref()));
+        let inactive_after = org
+            .and_then(|o| o.inactive_after_days)
+            .unwrap_or(90)
+            .clamp(0, 36_500);
+        let unused_after = org
+            .and_then(|o| o.unused_after_days)
+            .unwrap_or(90)
+            .clamp(0, 36_500);
         let roles = collect(files, |f| &f.raw.role);
         let grants = collect(files, |f| &f.raw.grant);
         let sods = collect(files, |f| &f.raw.separation_of_duties);
@@ -682,6 +693,7 @@ impl<'a> Builder<'a> {
                     Value::Long(grant_count.get(v.id.as_str()).copied().unwrap_or(0)),
                 )
                 .with("login", Value::str(&v.id))
+                .with("inactive_after_days", Value::Long(inactive_after))
                 .with(
                     "support_rotations",
                     Value::string_set(v.support_rotation.iter().cloned()),
@@ -819,6 +831,7 @@ impl<'a> Builder<'a> {
                     Value::Bool(v.approved_by.as_deref() == Some(holder_id)),
                 )
                 .with("sod_conflicts", Value::string_set(conflicts))
+                .with("unused_after_days", Value::Long(unused_after))
                 .with(
                     "actions",
                     Value::string_set(role_def.map(|r| r.level().as_str())),

@@ -100,8 +100,10 @@ pub struct RawOrganization {
     pub last_dr_exercise: Option<Datetime>,
     #[serde(default)]
     pub break_glass_monitored: bool,
-    /// Default bound for "inactive account" findings (days).
+    /// Bound for "inactive account" findings (days, default 90).
     pub inactive_after_days: Option<i64>,
+    /// Bound for "unused grant" findings (days, default 90).
+    pub unused_after_days: Option<i64>,
 }
 
 /// MFA strength, weakest first.
