@@ -307,33 +307,8 @@ pub fn run(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
     };
     let mut cache = ParseCache::new();
 
-    // Base.
+    // Read both trees (git objects are read on this thread) and parse each blob once.
     let base = read_commit_side(&repo, base_id, &format!("base {}", base_info.short_id));
-    let base_parsed = parse_side(&base.files, &mut cache, &ctx);
-    let base_loaded = formats::assemble(base_parsed, &ctx);
-    let base_compiled = if base.problems.is_empty() {
-        engine::compile(&base.library).map_err(|ps| {
-            ps.into_iter()
-                .map(|p| label_problem(p, "base"))
-                .collect::<Vec<_>>()
-        })
-    } else {
-        Err(Vec::new())
-    };
-    let mut base_problems = base.problems;
-    let base_compiled = match base_compiled {
-        Ok(c) => Some(c),
-        Err(ps) => {
-            base_problems.extend(ps);
-            None
-        }
-    };
-    let base_evals = base_compiled
-        .as_ref()
-        .map(|c| c.evaluate(&base_loaded.resources));
-    let base_digest = base.library.digest.clone();
-
-    // Head.
     let (head_side, head_info) = if uncommitted {
         (read_worktree_side(&repo), None)
     } else {
@@ -343,20 +318,46 @@ pub fn run(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
             Some(info),
         )
     };
+    let base_parsed = parse_side(&base.files, &mut cache, &ctx);
     let head_parsed = parse_side(&head_side.files, &mut cache, &ctx);
-    let head_loaded = formats::assemble(head_parsed, &ctx);
-    let mut head_problems = head_side.problems;
-    let head_compiled = if head_problems.is_empty() {
-        match engine::compile(&head_side.library) {
-            Ok(c) => Some(c),
-            Err(ps) => {
-                head_problems.extend(ps);
-                None
-            }
+
+    // The two sides' sequential steps overlap: base assembly and evaluation with head assembly.
+    let base_ok = base.problems.is_empty();
+    let head_ok = head_side.problems.is_empty();
+    let ((base_loaded, base_compiled), (head_loaded, head_compiled)) = rayon::join(
+        || {
+            let loaded = formats::assemble(base_parsed, &ctx);
+            let compiled = base_ok.then(|| engine::compile(&base.library));
+            (loaded, compiled)
+        },
+        || {
+            let loaded = formats::assemble(head_parsed, &ctx);
+            let compiled = head_ok.then(|| engine::compile(&head_side.library));
+            (loaded, compiled)
+        },
+    );
+    let mut base_problems = base.problems;
+    let base_compiled = match base_compiled {
+        Some(Ok(c)) => Some(c),
+        Some(Err(ps)) => {
+            base_problems.extend(ps.into_iter().map(|p| label_problem(p, "base")));
+            None
         }
-    } else {
-        None
+        None => None,
     };
+    let mut head_problems = head_side.problems;
+    let head_compiled = match head_compiled {
+        Some(Ok(c)) => Some(c),
+        Some(Err(ps)) => {
+            head_problems.extend(ps);
+            None
+        }
+        None => None,
+    };
+    let base_evals = base_compiled
+        .as_ref()
+        .map(|c| c.evaluate(&base_loaded.resources));
+    let base_digest = base.library.digest.clone();
     // Re-evaluate only resources that differ from the base when the library is the same.
     let head_evals = head_compiled.as_ref().map(|compiled| {
         match (&base_evals, head_side.library.digest == base_digest) {
@@ -371,34 +372,42 @@ pub fn run(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
     });
     let changed = changed_controls(&base.library, &head_side.library);
 
-    let base_run = check::assess(
-        base_loaded,
-        &base.files,
-        base.config,
-        base.library,
-        base_evals,
-        base_problems,
-        provenance(
-            &base_digest,
-            &opts.path,
-            Some(base_info.id.clone()),
-            opts.as_of_days,
-        ),
-        &check_opts,
-        false,
-    );
     let revision = head_info.as_ref().map(|h| h.id.clone());
     let head_digest = head_side.library.digest.clone();
-    let head_run = check::assess(
-        head_loaded,
-        &head_side.files,
-        head_side.config,
-        head_side.library,
-        head_evals,
-        head_problems,
-        provenance(&head_digest, &opts.path, revision, opts.as_of_days),
-        &check_opts,
-        true,
+    let base_provenance = provenance(
+        &base_digest,
+        &opts.path,
+        Some(base_info.id.clone()),
+        opts.as_of_days,
+    );
+    let head_provenance = provenance(&head_digest, &opts.path, revision, opts.as_of_days);
+    let (base_run, head_run) = rayon::join(
+        || {
+            check::assess(
+                base_loaded,
+                &base.files,
+                base.config,
+                base.library,
+                base_evals,
+                base_problems,
+                base_provenance,
+                &check_opts,
+                false,
+            )
+        },
+        || {
+            check::assess(
+                head_loaded,
+                &head_side.files,
+                head_side.config,
+                head_side.library,
+                head_evals,
+                head_problems,
+                head_provenance,
+                &check_opts,
+                true,
+            )
+        },
     );
 
     let threshold = opts
