@@ -387,6 +387,7 @@ pub fn review_cmd(args: &ReviewArgs) -> u8 {
         selection: Selection {
             frameworks: Vec::new(),
             controls,
+            findings_only: true,
         },
     };
     let run = check::run(&opts);

@@ -99,6 +99,7 @@ pub fn check(args: &CheckArgs) -> u8 {
         selection: Selection {
             frameworks: args.frameworks.clone(),
             controls: args.controls.clone(),
+            findings_only: false,
         },
     };
     let run = check::run(&opts);
@@ -366,6 +367,7 @@ pub fn gate(args: &GateArgs) -> u8 {
         selection: Selection {
             frameworks: args.frameworks.clone(),
             controls: args.controls.clone(),
+            findings_only: false,
         },
     };
     let run = match crate::gate::run(&opts) {

@@ -233,6 +233,8 @@ pub struct Selection {
     pub frameworks: Vec<String>,
     /// Only these control ids (empty: all).
     pub controls: Vec<String>,
+    /// Keep only results that are not a pass (for reviews of large inventories).
+    pub findings_only: bool,
 }
 
 impl Selection {
@@ -299,7 +301,9 @@ impl Assessment {
                 continue;
             }
             seen_controls.insert(control.id.as_str(), true);
-            if !inputs.keep_passing && e.outcome == Outcome::Pass {
+            if (!inputs.keep_passing || inputs.selection.findings_only)
+                && e.outcome == Outcome::Pass
+            {
                 continue;
             }
             let resource = &inputs.resources[e.resource];

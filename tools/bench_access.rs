@@ -92,6 +92,15 @@ fn main() {
     let t1 = Instant::now();
     let store = AccessStore::build(&compiled, &loaded.resources).unwrap();
     let store_time = t1.elapsed();
+    let t2 = Instant::now();
+    let evaluations = compiled.evaluate(&loaded.resources);
+    let eval_time = t2.elapsed();
+    println!(
+        "evaluate every control on {} resources ({} results, standing grants re-evaluated): {:.0} ms",
+        loaded.resources.len(),
+        evaluations.len(),
+        eval_time.as_secs_f64() * 1e3
+    );
     let facts = RequestFacts {
         mfa: true,
         ticket: "CHG-1".to_owned(),
