@@ -101,6 +101,18 @@ fn main() {
         evaluations.len(),
         eval_time.as_secs_f64() * 1e3
     );
+    for ty in ["Access::User", "Access::Grant"] {
+        let idx: Vec<usize> = (0..loaded.resources.len())
+            .filter(|i| loaded.resources[*i].entity_type == ty)
+            .collect();
+        let t = Instant::now();
+        let n = compiled.evaluate_indices(&loaded.resources, &idx).len();
+        println!(
+            "  of which {ty}: {} resources, {n} results, {:.0} ms",
+            idx.len(),
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
     let facts = RequestFacts {
         mfa: true,
         ticket: "CHG-1".to_owned(),
