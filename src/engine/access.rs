@@ -221,6 +221,19 @@ impl AccessStore {
         facts: &RequestFacts,
         explain: bool,
     ) -> Result<AccessDecision, String> {
+        self.decide_in(compiled, user, action, resource, facts.context()?, explain)
+    }
+
+    /// Decides with a context already built (many requests with the same facts).
+    fn decide_in(
+        &self,
+        compiled: &Compiled,
+        user: &str,
+        action: &str,
+        resource: &str,
+        context: Context,
+        explain: bool,
+    ) -> Result<AccessDecision, String> {
         let action_uid = self.actions.get(action).cloned().ok_or_else(|| {
             format!(
                 "unknown action `{action}`; actions are {}",
@@ -233,7 +246,7 @@ impl AccessStore {
             EntityUid::from_type_name_and_id(self.user_type.clone(), EntityId::new(user)),
             action_uid,
             EntityUid::from_type_name_and_id(self.resource_type.clone(), EntityId::new(resource)),
-            facts.context()?,
+            context,
             None,
         )
         .map_err(|e| crate::error::lowercase_first(&e.to_string()))?;
@@ -365,13 +378,18 @@ pub(super) fn evaluate_grants(
             duration_hours,
             approver: text(grant, "approver"),
         };
+        let context = facts.context();
         let mut fired: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         let mut errored: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (action, target) in actions
             .iter()
             .flat_map(|a| targets.iter().map(move |t| (a, *t)))
         {
-            match store.decide(compiled, &user_id, action, target, &facts) {
+            let decision = match &context {
+                Ok(ctx) => store.decide_in(compiled, &user_id, action, target, ctx.clone(), false),
+                Err(e) => Err(e.clone()),
+            };
+            match decision {
                 Ok(d) => {
                     for id in d.forbids.iter().chain(d.errors.iter()) {
                         let Some(c) = compiled
