@@ -75,9 +75,13 @@ impl LineIndex {
         LineIndex { starts }
     }
 
-    /// The span at `offset` (same result as [`Span::at`]).
+    /// The span at `offset` (same result as [`Span::at`]; an offset inside a multi-byte
+    /// character moves back to its start).
     pub fn span(&self, file: &str, text: &str, offset: usize, len: usize) -> Span {
-        let offset = offset.min(text.len());
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let line = self.starts.partition_point(|s| *s <= offset);
         let line_start = self
             .starts

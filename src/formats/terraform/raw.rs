@@ -333,50 +333,8 @@ pub fn strip_index(address: &str) -> &str {
     address
 }
 
-/// Line starts of a text, to turn byte offsets into spans without rescanning the text.
-#[derive(Debug)]
-pub struct Lines {
-    starts: Vec<usize>,
-}
-
-impl Lines {
-    /// Indexes `text`.
-    pub fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        Lines { starts }
-    }
-
-    /// The span of `len` bytes at `offset` in `text` (same result as [`Span::at`]).
-    pub fn span(&self, file: &str, text: &str, offset: usize, len: usize) -> Span {
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = self.starts.partition_point(|s| *s <= offset);
-        let line_start = self
-            .starts
-            .get(line.saturating_sub(1))
-            .copied()
-            .unwrap_or(0);
-        let column = text
-            .get(line_start..offset)
-            .map_or(0, |s| s.chars().count())
-            + 1;
-        Span {
-            file: file.to_owned(),
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            column: u32::try_from(column).unwrap_or(u32::MAX),
-            offset,
-            len,
-        }
-    }
-}
+/// Line starts of a text (shared with the other parsers).
+pub use crate::model::LineIndex as Lines;
 
 #[cfg(test)]
 mod tests {
