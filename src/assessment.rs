@@ -86,8 +86,9 @@ pub struct WaiverRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckResult {
     pub control: String,
-    pub title: String,
-    pub family: String,
+    /// Shared by every result of the control (one allocation per control, not per result).
+    pub title: std::sync::Arc<str>,
+    pub family: std::sync::Arc<str>,
     pub status: Status,
     pub severity: Severity,
     pub resource: Option<ResourceRef>,
@@ -97,8 +98,8 @@ pub struct CheckResult {
     /// Attributes of the resource a static file could not know (never assumed compliant).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
-    /// Framework id → requirement ids.
-    pub frameworks: BTreeMap<String, Vec<String>>,
+    /// Framework id → requirement ids (shared by every result of the control).
+    pub frameworks: std::sync::Arc<BTreeMap<String, Vec<String>>>,
     /// Stable identity across runs: control, resource scope and address, fired policies.
     pub fingerprint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -292,6 +293,25 @@ impl Assessment {
     pub fn build(inputs: Inputs<'_>) -> Assessment {
         let lib = inputs.library;
         let mut results = Vec::new();
+        type Shared = (
+            std::sync::Arc<str>,
+            std::sync::Arc<str>,
+            std::sync::Arc<BTreeMap<String, Vec<String>>>,
+        );
+        let shared: BTreeMap<&str, Shared> = lib
+            .controls
+            .values()
+            .map(|c| {
+                (
+                    c.id.as_str(),
+                    (
+                        std::sync::Arc::from(c.title.as_str()),
+                        std::sync::Arc::from(c.family.as_str()),
+                        std::sync::Arc::new(c.frameworks.clone()),
+                    ),
+                )
+            })
+            .collect();
         let mut seen_controls: BTreeMap<&str, bool> = BTreeMap::new();
         for e in inputs.evaluations {
             let Some(control) = lib.controls.get(&e.control) else {
@@ -317,10 +337,13 @@ impl Assessment {
             } else {
                 resource.unknown_attrs()
             };
+            let Some((title, family, frameworks)) = shared.get(control.id.as_str()).cloned() else {
+                continue;
+            };
             results.push(CheckResult {
                 control: control.id.clone(),
-                title: control.title.clone(),
-                family: control.family.clone(),
+                title,
+                family,
                 status,
                 severity: control.severity,
                 resource: Some(ResourceRef::of(resource)),
@@ -328,7 +351,7 @@ impl Assessment {
                 policies: e.policies,
                 messages: e.messages,
                 unknown,
-                frameworks: control.frameworks.clone(),
+                frameworks,
                 waiver: None,
                 attestation: None,
             });
@@ -348,17 +371,20 @@ impl Assessment {
             } else {
                 manual_status(control, inputs.attestations, inputs.as_of_days)
             };
+            let Some((title, family, frameworks)) = shared.get(control.id.as_str()).cloned() else {
+                continue;
+            };
             results.push(CheckResult {
                 control: control.id.clone(),
-                title: control.title.clone(),
-                family: control.family.clone(),
+                title,
+                family,
                 status,
                 severity: control.severity,
                 resource: None,
                 policies: Vec::new(),
                 messages,
                 unknown: Vec::new(),
-                frameworks: control.frameworks.clone(),
+                frameworks,
                 fingerprint: fingerprint(&control.id, None, &[]),
                 waiver: None,
                 attestation,

@@ -54,8 +54,8 @@ fn ctl(id: &str, automated: bool, effort: u32, maps: &[(&str, &[&str])]) -> Cont
 fn result(c: &Control, status: Status, resource: Option<&str>) -> CheckResult {
     CheckResult {
         control: c.id.clone(),
-        title: c.title.clone(),
-        family: c.family.clone(),
+        title: c.title.as_str().into(),
+        family: c.family.as_str().into(),
         status,
         severity: c.severity,
         resource: resource.map(|a| ResourceRef {
@@ -69,7 +69,7 @@ fn result(c: &Control, status: Status, resource: Option<&str>) -> CheckResult {
         policies: Vec::new(),
         messages: Vec::new(),
         unknown: Vec::new(),
-        frameworks: c.frameworks.clone(),
+        frameworks: std::sync::Arc::new(c.frameworks.clone()),
         fingerprint: String::new(),
         waiver: None,
         attestation: None,

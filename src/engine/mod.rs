@@ -27,7 +27,7 @@ use crate::library::{Library, LibraryFile};
 use crate::model::Resource;
 
 /// Resources evaluated per entity store (bounds memory: an entity costs about 5 KiB).
-pub const BATCH: usize = 2048;
+pub const BATCH: usize = 512;
 
 /// The outcome of one control on one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

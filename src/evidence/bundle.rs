@@ -300,7 +300,7 @@ fn summary_markdown(a: &Assessment, run: &CheckRun, source: Option<&SourceInfo>)
     let mut mapped: BTreeMap<&str, BTreeMap<&str, Vec<&str>>> = BTreeMap::new();
     for (control, results) in &by_control {
         if let Some(first) = results.first() {
-            for (fw, ids) in &first.frameworks {
+            for (fw, ids) in first.frameworks.iter() {
                 for id in ids {
                     mapped
                         .entry(fw.as_str())
@@ -402,10 +402,7 @@ fn summary_markdown(a: &Assessment, run: &CheckRun, source: Option<&SourceInfo>)
                     .map(Vec::as_slice)
                     .unwrap_or_default();
                 let status = oscal::control_status(results);
-                let title = results
-                    .first()
-                    .map(|r| r.title.as_str())
-                    .unwrap_or_default();
+                let title = results.first().map(|r| &*r.title).unwrap_or_default();
                 let _ = writeln!(
                     s,
                     "| `{control}` {} | {} | {} |",

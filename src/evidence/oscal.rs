@@ -182,7 +182,7 @@ pub fn assessment_results(a: &Assessment, lib: &Library, ctx: &Context<'_>) -> V
             prop("severity", first.severity.as_str()),
         ];
         let mut links = Vec::new();
-        for (fw, ids) in &first.frameworks {
+        for (fw, ids) in first.frameworks.iter() {
             for id in ids {
                 let mut p = prop("framework-requirement", id);
                 if let Some(obj) = p.as_object_mut() {
