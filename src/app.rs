@@ -375,9 +375,10 @@ pub fn gate(args: &GateArgs) -> u8 {
         Err(problems) => return fail(&problems),
     };
     let mut write_problems = Vec::new();
-    let mut write = |path: &Option<PathBuf>, text: String| {
+    // Each output is rendered only when asked for.
+    let mut write = |path: &Option<PathBuf>, render: &dyn Fn() -> String| {
         if let Some(p) = path
-            && let Err(e) = report::write_atomic(p, text.as_bytes())
+            && let Err(e) = report::write_atomic(p, render().as_bytes())
         {
             write_problems.push(Problem::io(p.display().to_string(), &e));
         }
@@ -403,15 +404,13 @@ pub fn gate(args: &GateArgs) -> u8 {
     for r in &run.report.existing {
         baseline.insert(r.fingerprint.clone(), "unchanged");
     }
-    write(
-        &args.sarif,
-        report::sarif::render(&head_results, &run.head.library, &baseline),
-    );
-    write(
-        &args.junit,
-        report::junit::render(&run.head.assessment.results),
-    );
-    write(&args.summary, report::gate::markdown(&run));
+    write(&args.sarif, &|| {
+        report::sarif::render(&head_results, &run.head.library, &baseline)
+    });
+    write(&args.junit, &|| {
+        report::junit::render(&run.head.assessment.results)
+    });
+    write(&args.summary, &|| report::gate::markdown(&run));
     match args.format {
         Format::Json => report::emit_json(&run.report),
         Format::Human => report::emit(&report::gate::human(&run, style())),
