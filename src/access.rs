@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::app::{as_of_days, exit};
+use crate::app::{as_of_days, exit, fail};
 use crate::assessment::{CheckResult, Selection, Status};
 use crate::check::{self, CheckOptions};
 use crate::engine::access::{AccessStore, RequestFacts};
@@ -66,18 +66,6 @@ pub struct Answer {
     pub missing_grant: Option<String>,
 }
 
-fn err_style() -> human::Style {
-    use std::io::IsTerminal;
-    human::Style {
-        color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    }
-}
-
-fn fail(problems: &[Problem]) -> u8 {
-    report::emit_err(&human::render_problems(problems, err_style()));
-    exit::FAILED
-}
-
 /// Parses `4h`, `2d`, `90m` (or a bare number of hours) into whole hours, rounding up.
 pub fn parse_duration(s: &str) -> Option<i64> {
     let s = s.trim();
@@ -94,17 +82,12 @@ pub fn parse_duration(s: &str) -> Option<i64> {
 
 /// Loads the tree's resources and compiles the library (the access store is built from them).
 fn load(path: &Path, as_of: i64) -> Result<(Vec<Resource>, Library, Compiled), Vec<Problem>> {
-    let config = crate::config::Config::load(path)?;
-    let excludes = crate::source::exclude_set(&config.walk_excludes()).map_err(|p| vec![p])?;
-    let walked = crate::source::walk(path, &excludes);
-    let mut problems = walked.problems;
-    let loaded = formats::load(&walked.files, &LoadContext { as_of_days: as_of });
-    problems.extend(loaded.problems);
-    let (library, compiled, lib_problems) = check::load_library(&config);
-    problems.extend(lib_problems);
-    match compiled {
-        Some(c) if problems.is_empty() => Ok((loaded.resources, library, c)),
-        _ => Err(problems),
+    let mut tree = check::read_tree(path);
+    let loaded = formats::load(&tree.files, &LoadContext { as_of_days: as_of });
+    tree.problems.extend(loaded.problems);
+    match tree.compiled {
+        Some(c) if tree.problems.is_empty() => Ok((loaded.resources, tree.library, c)),
+        _ => Err(tree.problems),
     }
 }
 
@@ -374,7 +357,11 @@ pub fn review_cmd(args: &ReviewArgs) -> u8 {
         Ok(d) => d,
         Err(p) => return fail(&[p]),
     };
-    let (library, _) = crate::library::Library::load(&[]);
+    // The organisation's own access controls (custom library directories) are reviewed too.
+    let library = match crate::app::library_files_only(&args.path) {
+        Ok(l) => l,
+        Err(ps) => return fail(&ps),
+    };
     let controls: Vec<String> = library
         .controls
         .values()
@@ -421,7 +408,10 @@ pub fn review_cmd(args: &ReviewArgs) -> u8 {
         }
     }
     if !run.problems.is_empty() {
-        report::emit_err(&human::render_problems(&run.problems, err_style()));
+        report::emit_err(&human::render_problems(
+            &run.problems,
+            human::Style::stderr(),
+        ));
     }
     if run.assessment.run_failed() {
         exit::FAILED

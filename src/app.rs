@@ -2,7 +2,6 @@
 //! Each returns the process exit code; output goes through [`crate::report`].
 
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::assessment::Selection;
@@ -33,18 +32,6 @@ pub struct CheckArgs {
     pub as_of: Option<String>,
 }
 
-fn style() -> human::Style {
-    human::Style {
-        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    }
-}
-
-fn err_style() -> human::Style {
-    human::Style {
-        color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    }
-}
-
 /// Parses `--as-of` (default: today, UTC).
 pub fn as_of_days(as_of: Option<&str>) -> Result<i64, Problem> {
     match as_of {
@@ -56,8 +43,9 @@ pub fn as_of_days(as_of: Option<&str>) -> Result<i64, Problem> {
     }
 }
 
-fn fail(problems: &[Problem]) -> u8 {
-    report::emit_err(&human::render_problems(problems, err_style()));
+/// Reports problems on stderr and returns the exit code of a failed run.
+pub fn fail(problems: &[Problem]) -> u8 {
+    report::emit_err(&human::render_problems(problems, human::Style::stderr()));
     exit::FAILED
 }
 
@@ -124,12 +112,15 @@ pub fn check(args: &CheckArgs) -> u8 {
                 &run.library,
                 &run.sources,
                 threshold,
-                style(),
+                human::Style::stdout(),
             ));
         }
     }
     if !run.problems.is_empty() {
-        report::emit_err(&human::render_problems(&run.problems, err_style()));
+        report::emit_err(&human::render_problems(
+            &run.problems,
+            human::Style::stderr(),
+        ));
     }
     if run.assessment.run_failed() {
         exit::FAILED
@@ -175,7 +166,7 @@ pub fn validate(path: &std::path::Path) -> u8 {
 }
 
 /// Loads the library definitions (no Cedar compilation); a bad `vouch.toml` is an error.
-fn library_files_only(path: &std::path::Path) -> Result<crate::library::Library, Vec<Problem>> {
+pub fn library_files_only(path: &std::path::Path) -> Result<crate::library::Library, Vec<Problem>> {
     let config = Config::load(path)?;
     let (lib, problems) = crate::library::Library::load(&config.library_paths);
     if problems.is_empty() {
@@ -413,10 +404,13 @@ pub fn gate(args: &GateArgs) -> u8 {
     write(&args.summary, &|| report::gate::markdown(&run));
     match args.format {
         Format::Json => report::emit_json(&run.report),
-        Format::Human => report::emit(&report::gate::human(&run, style())),
+        Format::Human => report::emit(&report::gate::human(&run, human::Style::stdout())),
     }
     if !run.problems.is_empty() {
-        report::emit_err(&human::render_problems(&run.problems, err_style()));
+        report::emit_err(&human::render_problems(
+            &run.problems,
+            human::Style::stderr(),
+        ));
     }
     if !write_problems.is_empty() {
         return fail(&write_problems);

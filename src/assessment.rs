@@ -207,7 +207,8 @@ pub struct Assessment {
     pub problems: Vec<ProblemRecord>,
     /// Files read, by format.
     pub files: BTreeMap<String, crate::formats::FileKind>,
-    /// Candidate files no parser recognised.
+    /// Candidate files no parser recognised, or that were not read (too big, not UTF-8, a
+    /// symlink leaving the tree): skipped, but listed and counted.
     pub unrecognised: Vec<String>,
     /// The waivers of `vouch.toml` and what they matched (unmatched ones should be removed).
     pub waivers: Vec<WaiverStatus>,

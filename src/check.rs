@@ -53,10 +53,23 @@ pub fn load_library(config: &Config) -> (Library, Option<Compiled>, Vec<Problem>
     }
 }
 
-/// Runs a check on a directory tree.
-pub fn run(opts: &CheckOptions) -> CheckRun {
+/// A directory tree read for evaluation: its config, its files and its compiled library.
+pub struct Tree {
+    pub config: Config,
+    pub files: Vec<SourceFile>,
+    pub library: Library,
+    /// `None` when the library does not load or validate.
+    pub compiled: Option<Compiled>,
+    /// Every problem met so far (config, walk, library); the run fails when any is present.
+    pub problems: Vec<Problem>,
+    /// Files not read: too big, not UTF-8, or a symlink leaving the tree (counted, never silent).
+    pub skipped: Vec<String>,
+}
+
+/// Reads `vouch.toml`, walks the tree and loads the library (every job starts here).
+pub fn read_tree(root: &Path) -> Tree {
     let mut problems = Vec::new();
-    let config = match Config::load(&opts.root) {
+    let config = match Config::load(root) {
         Ok(c) => c,
         Err(mut ps) => {
             problems.append(&mut ps);
@@ -70,10 +83,30 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
             globset::GlobSet::empty()
         }
     };
-    let walked = source::walk(&opts.root, &excludes);
+    let walked = source::walk(root, &excludes);
     problems.extend(walked.problems);
     let (library, compiled, mut lib_problems) = load_library(&config);
     problems.append(&mut lib_problems);
+    Tree {
+        config,
+        files: walked.files,
+        library,
+        compiled,
+        problems,
+        skipped: walked.skipped,
+    }
+}
+
+/// Runs a check on a directory tree.
+pub fn run(opts: &CheckOptions) -> CheckRun {
+    let Tree {
+        config,
+        files,
+        library,
+        compiled,
+        problems,
+        skipped,
+    } = read_tree(&opts.root);
     let provenance = Provenance {
         tool: "vouch".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -82,15 +115,21 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
         revision: None,
         as_of: crate::dates::format_days(opts.as_of_days),
     };
-    evaluate_files(
-        &walked.files,
+    let mut run = evaluate_files(
+        &files,
         config,
         library,
         compiled.as_ref(),
         problems,
         provenance,
         opts,
-    )
+    );
+    // Files the walk did not read are listed and counted with the unrecognised ones.
+    let a = &mut run.assessment;
+    a.unrecognised.extend(skipped);
+    a.unrecognised.sort();
+    a.summary.unrecognised_files = a.unrecognised.len();
+    run
 }
 
 /// Evaluates already-read files (a directory walk or a git tree).

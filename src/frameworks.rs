@@ -8,20 +8,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::error::{Problem, ProblemKind};
 use crate::library::{Control, Framework, Library};
-use crate::report::{self, Format, human};
-
-/// Exit code of a clean run.
-const CLEAN: u8 = 0;
-/// Exit code of a failed run (unknown framework, library problems).
-const FAILED: u8 = 2;
+use crate::report::{self, Format};
 
 /// The order frameworks are listed in; any other catalog follows, by id.
 const ORDER: &[&str] = &["soc2", "soc3", "iso27001", "hipaa", "ferpa"];
@@ -184,26 +177,11 @@ pub fn all(lib: &Library) -> Vec<FrameworkCoverage> {
         .collect()
 }
 
-fn err_style() -> human::Style {
-    human::Style {
-        color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    }
-}
-
-fn fail(problems: &[Problem]) -> u8 {
-    report::emit_err(&human::render_problems(problems, err_style()));
-    FAILED
-}
+use crate::app::fail;
 
 /// The library for `path`: built-in plus the custom directories of its `vouch.toml`.
 fn load(path: &Path) -> Result<Library, Vec<Problem>> {
-    let config = Config::load(path)?;
-    let (lib, problems) = Library::load(&config.library_paths);
-    if problems.is_empty() {
-        Ok(lib)
-    } else {
-        Err(problems)
-    }
+    crate::app::library_files_only(path)
 }
 
 /// Percentage of `n` in `total`, rounded down.
@@ -277,7 +255,7 @@ pub fn list(path: &Path, format: Format) -> u8 {
             report::emit(&out);
         }
     }
-    CLEAN
+    crate::app::exit::CLEAN
 }
 
 /// `vouch frameworks show ID`.
@@ -299,7 +277,7 @@ pub fn show(path: &Path, id: &str, format: Format) -> u8 {
         }))),
         Format::Human => report::emit(&render_show(&fw)),
     }
-    CLEAN
+    crate::app::exit::CLEAN
 }
 
 fn render_show(fw: &FrameworkCoverage) -> String {

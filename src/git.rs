@@ -196,15 +196,15 @@ impl Repo {
         Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()))
     }
 
-    /// Every candidate file of a commit's tree under the scanned directory, with its blob id.
-    ///
-    /// Symlinks (mode 120000) and submodules are never followed; files over the size limit and
-    /// non-UTF-8 files are skipped, like the directory walk does.
-    pub fn tree_files(
+    /// The blobs of a commit's tree that `select` maps (from their full path) to a relative
+    /// path, sorted. Symlinks (mode 120000) and submodules are never followed; with
+    /// `skip_dirs`, the directories a directory walk skips are not descended into either.
+    fn blob_entries(
         &self,
         commit: git2::Oid,
-        excludes: &GlobSet,
-    ) -> Result<Vec<SourceFile>, Problem> {
+        skip_dirs: bool,
+        select: impl Fn(&str) -> Option<String>,
+    ) -> Result<Vec<(String, git2::Oid)>, Problem> {
         let c = self
             .repo
             .find_commit(commit)
@@ -212,32 +212,23 @@ impl Repo {
         let tree = c
             .tree()
             .map_err(|e| git_problem(format!("tree of {commit}: {}", one_line(&e))))?;
-        let mut entries: Vec<(String, git2::Oid)> = Vec::new();
-        let prefix = if self.prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", self.prefix)
-        };
+        let mut entries = Vec::new();
         tree.walk(TreeWalkMode::PreOrder, |root, entry| {
             let Some(name) = entry.name() else {
                 return TreeWalkResult::Skip;
             };
             if entry.kind() == Some(ObjectType::Tree) {
-                return if SKIPPED_DIRS.contains(&name) {
+                return if skip_dirs && SKIPPED_DIRS.contains(&name) {
                     TreeWalkResult::Skip
                 } else {
                     TreeWalkResult::Ok
                 };
             }
-            if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == 0o120_000 {
-                return TreeWalkResult::Ok;
-            }
-            let full = format!("{root}{name}");
-            let Some(rel) = full.strip_prefix(&prefix) else {
-                return TreeWalkResult::Ok;
-            };
-            if source::is_candidate(rel) && !excludes.is_match(rel) {
-                entries.push((rel.to_owned(), entry.id()));
+            if entry.kind() == Some(ObjectType::Blob)
+                && entry.filemode() != 0o120_000
+                && let Some(rel) = select(&format!("{root}{name}"))
+            {
+                entries.push((rel, entry.id()));
             }
             TreeWalkResult::Ok
         })
@@ -248,6 +239,28 @@ impl Repo {
             ))
         })?;
         entries.sort();
+        Ok(entries)
+    }
+
+    /// Every candidate file of a commit's tree under the scanned directory, with its blob id.
+    ///
+    /// Symlinks (mode 120000) and submodules are never followed; files over the size limit and
+    /// non-UTF-8 files are skipped, like the directory walk does.
+    pub fn tree_files(
+        &self,
+        commit: git2::Oid,
+        excludes: &GlobSet,
+    ) -> Result<Vec<SourceFile>, Problem> {
+        let prefix = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
+        let entries = self.blob_entries(commit, true, |full| {
+            full.strip_prefix(&prefix)
+                .filter(|rel| source::is_candidate(rel) && !excludes.is_match(rel))
+                .map(str::to_owned)
+        })?;
         let mut files = Vec::with_capacity(entries.len());
         for (rel, id) in entries {
             let blob = self
@@ -276,40 +289,16 @@ impl Repo {
         commit: git2::Oid,
         dir: &str,
     ) -> Result<Vec<(String, String)>, Problem> {
-        let c = self
-            .repo
-            .find_commit(commit)
-            .map_err(|e| git_problem(format!("commit {commit}: {}", one_line(&e))))?;
-        let tree = c
-            .tree()
-            .map_err(|e| git_problem(format!("tree of {commit}: {}", one_line(&e))))?;
         let base = if self.prefix.is_empty() {
             format!("{dir}/")
         } else {
             format!("{}/{dir}/", self.prefix)
         };
-        let mut entries = Vec::new();
-        tree.walk(TreeWalkMode::PreOrder, |root, entry| {
-            if entry.kind() == Some(ObjectType::Blob)
-                && entry.filemode() != 0o120_000
-                && let Some(name) = entry.name()
-            {
-                let full = format!("{root}{name}");
-                if let Some(rel) = full.strip_prefix(&base)
-                    && (rel.starts_with("controls/") || rel.starts_with("policies/"))
-                {
-                    entries.push((rel.to_owned(), entry.id()));
-                }
-            }
-            TreeWalkResult::Ok
-        })
-        .map_err(|e| {
-            git_problem(format!(
-                "cannot walk the tree of {commit}: {}",
-                one_line(&e)
-            ))
+        let entries = self.blob_entries(commit, false, |full| {
+            full.strip_prefix(&base)
+                .filter(|rel| rel.starts_with("controls/") || rel.starts_with("policies/"))
+                .map(str::to_owned)
         })?;
-        entries.sort();
         let mut out = Vec::new();
         for (rel, id) in entries {
             let blob = self

@@ -198,6 +198,12 @@ fn symlinks_out_of_the_tree_are_not_followed() {
     std::os::unix::fs::symlink(outside.path(), dir.path().join("linkdir")).unwrap();
     let (_, json, _) = check_json(dir.path(), &[]);
     assert_eq!(json["summary"]["files"], 1, "{}", json["files"]);
+    // Not read, but never silently: the link is listed with the skipped files.
+    assert!(
+        json["unrecognised"].to_string().contains("link.toml"),
+        "{}",
+        json["unrecognised"]
+    );
 }
 
 #[test]

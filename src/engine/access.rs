@@ -324,6 +324,8 @@ pub(super) fn evaluate_grants(
         .filter(|r| r.entity_type == USER_TYPE)
         .map(|r| (r.id(), r))
         .collect();
+    // Sorted once, for wildcard grants (`*`, `kind:*`).
+    let all_resources = store.resource_ids();
     let one = |g: usize| -> Vec<Evaluation> {
         let mut out = Vec::new();
         let grant = &resources[g];
@@ -337,11 +339,11 @@ pub(super) fn evaluate_grants(
         }
         // `kind:*` and `*` grants answer requests on every matching resource.
         let targets: Vec<&str> = if target == "*" {
-            store.resource_ids()
+            all_resources.clone()
         } else if let Some(kind) = target.strip_suffix('*') {
-            store
-                .resource_ids()
-                .into_iter()
+            all_resources
+                .iter()
+                .copied()
                 .filter(|r| r.starts_with(kind))
                 .collect()
         } else if store.has_resource(&target) {

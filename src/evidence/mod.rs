@@ -18,7 +18,7 @@ use crate::app::exit;
 use crate::assessment::Selection;
 use crate::check::{self, CheckOptions};
 use crate::error::Problem;
-use crate::report::{self, Format, human};
+use crate::report::{self, Format};
 
 /// Parses `YYYY-MM-DDTHH:MM:SSZ` (UTC) into seconds since the epoch.
 pub fn parse_time(s: &str) -> Option<i64> {
@@ -43,13 +43,7 @@ fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
 }
 
-fn fail(problems: &[Problem]) -> u8 {
-    report::emit_err(&human::render_problems(
-        problems,
-        human::Style { color: false },
-    ));
-    exit::FAILED
-}
+use crate::app::fail;
 
 /// Options of `vouch evidence bundle`.
 #[derive(Debug, Clone)]

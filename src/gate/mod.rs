@@ -215,7 +215,13 @@ fn parse_side(
                 }
                 p
             }
-            None => cache.get(&key).cloned().unwrap_or(Ok(Parsed::Unrecognised)),
+            // Every file was parsed above or is cached; a miss is a bug that must not pass.
+            None => cache.get(&key).cloned().unwrap_or_else(|| {
+                Err(vec![Problem::new(
+                    ProblemKind::Parse,
+                    format!("`{}` was not parsed (internal error)", f.path),
+                )])
+            }),
         };
         out.push((f.path.clone(), parsed));
     }

@@ -23,7 +23,7 @@ use crate::assessment::{CheckResult, Selection};
 use crate::check::{self, CheckOptions, CheckRun};
 use crate::error::Problem;
 use crate::library::Library;
-use crate::report::{self, human};
+use crate::report;
 
 pub use model::{FrameworkStatus, Readiness, ReqStatus, RequirementStatus};
 pub use rank::{Remaining, Step, StepKind};
@@ -120,16 +120,7 @@ impl Roadmap {
     }
 }
 
-fn err_style() -> human::Style {
-    human::Style {
-        color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    }
-}
-
-fn fail(problems: &[Problem]) -> u8 {
-    report::emit_err(&human::render_problems(problems, err_style()));
-    crate::app::exit::FAILED
-}
+use crate::app::fail;
 
 /// `vouch roadmap`: 0 when the roadmap was produced, 2 when it could not be (unknown target,
 /// bad `[roadmap]`, or a failed run: nothing is reported on an incomplete assessment).
