@@ -315,7 +315,7 @@ impl Assessment {
             .collect();
         let mut seen_controls: BTreeMap<&str, bool> = BTreeMap::new();
         for e in inputs.evaluations {
-            let Some(control) = lib.controls.get(&e.control) else {
+            let Some(control) = lib.controls.get(&*e.control) else {
                 continue;
             };
             if !inputs.selection.includes(control) {
@@ -341,6 +341,7 @@ impl Assessment {
             let Some((title, family, frameworks)) = shared.get(control.id.as_str()).cloned() else {
                 continue;
             };
+            let (policies, messages) = e.into_detail();
             results.push(CheckResult {
                 control: control.id.clone(),
                 title,
@@ -348,9 +349,9 @@ impl Assessment {
                 status,
                 severity: control.severity,
                 resource: Some(ResourceRef::of(resource)),
-                fingerprint: fingerprint(&control.id, Some(resource), &e.policies),
-                policies: e.policies,
-                messages: e.messages,
+                fingerprint: fingerprint(&control.id, Some(resource), &policies),
+                policies,
+                messages,
                 unknown,
                 frameworks,
                 waiver: None,

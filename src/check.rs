@@ -68,6 +68,11 @@ pub struct Tree {
 
 /// Reads `vouch.toml`, walks the tree and loads the library (every job starts here).
 pub fn read_tree(root: &Path) -> Tree {
+    read_tree_and(root, |_| ()).0
+}
+
+/// Reads a tree and runs `then` on its files while the library compiles on the other core.
+fn read_tree_and<T: Send>(root: &Path, then: impl FnOnce(&[SourceFile]) -> T + Send) -> (Tree, T) {
     let mut problems = Vec::new();
     let config = match Config::load(root) {
         Ok(c) => c,
@@ -83,30 +88,43 @@ pub fn read_tree(root: &Path) -> Tree {
             globset::GlobSet::empty()
         }
     };
-    let walked = source::walk(root, &excludes);
+    let ((walked, after), (library, compiled, mut lib_problems)) = rayon::join(
+        || {
+            let walked = source::walk(root, &excludes);
+            let after = then(&walked.files);
+            (walked, after)
+        },
+        || load_library(&config),
+    );
     problems.extend(walked.problems);
-    let (library, compiled, mut lib_problems) = load_library(&config);
     problems.append(&mut lib_problems);
-    Tree {
+    let tree = Tree {
         config,
         files: walked.files,
         library,
         compiled,
         problems,
         skipped: walked.skipped,
-    }
+    };
+    (tree, after)
 }
 
 /// Runs a check on a directory tree.
 pub fn run(opts: &CheckOptions) -> CheckRun {
-    let Tree {
-        config,
-        files,
-        library,
-        compiled,
-        problems,
-        skipped,
-    } = read_tree(&opts.root);
+    let ctx = LoadContext {
+        as_of_days: opts.as_of_days,
+    };
+    let (
+        Tree {
+            config,
+            files,
+            library,
+            compiled,
+            problems,
+            skipped,
+        },
+        loaded,
+    ) = read_tree_and(&opts.root, |files| formats::load(files, &ctx));
     let provenance = Provenance {
         tool: "vouch".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -115,7 +133,8 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
         revision: None,
         as_of: crate::dates::format_days(opts.as_of_days),
     };
-    let mut run = evaluate_files(
+    let mut run = evaluate_loaded(
+        loaded,
         &files,
         config,
         library,

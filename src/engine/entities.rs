@@ -1,10 +1,21 @@
 //! Resources to Cedar entities, built directly (no JSON), one store per batch.
+//!
+//! Schema conformance is checked by Cedar, once per entity *shape* (entity type, attribute
+//! names and value types, parent types): every entity of one shape conforms or fails alike, so
+//! a store of thousands of grants pays for a handful of checks, not one per attribute per
+//! entity. Ids enter the shape only where conformance depends on them (action entities and
+//! enumerated entity types).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt::Write as _;
 use std::str::FromStr;
+use std::sync::Mutex;
+
+use rayon::prelude::*;
 
 use cedar_policy::{
-    Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema,
+    Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, RestrictedExpression, Schema,
+    SchemaFragment,
 };
 
 use crate::model::{Resource, Value};
@@ -14,6 +25,229 @@ pub struct Built {
     pub store: Entities,
     pub uids: Vec<(usize, EntityUid)>,
     pub rejected: Vec<(usize, String)>,
+}
+
+/// A store built from candidates: the keys of the entities in it, and the rejected ones.
+struct Stored<K> {
+    store: Result<Entities, String>,
+    kept: Vec<K>,
+    rejected: Vec<(K, String)>,
+}
+
+/// Schema conformance, checked by Cedar once per entity shape and remembered.
+pub struct Conformance {
+    /// Entity types whose ids decide conformance: actions and enumerated types.
+    id_sensitive: HashSet<String>,
+    /// The schema's action entities, added to every store (Cedar adds them only when it checks
+    /// the whole store against the schema).
+    actions: Vec<Entity>,
+    /// Attribute names some policy of the library reads (any name a policy mentions).
+    read: HashSet<String>,
+    /// Shape → conforms.
+    verdicts: Mutex<HashMap<String, bool>>,
+}
+
+impl std::fmt::Debug for Conformance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conformance")
+            .field("id_sensitive", &self.id_sensitive)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Conformance {
+    /// Reads the schema's enumerated entity types and action entities, and the attribute names
+    /// the policies can read.
+    pub fn new(
+        schema: &Schema,
+        schema_text: &str,
+        policies: &PolicySet,
+    ) -> Result<Conformance, String> {
+        // Every string of every policy's JSON form: a superset of the attribute names read
+        // (`.attr` and `has attr`), whatever the syntax.
+        let mut read = HashSet::new();
+        for p in policies.policies() {
+            let json = p.to_json().map_err(|e| e.to_string())?;
+            strings(&json, &mut read);
+        }
+        let mut id_sensitive: HashSet<String> = schema
+            .actions()
+            .map(|a| a.type_name().to_string())
+            .collect();
+        let (fragment, _) =
+            SchemaFragment::from_cedarschema_str(schema_text).map_err(|e| e.to_string())?;
+        let json = fragment.to_json_value().map_err(|e| e.to_string())?;
+        for (namespace, body) in json.as_object().into_iter().flatten() {
+            let types = body.get("entityTypes").and_then(|t| t.as_object());
+            for (name, def) in types.into_iter().flatten() {
+                if def.get("enum").is_some() {
+                    id_sensitive.insert(if namespace.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{namespace}::{name}")
+                    });
+                }
+            }
+        }
+        let actions = schema
+            .action_entities()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .cloned()
+            .collect();
+        Ok(Conformance {
+            id_sensitive,
+            actions,
+            read,
+            verdicts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Builds one store from candidate entities (built with [`Attrs::Read`]): those whose
+    /// shape conforms are kept, the others are returned with Cedar's reason. `complete` builds
+    /// a candidate's entity with every attribute, for Cedar's check.
+    fn store<K>(
+        &self,
+        schema: &Schema,
+        candidates: Vec<(K, Entity, String)>,
+        complete: impl Fn(&K) -> Result<Entity, String>,
+    ) -> Stored<K> {
+        let unseen: Vec<(&str, &K)> = {
+            let verdicts = self.verdicts.lock().unwrap_or_else(|p| p.into_inner());
+            let mut seen = HashSet::new();
+            candidates
+                .iter()
+                .filter(|(_, _, shape)| {
+                    !verdicts.contains_key(shape.as_str()) && seen.insert(shape.as_str())
+                })
+                .map(|(key, _, shape)| (shape.as_str(), key))
+                .collect()
+        };
+        let checked: Vec<(String, bool)> = unseen
+            .into_iter()
+            .map(|(shape, key)| {
+                let ok = complete(key).and_then(|e| conforms(schema, &e)).is_ok();
+                (shape.to_owned(), ok)
+            })
+            .collect();
+        let verdict_of: HashMap<String, bool> = {
+            let mut verdicts = self.verdicts.lock().unwrap_or_else(|p| p.into_inner());
+            verdicts.extend(checked);
+            let shapes: HashSet<&str> = candidates.iter().map(|(_, _, s)| s.as_str()).collect();
+            shapes
+                .into_iter()
+                .map(|s| (s.to_owned(), verdicts.get(s).copied().unwrap_or(false)))
+                .collect()
+        };
+        let mut keys = Vec::with_capacity(candidates.len());
+        let mut good = Vec::with_capacity(candidates.len() + self.actions.len());
+        let mut rejected = Vec::new();
+        for (key, entity, shape) in candidates {
+            if verdict_of.get(&shape).copied().unwrap_or(false) {
+                keys.push(key);
+                good.push(entity);
+                continue;
+            }
+            // A failing shape: ask Cedar about this entity, for its own message.
+            match complete(&key).and_then(|e| conforms(schema, &e)) {
+                Ok(()) => {
+                    keys.push(key);
+                    good.push(entity);
+                }
+                Err(reason) => rejected.push((key, reason)),
+            }
+        }
+        good.extend(self.actions.iter().cloned());
+        Stored {
+            store: Entities::from_entities(good, None).map_err(|e| e.to_string()),
+            kept: keys,
+            rejected,
+        }
+    }
+}
+
+/// Collects every string (keys and values) of a JSON value.
+fn strings(json: &serde_json::Value, out: &mut HashSet<String>) {
+    match json {
+        serde_json::Value::String(s) => {
+            out.insert(s.clone());
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        serde_json::Value::Object(fields) => {
+            for (k, v) in fields {
+                out.insert(k.clone());
+                strings(v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Cedar's schema-conformance check of one entity.
+fn conforms(schema: &Schema, entity: &Entity) -> Result<(), String> {
+    Entities::from_entities([entity.clone()], Some(schema))
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "resource does not match the schema: {}",
+                crate::error::lowercase_first(&e.to_string())
+            )
+        })
+}
+
+/// Appends a length-prefixed token, so no name can fake the shape's structure.
+fn token(shape: &mut String, s: &str) {
+    let _ = write!(shape, "{}:{s}", s.len());
+}
+
+/// Appends the shape of a model value; false when it (or a part of it) is unknown, which is
+/// exactly when [`expr`] gives `None`.
+fn shape_of(value: &Value, id_sensitive: &HashSet<String>, shape: &mut String) -> bool {
+    match value {
+        Value::Bool(_) => shape.push('b'),
+        Value::Long(_) => shape.push('l'),
+        Value::String(_) => shape.push('s'),
+        Value::Set(items) => {
+            let mut elements: BTreeSet<String> = BTreeSet::new();
+            let mut element = String::new();
+            for item in items {
+                element.clear();
+                if !shape_of(item, id_sensitive, &mut element) {
+                    return false;
+                }
+                if !elements.contains(&element) {
+                    elements.insert(element.clone());
+                }
+            }
+            shape.push('[');
+            for element in elements {
+                token(shape, &element);
+            }
+            shape.push(']');
+        }
+        Value::Record(fields) => {
+            shape.push('{');
+            for (k, v) in fields {
+                token(shape, k);
+                if !shape_of(v, id_sensitive, shape) {
+                    return false;
+                }
+            }
+            shape.push('}');
+        }
+        Value::Entity(r) => {
+            if EntityTypeName::from_str(&r.entity_type).is_err() {
+                return false;
+            }
+            shape.push('E');
+            token(shape, &r.entity_type);
+            if id_sensitive.contains(&r.entity_type) {
+                token(shape, &r.id);
+            }
+        }
+        Value::Unknown(_) => return false,
+    }
+    true
 }
 
 /// The Cedar value of a model value; `None` when it (or a part of it) is unknown.
@@ -43,48 +277,120 @@ fn expr(value: &Value) -> Option<RestrictedExpression> {
     }
 }
 
-/// The entity of a resource: its attributes, `address`, and `unknown` (names left out).
-pub fn entity(resource: &Resource, uid: EntityUid) -> Result<Entity, String> {
+/// Which attributes an entity carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Attrs {
+    /// Every attribute: what the schema's conformance check needs.
+    All,
+    /// Only those some policy names: the rest cannot change a decision, and each attribute
+    /// costs Cedar an evaluation when the entity is built.
+    Read,
+}
+
+/// The entity of a resource (its attributes, `address`, and `unknown`: the names of the
+/// attributes left out because their value is unknown) and the shape of its complete form.
+pub fn entity(
+    resource: &Resource,
+    uid: EntityUid,
+    conformance: &Conformance,
+    which: Attrs,
+) -> Result<(Entity, String), String> {
+    let ids = &conformance.id_sensitive;
+    let keep = |name: &str| which == Attrs::All || conformance.read.contains(name);
+    let mut shape = String::with_capacity(16 * resource.attrs.len() + 32);
+    token(&mut shape, &resource.entity_type);
     let mut attrs: HashMap<String, RestrictedExpression> =
         HashMap::with_capacity(resource.attrs.len() + 2);
     let mut unknown = Vec::new();
     for (name, value) in &resource.attrs {
-        match expr(value) {
+        let mark = shape.len();
+        token(&mut shape, name);
+        let known = shape_of(value, ids, &mut shape);
+        if known && !keep(name) {
+            continue; // known, but no policy reads it
+        }
+        match expr(value).filter(|_| known) {
             Some(e) => {
                 attrs.insert(name.clone(), e);
             }
-            None => unknown.push(RestrictedExpression::new_string(name.clone())),
+            None => {
+                shape.truncate(mark);
+                unknown.push(RestrictedExpression::new_string(name.clone()));
+            }
         }
     }
-    attrs.insert(
-        "address".to_owned(),
-        RestrictedExpression::new_string(resource.address.clone()),
-    );
-    attrs.insert("unknown".to_owned(), RestrictedExpression::new_set(unknown));
+    // `address` is always a string; `unknown` is a set of strings, empty or not.
+    shape.push_str(if unknown.is_empty() { "|u0" } else { "|u1" });
+    if keep("address") {
+        attrs.insert(
+            "address".to_owned(),
+            RestrictedExpression::new_string(resource.address.clone()),
+        );
+    }
+    if keep("unknown") {
+        attrs.insert("unknown".to_owned(), RestrictedExpression::new_set(unknown));
+    }
+    let mut parent_shapes = BTreeSet::new();
     let parents: HashSet<EntityUid> = resource
         .parents
         .iter()
         .filter_map(|(ty, id)| {
-            EntityTypeName::from_str(ty)
-                .ok()
-                .map(|t| EntityUid::from_type_name_and_id(t, EntityId::new(id)))
+            EntityTypeName::from_str(ty).ok().map(|t| {
+                let mut p = String::new();
+                token(&mut p, ty);
+                if ids.contains(ty) {
+                    token(&mut p, id);
+                }
+                parent_shapes.insert(p);
+                EntityUid::from_type_name_and_id(t, EntityId::new(id))
+            })
         })
         .collect();
-    Entity::new(uid, attrs, parents).map_err(|e| e.to_string())
+    shape.push_str("|p");
+    for p in parent_shapes {
+        shape.push_str(&p);
+    }
+    let entity = Entity::new(uid, attrs, parents).map_err(|e| e.to_string())?;
+    Ok((entity, shape))
 }
 
-/// Builds one store for the resources at `chunk`, validated against the schema.
+/// Builds one store (users, groups, access resources) for many access decisions, from
+/// `(resource, uid)` pairs; any entity that does not conform to the schema is an error.
+pub fn store_of(
+    schema: &Schema,
+    conformance: &Conformance,
+    members: &[(&Resource, EntityUid)],
+) -> Result<Entities, String> {
+    let candidates = members
+        .par_iter()
+        .enumerate()
+        .map(|(i, (r, uid))| {
+            entity(r, uid.clone(), conformance, Attrs::Read).map(|(e, shape)| (i, e, shape))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let complete = |i: &usize| {
+        let (r, uid) = &members[*i];
+        entity(r, uid.clone(), conformance, Attrs::All).map(|(e, _)| e)
+    };
+    let stored = conformance.store(schema, candidates, complete);
+    if let Some((_, reason)) = stored.rejected.into_iter().next() {
+        return Err(reason);
+    }
+    stored.store
+}
+
+/// Builds one store for the resources at `chunk`.
 ///
 /// A resource whose entity does not conform to the schema (a loader bug or a hostile value) is
 /// rejected with the reason, and the rest of the batch is still evaluated.
 pub fn build_store(
     schema: &Schema,
+    conformance: &Conformance,
     resources: &[Resource],
     chunk: &[usize],
     type_names: &HashMap<&str, Option<EntityTypeName>>,
 ) -> Built {
-    let mut uids = Vec::with_capacity(chunk.len());
-    let mut entities = Vec::with_capacity(chunk.len());
+    let mut candidates = Vec::with_capacity(chunk.len());
     let mut rejected = Vec::new();
     for &idx in chunk {
         let r = &resources[idx];
@@ -96,58 +402,35 @@ pub fn build_store(
             continue;
         };
         let uid = EntityUid::from_type_name_and_id(ty.clone(), EntityId::new(r.id()));
-        match entity(r, uid.clone()) {
-            Ok(e) => {
-                uids.push((idx, uid));
-                entities.push(e);
-            }
+        match entity(r, uid.clone(), conformance, Attrs::Read) {
+            Ok((e, shape)) => candidates.push(((idx, uid), e, shape)),
             Err(e) => rejected.push((idx, format!("resource does not convert to an entity: {e}"))),
         }
     }
-    match Entities::from_entities(entities, Some(schema)) {
+    let complete = |(idx, uid): &(usize, EntityUid)| {
+        entity(&resources[*idx], uid.clone(), conformance, Attrs::All).map(|(e, _)| e)
+    };
+    let Stored {
+        store,
+        kept: uids,
+        rejected: not_conforming,
+    } = conformance.store(schema, candidates, complete);
+    rejected.extend(not_conforming.into_iter().map(|((idx, _), r)| (idx, r)));
+    match store {
         Ok(store) => Built {
             store,
             uids,
             rejected,
         },
-        Err(_) => {
-            // Rare: find the culprits one by one (rebuilding their entities), keep the rest.
-            let mut good = Vec::new();
-            let mut good_uids = Vec::new();
-            for (idx, uid) in uids {
-                let Ok(e) = entity(&resources[idx], uid.clone()) else {
-                    continue;
-                };
-                match Entities::from_entities([e.clone()], Some(schema)) {
-                    Ok(_) => {
-                        good.push(e);
-                        good_uids.push((idx, uid));
-                    }
-                    Err(err) => rejected.push((
-                        idx,
-                        format!(
-                            "resource does not match the schema: {}",
-                            crate::error::lowercase_first(&err.to_string())
-                        ),
-                    )),
-                }
+        Err(err) => {
+            // Rare (two resources with one uid): nothing in this batch can be trusted.
+            for (idx, _) in uids {
+                rejected.push((idx, format!("entity store failed: {err}")));
             }
-            match Entities::from_entities(good, Some(schema)) {
-                Ok(store) => Built {
-                    store,
-                    uids: good_uids,
-                    rejected,
-                },
-                Err(err) => {
-                    for (idx, _) in good_uids {
-                        rejected.push((idx, format!("entity store failed: {err}")));
-                    }
-                    Built {
-                        store: Entities::empty(),
-                        uids: Vec::new(),
-                        rejected,
-                    }
-                }
+            Built {
+                store: Entities::empty(),
+                uids: Vec::new(),
+                rejected,
             }
         }
     }

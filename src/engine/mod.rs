@@ -42,12 +42,48 @@ pub enum Outcome {
 pub struct Evaluation {
     /// Index into the evaluated resources slice.
     pub resource: usize,
-    pub control: String,
+    /// Shared by every result of the control (one allocation per control, not per result).
+    pub control: Arc<str>,
     pub outcome: Outcome,
+    /// Why, for a fail or an error; `None` for a pass (a large run holds hundreds of thousands
+    /// of passes: they stay small).
+    pub detail: Option<Box<Detail>>,
+}
+
+/// The policies behind a fail or an error, and what they say.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Detail {
     /// Ids of the policies that fired (fail) or errored (error), sorted.
     pub policies: Vec<String>,
     /// Their `@message`s, or the error texts.
     pub messages: Vec<String>,
+}
+
+impl Evaluation {
+    /// One result; the detail is kept only when there is something in it.
+    pub fn new(
+        resource: usize,
+        control: Arc<str>,
+        outcome: Outcome,
+        policies: Vec<String>,
+        messages: Vec<String>,
+    ) -> Evaluation {
+        let detail = (!policies.is_empty() || !messages.is_empty())
+            .then(|| Box::new(Detail { policies, messages }));
+        Evaluation {
+            resource,
+            control,
+            outcome,
+            detail,
+        }
+    }
+
+    /// The detail's parts, taken out (empty for a pass).
+    pub fn into_detail(self) -> (Vec<String>, Vec<String>) {
+        self.detail
+            .map(|d| (d.policies, d.messages))
+            .unwrap_or_default()
+    }
 }
 
 /// What the engine knows about one policy.
@@ -63,12 +99,13 @@ pub struct PolicyInfo {
 
 struct TypeSet {
     policies: PolicySet,
-    controls: Vec<String>,
+    controls: Vec<Arc<str>>,
 }
 
 /// A library compiled to Cedar: the schema and one policy set per resource type.
 pub struct Compiled {
     schema: Schema,
+    conformance: entities::Conformance,
     sets: HashMap<String, TypeSet>,
     policies: BTreeMap<String, PolicyInfo>,
     scanner: EntityUid,
@@ -284,7 +321,8 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
     // Split per resource type, using the schema's request environments.
     let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut base: Vec<String> = Vec::new();
-    let mut access_ids: Vec<String> = Vec::new();
+    // Access policy id → the access actions it can apply to (`read`, `write`, `admin`).
+    let mut access_ids: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for p in all.policies() {
         let id = p.id().to_string();
         let envs: Vec<cedar_policy::RequestEnv> = p.get_valid_request_envs(&schema).collect();
@@ -300,7 +338,12 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
             if let Some(info) = infos.get_mut(&id) {
                 info.resource_types = vec![access::RESOURCE_TYPE.to_owned()];
             }
-            access_ids.push(id);
+            let actions = envs
+                .iter()
+                .filter(|env| access::is_access_action(env.action()))
+                .map(|env| env.action().id().unescaped().to_owned())
+                .collect();
+            access_ids.insert(id, actions);
             continue;
         }
         if types.is_empty() {
@@ -352,12 +395,20 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
             ty,
             TypeSet {
                 policies: set,
-                controls: controls.into_iter().collect(),
+                controls: controls.into_iter().map(Arc::from).collect(),
             },
         );
     }
+    let conformance =
+        entities::Conformance::new(&schema, &schema_file.text, &all).map_err(|e| {
+            vec![Problem::new(
+                ProblemKind::Library,
+                format!("the schema's entity types do not load: {e}"),
+            )]
+        })?;
     Ok(Compiled {
         schema,
+        conformance,
         sets,
         policies: infos,
         scanner,
@@ -372,21 +423,6 @@ impl Compiled {
         &self.policies
     }
 
-    /// Entity types that have at least one control, with their controls (sorted).
-    pub fn controls_by_type(&self) -> BTreeMap<&str, Vec<&String>> {
-        let mut out: BTreeMap<&str, Vec<&String>> = self
-            .sets
-            .iter()
-            .map(|(t, s)| (t.as_str(), s.controls.iter().collect()))
-            .collect();
-        if !self.access.controls.is_empty() {
-            out.entry(access::GRANT_TYPE)
-                .or_default()
-                .extend(self.access.controls.iter());
-        }
-        out
-    }
-
     /// The access-request policies (for `vouch access`).
     pub fn access(&self) -> &access::AccessSet {
         &self.access
@@ -395,6 +431,11 @@ impl Compiled {
     /// The schema (for building access stores).
     pub fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    /// Schema conformance, remembered per entity shape (for building access stores).
+    fn conformance(&self) -> &entities::Conformance {
+        &self.conformance
     }
 
     /// Evaluates every resource whose type has controls; results are sorted by
@@ -416,20 +457,34 @@ impl Compiled {
             .keys()
             .map(|t| (t.as_str(), EntityTypeName::from_str(t).ok()))
             .collect();
-        let mut out: Vec<Evaluation> = relevant
-            .par_chunks(BATCH)
-            .flat_map_iter(|chunk| self.evaluate_batch(resources, chunk, &type_names))
-            .collect();
-        // Standing grants are re-evaluated as the access requests they answer.
+        // Standing grants are re-evaluated as the access requests they answer, alongside.
         let grants: Vec<usize> = indices
             .iter()
             .copied()
             .filter(|i| resources[*i].entity_type == access::GRANT_TYPE)
             .collect();
-        if !grants.is_empty() && !self.access.controls.is_empty() {
-            out.extend(access::evaluate_grants(self, resources, &grants));
+        let (comply, requests) = rayon::join(
+            || {
+                relevant
+                    .par_chunks(BATCH)
+                    .map(|chunk| self.evaluate_batch(resources, chunk, &type_names))
+                    .collect::<Vec<_>>()
+            },
+            || {
+                if grants.is_empty() || self.access.controls.is_empty() {
+                    Vec::new()
+                } else {
+                    access::evaluate_grants(self, resources, &grants)
+                }
+            },
+        );
+        // One copy into a vector of the exact size (results are many and small).
+        let total = comply.iter().chain(&requests).map(Vec::len).sum();
+        let mut out = Vec::with_capacity(total);
+        for part in comply.into_iter().chain(requests) {
+            out.extend(part);
         }
-        out.sort_by(|a, b| (a.resource, &a.control).cmp(&(b.resource, &b.control)));
+        out.par_sort_unstable_by(|a, b| (a.resource, &a.control).cmp(&(b.resource, &b.control)));
         out
     }
 
@@ -440,7 +495,13 @@ impl Compiled {
         type_names: &HashMap<&str, Option<EntityTypeName>>,
     ) -> Vec<Evaluation> {
         let mut out = Vec::new();
-        let built = entities::build_store(&self.schema, resources, chunk, type_names);
+        let built = entities::build_store(
+            &self.schema,
+            &self.conformance,
+            resources,
+            chunk,
+            type_names,
+        );
         for (idx, reason) in &built.rejected {
             self.push_all(
                 &mut out,
@@ -494,8 +555,7 @@ impl Compiled {
             let no_decision = response.decision() == Decision::Deny && fired.is_empty();
             for control in &set.controls {
                 let mine = |id: &String| {
-                    self.policies.get(id).and_then(|i| i.control.as_deref())
-                        == Some(control.as_str())
+                    self.policies.get(id).and_then(|i| i.control.as_deref()) == Some(&**control)
                 };
                 let errs: Vec<(&String, &String)> =
                     errored.iter().filter(|(id, _)| mine(id)).collect();
@@ -526,13 +586,13 @@ impl Compiled {
                 } else {
                     (Outcome::Pass, Vec::new(), Vec::new())
                 };
-                out.push(Evaluation {
-                    resource: *idx,
-                    control: control.clone(),
+                out.push(Evaluation::new(
+                    *idx,
+                    control.clone(),
                     outcome,
                     policies,
                     messages,
-                });
+                ));
             }
         }
         out
@@ -549,13 +609,13 @@ impl Compiled {
     ) {
         if let Some(set) = self.sets.get(&resources[idx].entity_type) {
             for c in &set.controls {
-                out.push(Evaluation {
-                    resource: idx,
-                    control: c.clone(),
+                out.push(Evaluation::new(
+                    idx,
+                    c.clone(),
                     outcome,
-                    policies: policies.clone(),
-                    messages: messages.clone(),
-                });
+                    policies.clone(),
+                    messages.clone(),
+                ));
             }
         }
     }

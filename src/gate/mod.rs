@@ -598,7 +598,7 @@ fn reuse_evaluations(
         }
     }
     out.extend(compiled.evaluate_indices(head, &changed));
-    out.sort_by(|a, b| (a.resource, &a.control).cmp(&(b.resource, &b.control)));
+    out.sort_unstable_by(|a, b| (a.resource, &a.control).cmp(&(b.resource, &b.control)));
     out
 }
 

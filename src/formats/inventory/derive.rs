@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use toml::Spanned;
 
 use super::raw::{Requirement, UserStatus};
@@ -53,6 +54,11 @@ fn collect<'a, T>(
         .collect()
 }
 
+/// Days from `date` to `as_of` (0 for a date in the future).
+fn age(as_of: i64, date: Option<&toml::value::Datetime>) -> Option<i64> {
+    date.and_then(toml_days).map(|d| (as_of - d).max(0))
+}
+
 /// Builds resources from every inventory file at once.
 pub struct Builder<'a> {
     files: &'a [Arc<InventoryFile>],
@@ -72,7 +78,7 @@ impl<'a> Builder<'a> {
     }
 
     fn age(&self, date: Option<&toml::value::Datetime>) -> Option<i64> {
-        date.and_then(toml_days).map(|d| (self.as_of - d).max(0))
+        age(self.as_of, date)
     }
 
     /// Reports ids declared twice within one kind.
@@ -674,52 +680,62 @@ impl<'a> Builder<'a> {
             }
         }
 
-        for u in &users {
-            let v = u.get();
-            let end = v.employment_end.as_ref().and_then(toml_days);
-            let ended = end.is_some_and(|e| e <= self.as_of);
-            let mut r = Resource::new("Access::User", format!("user:{}", v.id), u.span())
-                .with("status", Value::str(v.status.as_str()))
-                .with("employment_ended", Value::Bool(ended))
-                .with(
-                    "days_since_employment_end",
-                    Value::Long(end.filter(|_| ended).map_or(0, |e| self.as_of - e)),
-                )
-                .with("mfa", Value::Bool(v.mfa))
-                .with("admin", Value::Bool(v.admin))
-                .with("break_glass", Value::Bool(v.break_glass))
-                .with(
-                    "grant_count",
-                    Value::Long(grant_count.get(v.id.as_str()).copied().unwrap_or(0)),
-                )
-                .with("login", Value::str(&v.id))
-                .with("inactive_after_days", Value::Long(inactive_after))
-                .with(
-                    "support_rotations",
-                    Value::string_set(v.support_rotation.iter().cloned()),
-                );
-            if let Some(d) = self.age(v.last_login.as_ref()) {
-                r.set("days_since_login", Value::Long(d));
-            }
-            if let Some(reg) = &v.region {
-                r.set("region", Value::str(reg));
-            }
-            for g in v.groups.get_ref() {
-                if group_ids.contains(g.as_str()) {
-                    r.parents
-                        .push(("Access::Group".to_owned(), format!("group:{g}")));
-                } else {
-                    self.problems.push(u.problem_at(
-                        &v.groups,
-                        format!(
-                            "user `{}` is in group `{g}`, which no `[[group]]` declares",
-                            v.id
-                        ),
-                        "unknown group",
-                    ));
+        // Users and grants are the bulk of a large inventory: built in parallel, kept in order.
+        let as_of = self.as_of;
+        let built: Vec<(Resource, Vec<Problem>)> = users
+            .par_iter()
+            .map(|u| {
+                let v = u.get();
+                let mut problems = Vec::new();
+                let end = v.employment_end.as_ref().and_then(toml_days);
+                let ended = end.is_some_and(|e| e <= as_of);
+                let mut r = Resource::new("Access::User", format!("user:{}", v.id), u.span())
+                    .with("status", Value::str(v.status.as_str()))
+                    .with("employment_ended", Value::Bool(ended))
+                    .with(
+                        "days_since_employment_end",
+                        Value::Long(end.filter(|_| ended).map_or(0, |e| as_of - e)),
+                    )
+                    .with("mfa", Value::Bool(v.mfa))
+                    .with("admin", Value::Bool(v.admin))
+                    .with("break_glass", Value::Bool(v.break_glass))
+                    .with(
+                        "grant_count",
+                        Value::Long(grant_count.get(v.id.as_str()).copied().unwrap_or(0)),
+                    )
+                    .with("login", Value::str(&v.id))
+                    .with("inactive_after_days", Value::Long(inactive_after))
+                    .with(
+                        "support_rotations",
+                        Value::string_set(v.support_rotation.iter().cloned()),
+                    );
+                if let Some(d) = age(as_of, v.last_login.as_ref()) {
+                    r.set("days_since_login", Value::Long(d));
                 }
-            }
+                if let Some(reg) = &v.region {
+                    r.set("region", Value::str(reg));
+                }
+                for g in v.groups.get_ref() {
+                    if group_ids.contains(g.as_str()) {
+                        r.parents
+                            .push(("Access::Group".to_owned(), format!("group:{g}")));
+                    } else {
+                        problems.push(u.problem_at(
+                            &v.groups,
+                            format!(
+                                "user `{}` is in group `{g}`, which no `[[group]]` declares",
+                                v.id
+                            ),
+                            "unknown group",
+                        ));
+                    }
+                }
+                (r, problems)
+            })
+            .collect();
+        for (r, problems) in built {
             self.out.push(r);
+            self.problems.extend(problems);
         }
 
         for it in &roles {
@@ -733,6 +749,7 @@ impl<'a> Builder<'a> {
         }
 
         let mut grant_addresses = BTreeSet::new();
+        let mut valid = Vec::with_capacity(grants.len());
         for g in &grants {
             let v = g.get();
             let role = v.role.get_ref().as_str();
@@ -791,67 +808,76 @@ impl<'a> Builder<'a> {
                 ));
                 continue;
             }
-            let role_def = role_by_id.get(role);
-            let status = user.map_or("group", |u| u.status.as_str());
-            let ended = user
-                .and_then(|u| u.employment_end.as_ref())
-                .and_then(toml_days)
-                .is_some_and(|e| e <= self.as_of);
-            let conflicts: BTreeSet<String> = if holder_kind == "user" {
-                let mine = held.get(holder_id).cloned().unwrap_or_default();
-                sod_pairs
-                    .iter()
-                    .filter(|pair| pair.contains(role))
-                    .flat_map(|pair| {
-                        pair.iter()
-                            .filter(|r| **r != role && mine.contains(*r))
-                            .map(|r| (*r).to_owned())
-                    })
-                    .collect()
-            } else {
-                BTreeSet::new()
-            };
-            let mut r = Resource::new("Access::Grant", address, g.span())
-                .with("user", Value::str(holder_id))
-                .with("role", Value::str(role))
-                .with("resource", Value::str(&v.resource))
-                .with(
-                    "privileged",
-                    Value::Bool(role_def.is_some_and(|r| r.privileged)),
-                )
-                .with("holder_status", Value::str(status))
-                .with("holder_employment_ended", Value::Bool(ended))
-                .with(
-                    "holder_is_admin",
-                    Value::Bool(user.is_some_and(|u| u.admin)),
-                )
-                .with("has_expiry", Value::Bool(v.until.is_some()))
-                .with(
-                    "self_approved",
-                    Value::Bool(v.approved_by.as_deref() == Some(holder_id)),
-                )
-                .with("sod_conflicts", Value::string_set(conflicts))
-                .with("unused_after_days", Value::Long(unused_after))
-                .with(
-                    "actions",
-                    Value::string_set(role_def.map(|r| r.level().as_str())),
-                );
-            if let (Some(since), Some(until)) = (
-                v.since.as_ref().and_then(toml_days),
-                v.until.as_ref().and_then(toml_days),
-            ) {
-                r.set("duration_days", Value::Long((until - since).max(0)));
-            }
-            if let Some(a) = v.approved_by.as_deref().filter(|a| !a.trim().is_empty()) {
-                r.set("approver", Value::str(a));
-            }
-            if let Some(t) = v.ticket.as_deref().filter(|t| !t.trim().is_empty()) {
-                r.set("ticket", Value::str(t));
-            }
-            if let Some(d) = self.age(v.last_used.as_ref()) {
-                r.set("days_since_used", Value::Long(d));
-            }
-            self.out.push(r);
+            valid.push((g, address, holder_id, holder_kind, user));
         }
+        let built: Vec<Resource> = valid
+            .par_iter()
+            .map(|&(g, ref address, holder_id, holder_kind, user)| {
+                let v = g.get();
+                let role = v.role.get_ref().as_str();
+                let role_def = role_by_id.get(role);
+                let status = user.map_or("group", |u| u.status.as_str());
+                let ended = user
+                    .and_then(|u| u.employment_end.as_ref())
+                    .and_then(toml_days)
+                    .is_some_and(|e| e <= as_of);
+                let conflicts: BTreeSet<String> = if holder_kind == "user" {
+                    let mine = held.get(holder_id);
+                    sod_pairs
+                        .iter()
+                        .filter(|pair| pair.contains(role))
+                        .flat_map(|pair| {
+                            pair.iter()
+                                .filter(|r| **r != role && mine.is_some_and(|m| m.contains(*r)))
+                                .map(|r| (*r).to_owned())
+                        })
+                        .collect()
+                } else {
+                    BTreeSet::new()
+                };
+                let mut r = Resource::new("Access::Grant", address.clone(), g.span())
+                    .with("user", Value::str(holder_id))
+                    .with("role", Value::str(role))
+                    .with("resource", Value::str(&v.resource))
+                    .with(
+                        "privileged",
+                        Value::Bool(role_def.is_some_and(|r| r.privileged)),
+                    )
+                    .with("holder_status", Value::str(status))
+                    .with("holder_employment_ended", Value::Bool(ended))
+                    .with(
+                        "holder_is_admin",
+                        Value::Bool(user.is_some_and(|u| u.admin)),
+                    )
+                    .with("has_expiry", Value::Bool(v.until.is_some()))
+                    .with(
+                        "self_approved",
+                        Value::Bool(v.approved_by.as_deref() == Some(holder_id)),
+                    )
+                    .with("sod_conflicts", Value::string_set(conflicts))
+                    .with("unused_after_days", Value::Long(unused_after))
+                    .with(
+                        "actions",
+                        Value::string_set(role_def.map(|r| r.level().as_str())),
+                    );
+                if let (Some(since), Some(until)) = (
+                    v.since.as_ref().and_then(toml_days),
+                    v.until.as_ref().and_then(toml_days),
+                ) {
+                    r.set("duration_days", Value::Long((until - since).max(0)));
+                }
+                if let Some(a) = v.approved_by.as_deref().filter(|a| !a.trim().is_empty()) {
+                    r.set("approver", Value::str(a));
+                }
+                if let Some(t) = v.ticket.as_deref().filter(|t| !t.trim().is_empty()) {
+                    r.set("ticket", Value::str(t));
+                }
+                if let Some(d) = age(as_of, v.last_used.as_ref()) {
+                    r.set("days_since_used", Value::Long(d));
+                }
+                r
+            })
+            .collect();
+        self.out.extend(built);
     }
 }

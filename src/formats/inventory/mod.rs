@@ -8,6 +8,7 @@
 //! residencies, a grant held by a deprovisioned user, …).
 
 mod access;
+mod chunked;
 mod derive;
 pub mod raw;
 pub mod residency;
@@ -54,7 +55,8 @@ pub fn parse(file: &SourceFile, _ctx: &LoadContext) -> Result<Option<InventoryFi
     if !looks_like_inventory(&file.text) {
         return Ok(None);
     }
-    match toml::from_str::<RawInventory>(&file.text) {
+    let parsed = chunked::parse(&file.text);
+    match parsed {
         Ok(raw) => Ok(Some(InventoryFile {
             path: file.path.clone(),
             text: Arc::clone(&file.text),
