@@ -335,6 +335,70 @@ fn review_reports_standing_access_problems_with_locations() {
     assert!(carl["resource"]["line"].as_u64().unwrap() > 1);
 }
 
+fn review(dir: &Path) -> serde_json::Value {
+    let out = vouch()
+        .args(["access", "review"])
+        .arg(dir)
+        .args(["--as-of", "2026-06-30", "--format", "json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The findings of `control` on the `sre` group's grant, with their messages.
+fn on_sre_grant(json: &serde_json::Value, control: &str) -> Vec<String> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["control"] == control
+                && f["resource"]["address"] == "grant:group:sre/admin@aws_account:prod"
+        })
+        .flat_map(|f| f["messages"].as_array().unwrap().clone())
+        .map(|m| m.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_group_grant_is_reviewed_for_every_member_nested_groups_included() {
+    // Only Ana is in `sre`: EU staff on Globex's rotation, with MFA. The grant is sound.
+    let dir = tree(&[("inventory.toml", INVENTORY)]);
+    let json = review(dir.path());
+    assert!(on_sre_grant(&json, "access-eu-data-eu-support").is_empty());
+    assert!(on_sre_grant(&json, "access-production-change-controls").is_empty());
+
+    // Dan joins `oncall`, nested in `sre`: US staff, no MFA. The same grant now gives him
+    // admin on EU customer data in production, and the finding names him, not Ana.
+    let more = format!(
+        "{INVENTORY}
+[[group]]
+id = \"oncall\"
+member_of = [\"sre\"]
+
+[[user]]
+id = \"dan\"
+status = \"active\"
+last_login = 2026-06-25
+mfa = false
+region = \"us\"
+groups = [\"oncall\"]
+"
+    );
+    let dir = tree(&[("inventory.toml", more.as_str())]);
+    let json = review(dir.path());
+    let eu = on_sre_grant(&json, "access-eu-data-eu-support");
+    assert_eq!(eu.len(), 1, "{eu:?}");
+    assert!(eu[0].ends_with("(members: dan)"), "{eu:?}");
+    let change = on_sre_grant(&json, "access-production-change-controls");
+    assert!(
+        change
+            .iter()
+            .any(|m| m.contains("MFA") && m.ends_with("(members: dan)")),
+        "{change:?}"
+    );
+}
+
 fn git(dir: &Path, args: &[&str]) {
     let out = Std::new("git")
         .args(args)

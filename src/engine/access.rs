@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use cedar_policy::{
     Authorizer, Context, Decision as CedarDecision, Entities, EntityId, EntityTypeName, EntityUid,
-    Policy, PolicyId, PolicySet, Request, RestrictedExpression,
+    PolicyId, PolicySet, Request, RestrictedExpression,
 };
 
 use rayon::prelude::*;
@@ -70,7 +70,7 @@ impl AccessSet {
             } else {
                 &mut set.grants
             };
-            let one_action = for_one_action(p);
+            let one_action = super::narrowed(p, Some(USER_TYPE), RESOURCE_TYPE);
             for action in actions {
                 let _ = kind
                     .entry(action.clone())
@@ -102,17 +102,6 @@ impl AccessSet {
     pub fn policy(&self, id: &str) -> Option<&PolicyInfo> {
         self.info.get(id)
     }
-}
-
-/// The policy with its action scope dropped, for a set kept for one action: every request
-/// asked of that set is of that action, and Cedar would otherwise rebuild the `action in [..]`
-/// set of the scope on every request (a sixth of a decision's time).
-fn for_one_action(p: &Policy) -> Policy {
-    let Ok(mut json) = p.to_json() else {
-        return p.clone();
-    };
-    json["action"] = serde_json::json!({ "op": "All" });
-    Policy::from_json(Some(p.id().clone()), json).unwrap_or_else(|_| p.clone())
 }
 
 /// The facts of a request, as the context of the access actions declares them.
@@ -362,6 +351,46 @@ impl AccessStore {
     }
 }
 
+/// Up to ten names, then how many more.
+fn names(who: &BTreeSet<&str>) -> String {
+    let shown: Vec<&str> = who.iter().copied().take(10).collect();
+    let more = who.len().saturating_sub(shown.len());
+    if more == 0 {
+        shown.join(", ")
+    } else {
+        format!("{} and {more} more", shown.join(", "))
+    }
+}
+
+/// Group id (`group:eng`) → the users in it, directly or through nested groups.
+fn group_members(resources: &[Resource]) -> BTreeMap<String, BTreeSet<String>> {
+    let parents_of = |r: &Resource| -> Vec<String> {
+        r.parents
+            .iter()
+            .filter(|(ty, _)| ty == "Access::Group")
+            .map(|(_, id)| id.clone())
+            .collect()
+    };
+    let nesting: BTreeMap<String, Vec<String>> = resources
+        .iter()
+        .filter(|r| r.entity_type == "Access::Group")
+        .map(|r| (r.id(), parents_of(r)))
+        .collect();
+    let mut members: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for user in resources.iter().filter(|r| r.entity_type == USER_TYPE) {
+        let id = user.id();
+        let mut stack = parents_of(user);
+        let mut seen = BTreeSet::new();
+        while let Some(group) = stack.pop() {
+            if seen.insert(group.clone()) {
+                stack.extend(nesting.get(&group).cloned().unwrap_or_default());
+                members.entry(group).or_default().insert(id.clone());
+            }
+        }
+    }
+    members
+}
+
 fn text(r: &Resource, name: &str) -> String {
     match r.attrs.get(name) {
         Some(Value::String(s)) => s.clone(),
@@ -400,19 +429,25 @@ pub(super) fn evaluate_grants(
         .filter(|r| r.entity_type == USER_TYPE)
         .map(|r| (r.id(), r))
         .collect();
+    let members = group_members(resources);
     // Sorted once, for wildcard grants (`*`, `kind:*`).
     let all_resources = store.resource_ids();
     let one = |g: usize| -> Vec<Evaluation> {
-        let mut out = Vec::new();
         let grant = &resources[g];
-        if text(grant, "holder_status") == "group" {
-            return out; // a group grant is expanded to its members on the resource's holder sets
-        }
-        let user_id = format!("user:{}", text(grant, "user"));
+        let holder = text(grant, "user");
+        let is_group = text(grant, "holder_status") == "group";
+        // A group's grant is standing access for every member (nested groups included): each
+        // member's requests are re-evaluated, and a finding names the members it concerns.
+        let principals: Vec<String> = if is_group {
+            members
+                .get(&format!("group:{holder}"))
+                .map(|m| m.iter().cloned().collect())
+                .unwrap_or_default()
+        } else {
+            vec![format!("user:{holder}")]
+        };
+        let principals: Vec<&String> = principals.iter().filter(|u| store.has_user(u)).collect();
         let target = text(grant, "resource");
-        if !store.has_user(&user_id) {
-            return out;
-        }
         // `kind:*` and `*` grants answer requests on every matching resource.
         let targets: Vec<&str> = if target == "*" {
             all_resources.clone()
@@ -427,20 +462,16 @@ pub(super) fn evaluate_grants(
         } else {
             Vec::new()
         };
-        let actions: Vec<String> = match grant.attrs.get("actions") {
+        let actions: Vec<&str> = match grant.attrs.get("actions") {
             Some(Value::Set(items)) => items
                 .iter()
                 .filter_map(|v| match v {
-                    Value::String(s) if ACTIONS.contains(&s.as_str()) => Some(s.clone()),
-                    Value::String(s) if s == "*" => None,
+                    Value::String(s) => ACTIONS.iter().copied().find(|a| a == s),
                     _ => None,
                 })
                 .collect(),
             _ => Vec::new(),
         };
-        let mfa = users
-            .get(&user_id)
-            .is_some_and(|u| matches!(u.attrs.get("mfa"), Some(Value::Bool(true))));
         let duration_hours = match grant.attrs.get("duration_days") {
             // Inventory durations are whole days: a grant ending the day it starts lasts a day.
             Some(Value::Long(d))
@@ -450,63 +481,81 @@ pub(super) fn evaluate_grants(
             }
             _ => 0,
         };
-        let facts = RequestFacts {
-            mfa,
-            ticket: text(grant, "ticket"),
-            duration_hours,
-            approver: text(grant, "approver"),
-        };
-        let context = facts.context();
-        let mut fired: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        // control → policy → the principals it fired for; control → error texts.
+        let mut fired: BTreeMap<&str, BTreeMap<String, BTreeSet<&str>>> = BTreeMap::new();
         let mut errored: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (action, target) in actions
-            .iter()
-            .flat_map(|a| targets.iter().map(move |t| (a, *t)))
-        {
-            let decision = match &context {
-                Ok(ctx) => {
-                    store.decide_in(compiled, &user_id, action, target, ctx.clone(), false, true)
-                }
-                Err(e) => Err(e.clone()),
+        for user_id in principals {
+            let facts = RequestFacts {
+                mfa: users
+                    .get(user_id)
+                    .is_some_and(|u| matches!(u.attrs.get("mfa"), Some(Value::Bool(true)))),
+                ticket: text(grant, "ticket"),
+                duration_hours,
+                approver: text(grant, "approver"),
             };
-            match decision {
-                Ok(d) => {
-                    for id in d.forbids.iter().chain(d.errors.iter()) {
-                        let Some(c) = compiled
-                            .access
-                            .policy(id)
-                            .and_then(|i| i.control.as_deref())
-                        else {
-                            continue;
-                        };
-                        if d.errors.contains(id) {
-                            errored.entry(c).or_default().push(format!(
-                                "policy `{id}` could not be evaluated for `{action}`"
-                            ));
-                        } else {
-                            fired.entry(c).or_default().insert(id.clone());
-                        }
+            let context = facts.context();
+            for (action, target) in actions
+                .iter()
+                .flat_map(|a| targets.iter().map(move |t| (*a, *t)))
+            {
+                let decision = match &context {
+                    Ok(ctx) => {
+                        store.decide_in(compiled, user_id, action, target, ctx.clone(), false, true)
                     }
-                }
-                Err(e) => {
-                    for c in controls {
-                        errored
-                            .entry(&**c)
+                    Err(e) => Err(e.clone()),
+                };
+                let d = match decision {
+                    Ok(d) => d,
+                    Err(e) => {
+                        for c in controls {
+                            errored
+                                .entry(&**c)
+                                .or_default()
+                                .push(format!("`{action}` request could not be built: {e}"));
+                        }
+                        continue;
+                    }
+                };
+                for id in d.forbids.iter().chain(d.errors.iter()) {
+                    let Some(c) = compiled
+                        .access
+                        .policy(id)
+                        .and_then(|i| i.control.as_deref())
+                    else {
+                        continue;
+                    };
+                    if d.errors.contains(id) {
+                        errored.entry(c).or_default().push(format!(
+                            "policy `{id}` could not be evaluated for `{action}` by `{user_id}`"
+                        ));
+                    } else {
+                        fired
+                            .entry(c)
                             .or_default()
-                            .push(format!("`{action}` request could not be built: {e}"));
+                            .entry(id.clone())
+                            .or_default()
+                            .insert(user_id.strip_prefix("user:").unwrap_or(user_id));
                     }
                 }
             }
         }
+        let mut out = Vec::with_capacity(controls.len());
         for c in controls {
             let (outcome, policies, messages) = if let Some(errs) = errored.get(&**c) {
                 (Outcome::Error, Vec::new(), errs.clone())
-            } else if let Some(ids) = fired.get(&**c) {
-                let messages = ids
+            } else if let Some(by_policy) = fired.get(&**c) {
+                let messages = by_policy
                     .iter()
-                    .filter_map(|id| compiled.access.policy(id).map(|i| i.message.clone()))
+                    .filter_map(|(id, who)| {
+                        let message = &compiled.access.policy(id)?.message;
+                        Some(if is_group {
+                            format!("{message} (members: {})", names(who))
+                        } else {
+                            message.clone()
+                        })
+                    })
                     .collect();
-                (Outcome::Fail, ids.iter().cloned().collect(), messages)
+                (Outcome::Fail, by_policy.keys().cloned().collect(), messages)
             } else {
                 (Outcome::Pass, Vec::new(), Vec::new())
             };

@@ -6,8 +6,7 @@
 //! entity. Ids enter the shape only where conformance depends on them (action entities and
 //! enumerated entity types).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fmt::Write as _;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::Mutex;
 
@@ -43,8 +42,10 @@ pub struct Conformance {
     actions: Vec<Entity>,
     /// Attribute names some policy of the library reads (any name a policy mentions).
     read: HashSet<String>,
+    /// The schema's entity type names, parsed once.
+    type_names: HashMap<String, EntityTypeName>,
     /// Shape → conforms.
-    verdicts: Mutex<HashMap<String, bool>>,
+    verdicts: Mutex<HashMap<Shape, bool>>,
 }
 
 impl std::fmt::Debug for Conformance {
@@ -95,10 +96,15 @@ impl Conformance {
             .iter()
             .cloned()
             .collect();
+        let type_names = schema
+            .entity_types()
+            .map(|t| (t.to_string(), t.clone()))
+            .collect();
         Ok(Conformance {
             id_sensitive,
             actions,
             read,
+            type_names,
             verdicts: Mutex::new(HashMap::new()),
         })
     }
@@ -109,41 +115,44 @@ impl Conformance {
     fn store<K>(
         &self,
         schema: &Schema,
-        candidates: Vec<(K, Entity, String)>,
+        candidates: Vec<(K, Entity, Shape)>,
         complete: impl Fn(&K) -> Result<Entity, String>,
     ) -> Stored<K> {
-        let unseen: Vec<(&str, &K)> = {
+        let unseen: Vec<(&[u8], &K)> = {
             let verdicts = self.verdicts.lock().unwrap_or_else(|p| p.into_inner());
             let mut seen = HashSet::new();
             candidates
                 .iter()
                 .filter(|(_, _, shape)| {
-                    !verdicts.contains_key(shape.as_str()) && seen.insert(shape.as_str())
+                    !verdicts.contains_key(shape.as_slice()) && seen.insert(shape.as_slice())
                 })
-                .map(|(key, _, shape)| (shape.as_str(), key))
+                .map(|(key, _, shape)| (shape.as_slice(), key))
                 .collect()
         };
-        let checked: Vec<(String, bool)> = unseen
+        let checked: Vec<(Shape, bool)> = unseen
             .into_iter()
             .map(|(shape, key)| {
                 let ok = complete(key).and_then(|e| conforms(schema, &e)).is_ok();
-                (shape.to_owned(), ok)
+                (shape.to_vec(), ok)
             })
             .collect();
-        let verdict_of: HashMap<String, bool> = {
+        let verdict_of: HashMap<&[u8], bool> = {
             let mut verdicts = self.verdicts.lock().unwrap_or_else(|p| p.into_inner());
             verdicts.extend(checked);
-            let shapes: HashSet<&str> = candidates.iter().map(|(_, _, s)| s.as_str()).collect();
-            shapes
-                .into_iter()
-                .map(|s| (s.to_owned(), verdicts.get(s).copied().unwrap_or(false)))
+            candidates
+                .iter()
+                .map(|(_, _, s)| (s.as_slice(), verdicts.get(s).copied().unwrap_or(false)))
                 .collect()
         };
         let mut keys = Vec::with_capacity(candidates.len());
         let mut good = Vec::with_capacity(candidates.len() + self.actions.len());
         let mut rejected = Vec::new();
-        for (key, entity, shape) in candidates {
-            if verdict_of.get(&shape).copied().unwrap_or(false) {
+        let conforming: Vec<bool> = candidates
+            .iter()
+            .map(|(_, _, s)| verdict_of.get(s.as_slice()).copied().unwrap_or(false))
+            .collect();
+        for ((key, entity, _), conforms_by_shape) in candidates.into_iter().zip(conforming) {
+            if conforms_by_shape {
                 keys.push(key);
                 good.push(entity);
                 continue;
@@ -195,85 +204,104 @@ fn conforms(schema: &Schema, entity: &Entity) -> Result<(), String> {
         })
 }
 
+/// An entity's shape: entity type, attribute names and value types, parent types, as bytes.
+type Shape = Vec<u8>;
+
 /// Appends a length-prefixed token, so no name can fake the shape's structure.
-fn token(shape: &mut String, s: &str) {
-    let _ = write!(shape, "{}:{s}", s.len());
+fn token(shape: &mut Shape, s: &str) {
+    shape.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    shape.extend_from_slice(s.as_bytes());
 }
 
-/// Appends the shape of a model value; false when it (or a part of it) is unknown, which is
-/// exactly when [`expr`] gives `None`.
-fn shape_of(value: &Value, id_sensitive: &HashSet<String>, shape: &mut String) -> bool {
-    match value {
-        Value::Bool(_) => shape.push('b'),
-        Value::Long(_) => shape.push('l'),
-        Value::String(_) => shape.push('s'),
-        Value::Set(items) => {
-            let mut elements: BTreeSet<String> = BTreeSet::new();
-            let mut element = String::new();
-            for item in items {
-                element.clear();
-                if !shape_of(item, id_sensitive, &mut element) {
-                    return false;
-                }
-                if !elements.contains(&element) {
-                    elements.insert(element.clone());
-                }
-            }
-            shape.push('[');
-            for element in elements {
-                token(shape, &element);
-            }
-            shape.push(']');
+impl Conformance {
+    /// The entity type name of `name`, parsed once for the schema's types.
+    fn type_name(&self, name: &str) -> Option<EntityTypeName> {
+        match self.type_names.get(name) {
+            Some(t) => Some(t.clone()),
+            None => EntityTypeName::from_str(name).ok(),
         }
-        Value::Record(fields) => {
-            shape.push('{');
-            for (k, v) in fields {
-                token(shape, k);
-                if !shape_of(v, id_sensitive, shape) {
-                    return false;
-                }
-            }
-            shape.push('}');
-        }
-        Value::Entity(r) => {
-            if EntityTypeName::from_str(&r.entity_type).is_err() {
-                return false;
-            }
-            shape.push('E');
-            token(shape, &r.entity_type);
-            if id_sensitive.contains(&r.entity_type) {
-                token(shape, &r.id);
-            }
-        }
-        Value::Unknown(_) => return false,
     }
-    true
-}
 
-/// The Cedar value of a model value; `None` when it (or a part of it) is unknown.
-fn expr(value: &Value) -> Option<RestrictedExpression> {
-    match value {
-        Value::Bool(b) => Some(RestrictedExpression::new_bool(*b)),
-        Value::Long(n) => Some(RestrictedExpression::new_long(*n)),
-        Value::String(s) => Some(RestrictedExpression::new_string(s.clone())),
-        Value::Set(items) => {
-            let items: Option<Vec<_>> = items.iter().map(expr).collect();
-            items.map(RestrictedExpression::new_set)
+    /// Appends the shape of a model value; false when it (or a part of it) is unknown, which
+    /// is exactly when [`Conformance::expr`] gives `None`.
+    fn shape_of(&self, value: &Value, shape: &mut Shape) -> bool {
+        match value {
+            Value::Bool(_) => shape.push(b'b'),
+            Value::Long(_) => shape.push(b'l'),
+            Value::String(_) => shape.push(b's'),
+            Value::Set(items) => {
+                // Distinct element shapes, sorted (sets are usually of one shape).
+                let mut elements: Vec<Shape> = Vec::new();
+                let mut element = Shape::new();
+                for item in items {
+                    element.clear();
+                    if !self.shape_of(item, &mut element) {
+                        return false;
+                    }
+                    if !elements.contains(&element) {
+                        elements.push(element.clone());
+                    }
+                }
+                elements.sort_unstable();
+                shape.push(b'[');
+                for element in elements {
+                    shape.extend_from_slice(&(element.len() as u64).to_le_bytes());
+                    shape.extend_from_slice(&element);
+                }
+                shape.push(b']');
+            }
+            Value::Record(fields) => {
+                shape.push(b'{');
+                for (k, v) in fields {
+                    token(shape, k);
+                    if !self.shape_of(v, shape) {
+                        return false;
+                    }
+                }
+                shape.push(b'}');
+            }
+            Value::Entity(r) => {
+                if !self.type_names.contains_key(&r.entity_type)
+                    && EntityTypeName::from_str(&r.entity_type).is_err()
+                {
+                    return false;
+                }
+                shape.push(b'E');
+                token(shape, &r.entity_type);
+                if self.id_sensitive.contains(&r.entity_type) {
+                    token(shape, &r.id);
+                }
+            }
+            Value::Unknown(_) => return false,
         }
-        Value::Record(fields) => {
-            let fields: Option<Vec<_>> = fields
-                .iter()
-                .map(|(k, v)| expr(v).map(|e| (k.clone(), e)))
-                .collect();
-            fields.and_then(|f| RestrictedExpression::new_record(f).ok())
+        true
+    }
+
+    /// The Cedar value of a model value; `None` when it (or a part of it) is unknown.
+    fn expr(&self, value: &Value) -> Option<RestrictedExpression> {
+        match value {
+            Value::Bool(b) => Some(RestrictedExpression::new_bool(*b)),
+            Value::Long(n) => Some(RestrictedExpression::new_long(*n)),
+            Value::String(s) => Some(RestrictedExpression::new_string(s.clone())),
+            Value::Set(items) => {
+                let items: Option<Vec<_>> = items.iter().map(|v| self.expr(v)).collect();
+                items.map(RestrictedExpression::new_set)
+            }
+            Value::Record(fields) => {
+                let fields: Option<Vec<_>> = fields
+                    .iter()
+                    .map(|(k, v)| self.expr(v).map(|e| (k.clone(), e)))
+                    .collect();
+                fields.and_then(|f| RestrictedExpression::new_record(f).ok())
+            }
+            Value::Entity(r) => self.type_name(&r.entity_type).map(|t| {
+                RestrictedExpression::new_entity_uid(EntityUid::from_type_name_and_id(
+                    t,
+                    EntityId::new(&r.id),
+                ))
+            }),
+            Value::Unknown(_) => None,
         }
-        Value::Entity(r) => EntityTypeName::from_str(&r.entity_type).ok().map(|t| {
-            RestrictedExpression::new_entity_uid(EntityUid::from_type_name_and_id(
-                t,
-                EntityId::new(&r.id),
-            ))
-        }),
-        Value::Unknown(_) => None,
     }
 }
 
@@ -294,10 +322,9 @@ pub fn entity(
     uid: EntityUid,
     conformance: &Conformance,
     which: Attrs,
-) -> Result<(Entity, String), String> {
-    let ids = &conformance.id_sensitive;
+) -> Result<(Entity, Shape), String> {
     let keep = |name: &str| which == Attrs::All || conformance.read.contains(name);
-    let mut shape = String::with_capacity(16 * resource.attrs.len() + 32);
+    let mut shape = Shape::with_capacity(24 * resource.attrs.len() + 48);
     token(&mut shape, &resource.entity_type);
     let mut attrs: HashMap<String, RestrictedExpression> =
         HashMap::with_capacity(resource.attrs.len() + 2);
@@ -305,11 +332,11 @@ pub fn entity(
     for (name, value) in &resource.attrs {
         let mark = shape.len();
         token(&mut shape, name);
-        let known = shape_of(value, ids, &mut shape);
+        let known = conformance.shape_of(value, &mut shape);
         if known && !keep(name) {
             continue; // known, but no policy reads it
         }
-        match expr(value).filter(|_| known) {
+        match conformance.expr(value).filter(|_| known) {
             Some(e) => {
                 attrs.insert(name.clone(), e);
             }
@@ -320,7 +347,7 @@ pub fn entity(
         }
     }
     // `address` is always a string; `unknown` is a set of strings, empty or not.
-    shape.push_str(if unknown.is_empty() { "|u0" } else { "|u1" });
+    shape.extend_from_slice(if unknown.is_empty() { b"|u0" } else { b"|u1" });
     if keep("address") {
         attrs.insert(
             "address".to_owned(),
@@ -330,25 +357,26 @@ pub fn entity(
     if keep("unknown") {
         attrs.insert("unknown".to_owned(), RestrictedExpression::new_set(unknown));
     }
-    let mut parent_shapes = BTreeSet::new();
-    let parents: HashSet<EntityUid> = resource
-        .parents
-        .iter()
-        .filter_map(|(ty, id)| {
-            EntityTypeName::from_str(ty).ok().map(|t| {
-                let mut p = String::new();
-                token(&mut p, ty);
-                if ids.contains(ty) {
-                    token(&mut p, id);
-                }
-                parent_shapes.insert(p);
-                EntityUid::from_type_name_and_id(t, EntityId::new(id))
-            })
-        })
-        .collect();
-    shape.push_str("|p");
+    let mut parent_shapes: Vec<Shape> = Vec::new();
+    let mut parents: HashSet<EntityUid> = HashSet::with_capacity(resource.parents.len());
+    for (ty, id) in &resource.parents {
+        let Some(t) = conformance.type_name(ty) else {
+            continue;
+        };
+        let mut p = Shape::new();
+        token(&mut p, ty);
+        if conformance.id_sensitive.contains(ty) {
+            token(&mut p, id);
+        }
+        if !parent_shapes.contains(&p) {
+            parent_shapes.push(p);
+        }
+        parents.insert(EntityUid::from_type_name_and_id(t, EntityId::new(id)));
+    }
+    parent_shapes.sort_unstable();
+    shape.extend_from_slice(b"|p");
     for p in parent_shapes {
-        shape.push_str(&p);
+        shape.extend_from_slice(&p);
     }
     let entity = Entity::new(uid, attrs, parents).map_err(|e| e.to_string())?;
     Ok((entity, shape))
