@@ -91,31 +91,8 @@ fn load(path: &Path, as_of: i64) -> Result<(Vec<Resource>, Library, Compiled), V
     }
 }
 
-/// The closest known names to `wanted`, for "did you mean".
-fn suggest<'a>(wanted: &str, known: &[&'a str]) -> Vec<&'a str> {
-    let mut scored: Vec<(f64, &str)> = known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(wanted, k), *k))
-        .filter(|(s, _)| *s > 0.75)
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    scored.into_iter().take(3).map(|(_, k)| k).collect()
-}
-
 fn unknown(what: &str, name: &str, known: &[&str], hint: &str) -> Problem {
-    let close = suggest(name, known);
-    let help = if close.is_empty() {
-        hint.to_owned()
-    } else {
-        format!(
-            "did you mean {}?",
-            close
-                .iter()
-                .map(|c| format!("`{c}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
+    let help = crate::error::did_you_mean(name, known).unwrap_or_else(|| hint.to_owned());
     Problem::new(ProblemKind::Config, format!("unknown {what} `{name}`")).with_help(help)
 }
 

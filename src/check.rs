@@ -10,7 +10,7 @@ use crate::assessment::{
 };
 use crate::config::{Config, Waiver};
 use crate::engine::{self, Compiled};
-use crate::error::Problem;
+use crate::error::{Problem, ProblemKind};
 use crate::formats::{self, LoadContext, Loaded};
 use crate::library::Library;
 use crate::source::{self, SourceFile};
@@ -199,6 +199,57 @@ pub fn evaluate_loaded(
     )
 }
 
+/// An attestation must name a manual control of the library. One naming an unknown control (a
+/// typo) would leave the control it meant failing with no word why; one naming an automated
+/// control would read as evidence for what only the policies decide.
+fn attestation_problems(
+    attestations: &[crate::formats::inventory::Attestation],
+    library: &Library,
+    files: &[SourceFile],
+) -> Vec<Problem> {
+    let mut manual: Vec<&str> = library
+        .controls
+        .values()
+        .filter(|c| !c.automated)
+        .map(|c| c.id.as_str())
+        .collect();
+    manual.sort_unstable();
+    let mut out = Vec::new();
+    for a in attestations {
+        let (message, help) = match library.controls.get(&a.control) {
+            Some(c) if !c.automated => continue,
+            Some(_) => (
+                format!(
+                    "the attestation names `{}`, an automated control: its policies decide it",
+                    a.control
+                ),
+                "attestations satisfy manual controls only (`vouch controls list` shows which)"
+                    .to_owned(),
+            ),
+            None => (
+                format!(
+                    "the attestation names control `{}`, which the library does not define",
+                    a.control
+                ),
+                crate::error::did_you_mean(&a.control, &manual)
+                    .unwrap_or_else(|| "`vouch controls list` shows every control".to_owned()),
+            ),
+        };
+        let problem = match files.iter().find(|f| f.path == a.file) {
+            Some(f) => Problem::new(ProblemKind::Config, message).with_span(
+                &f.path,
+                &f.text,
+                a.offset,
+                "[[attestation]]".len(),
+                "this attestation",
+            ),
+            None => Problem::config(message, Some(&a.file)),
+        };
+        out.push(problem.with_help(help));
+    }
+    out
+}
+
 /// Builds the run from loaded resources and their evaluations (`None`: the library did not
 /// compile, so nothing was evaluated and nothing may look compliant).
 #[expect(
@@ -217,6 +268,7 @@ pub fn assess(
     keep_passing: bool,
 ) -> CheckRun {
     problems.extend(loaded.problems.iter().cloned());
+    problems.extend(attestation_problems(&loaded.attestations, &library, files));
     let compiled_ok = evaluations.is_some();
     let mut assessment = Assessment::build(Inputs {
         library: &library,

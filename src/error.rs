@@ -225,6 +225,22 @@ impl Diagnostic for NamedProblem {
     }
 }
 
+/// "did you mean `a`, `b`?" for the known names closest to `wanted`; `None` when none is close.
+pub fn did_you_mean(wanted: &str, known: &[&str]) -> Option<String> {
+    let mut scored: Vec<(f64, &str)> = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(wanted, k), *k))
+        .filter(|(s, _)| *s > 0.75)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    let close: Vec<String> = scored
+        .into_iter()
+        .take(3)
+        .map(|(_, k)| format!("`{k}`"))
+        .collect();
+    (!close.is_empty()).then(|| format!("did you mean {}?", close.join(", ")))
+}
+
 /// Lowercases the first letter of a message (std and crate errors start uppercase).
 pub fn lowercase_first(s: &str) -> String {
     let mut chars = s.chars();

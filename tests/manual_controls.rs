@@ -213,6 +213,53 @@ fn an_incomplete_attestation_is_a_run_failure() {
 }
 
 #[test]
+fn an_attestation_must_name_a_manual_control_of_the_library() {
+    // A typo: the run fails (never a quiet "missing attestation"), at the attestation, with
+    // the control it most likely meant.
+    let inv = attestation(
+        "risk-asessment",
+        "ciso@acme.example",
+        "register",
+        "2027-03-02",
+    );
+    let dir = tree(&[("inv.toml", &inv)]);
+    let (code, _, stderr) = check_json(dir.path(), &["--control", "risk-assessment"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("`risk-asessment`, which the library does not define"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("did you mean `risk-assessment`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("inv.toml:1:1"), "{stderr}");
+
+    // An automated control is decided by its policies, not by a signature.
+    let inv = attestation(
+        "audit-log-retention",
+        "ciso@acme.example",
+        "memo",
+        "2027-03-02",
+    );
+    let dir = tree(&[("inv.toml", &inv)]);
+    let (code, _, stderr) = check_json(dir.path(), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("an automated control"), "{stderr}");
+
+    // The right name is no problem.
+    let inv = attestation(
+        "risk-assessment",
+        "ciso@acme.example",
+        "register",
+        "2027-03-02",
+    );
+    let dir = tree(&[("inv.toml", &inv)]);
+    let (code, _, stderr) = check_json(dir.path(), &["--control", "risk-assessment"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
 fn human_output_shows_the_attestation_snippet_to_add() {
     let dir = tree(&[("README.md", "nothing here\n")]);
     let out = vouch()

@@ -96,6 +96,7 @@ fn manual(c: &Control, expired: Option<bool>) -> CheckResult {
         expires_days: 20_454,
         file: "inventory.toml".to_owned(),
         line: 1,
+        offset: 0,
     });
     r
 }

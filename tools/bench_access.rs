@@ -2,7 +2,8 @@
 //! then measures one access decision in process (p50/p99 over 100,000 requests) and writes the
 //! inventory to a directory for timing `vouch access review` with hyperfine (scripts/bench).
 //!
-//! `cargo run --release --example bench-access -- <dir> [users] [grants]`
+//! `cargo run --release --example bench-access -- <dir> [users] [grants] [group grants]`
+//! (a group grant is re-evaluated for each of its members: 10,000 users in 50 groups)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)]
 
 use std::fmt::Write as _;
@@ -18,6 +19,7 @@ fn main() {
     );
     let users: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let grants: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(50_000);
+    let group_grants: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(0);
     let resources = 2_000;
     let tenants = 200;
     let mut text = String::new();
@@ -78,6 +80,14 @@ fn main() {
             if g % 5 == 0 { "12-31" } else { "11-02" }
         );
     }
+    for g in 0..group_grants {
+        let _ = writeln!(
+            text,
+            "[[grant]]\nid = \"group-gr{g}\"\ngroup = \"g{}\"\nrole = \"reader\"\nresource = \"aws_account:a{}\"\napproved_by = \"u1\"\nticket = \"CHG-G{g}\"\nsince = 2026-11-01\nuntil = 2026-12-31\n",
+            g % 50,
+            (g * 13) % resources,
+        );
+    }
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("inventory.toml"), &text).unwrap();
 
@@ -135,7 +145,7 @@ fn main() {
     samples.sort_unstable();
     let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0;
     println!(
-        "inventory: {users} users, {grants} grants, {resources} resources written to {}",
+        "inventory: {users} users, {grants} grants, {group_grants} group grants, {resources} resources written to {}",
         dir.display()
     );
     println!(

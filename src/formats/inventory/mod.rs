@@ -47,6 +47,9 @@ pub struct Attestation {
     pub expires_days: i64,
     pub file: String,
     pub line: u32,
+    /// Byte offset of its `[[attestation]]` table in the file.
+    #[serde(skip)]
+    pub offset: usize,
 }
 
 /// Parses one TOML file; `Ok(None)` when it declares none of the inventory kinds.
@@ -123,6 +126,7 @@ pub fn attestations(files: &[Arc<InventoryFile>]) -> Vec<Attestation> {
                 expires_days: crate::dates::toml_days(&v.expires).unwrap_or(i64::MIN),
                 file: f.path.clone(),
                 line: span.line,
+                offset: a.span().start,
             });
         }
     }
