@@ -54,6 +54,7 @@ impl AccessSet {
         all: &PolicySet,
         ids: &BTreeMap<String, BTreeSet<String>>,
         infos: &BTreeMap<String, PolicyInfo>,
+        narrower: &mut super::Narrower,
     ) -> AccessSet {
         let mut set = AccessSet::default();
         let mut controls = BTreeSet::new();
@@ -70,7 +71,7 @@ impl AccessSet {
             } else {
                 &mut set.grants
             };
-            let one_action = super::narrowed(p, Some(USER_TYPE), RESOURCE_TYPE);
+            let one_action = narrower.narrowed(p, Some(USER_TYPE), RESOURCE_TYPE);
             for action in actions {
                 let _ = kind
                     .entry(action.clone())

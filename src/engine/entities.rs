@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use cedar_policy::{
-    Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, RestrictedExpression, Schema,
+    Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema,
     SchemaFragment,
 };
 
@@ -59,25 +59,30 @@ impl std::fmt::Debug for Conformance {
 impl Conformance {
     /// Reads the schema's enumerated entity types and action entities, and the attribute names
     /// the policies can read.
-    pub fn new(
+    pub fn new<'a>(
         schema: &Schema,
         schema_text: &str,
-        policies: &PolicySet,
+        policies: impl Iterator<Item = &'a serde_json::Value>,
     ) -> Result<Conformance, String> {
         // Every string of every policy's JSON form: a superset of the attribute names read
         // (`.attr` and `has attr`), whatever the syntax.
         let mut read = HashSet::new();
-        for p in policies.policies() {
-            let json = p.to_json().map_err(|e| e.to_string())?;
-            strings(&json, &mut read);
+        for json in policies {
+            strings(json, &mut read);
         }
         let mut id_sensitive: HashSet<String> = schema
             .actions()
             .map(|a| a.type_name().to_string())
             .collect();
-        let (fragment, _) =
-            SchemaFragment::from_cedarschema_str(schema_text).map_err(|e| e.to_string())?;
-        let json = fragment.to_json_value().map_err(|e| e.to_string())?;
+        // Enumerated entity types are declared with `enum`: without the word, there are none
+        // (and the schema need not be parsed a second time).
+        let json = if schema_text.contains("enum") {
+            let (fragment, _) =
+                SchemaFragment::from_cedarschema_str(schema_text).map_err(|e| e.to_string())?;
+            fragment.to_json_value().map_err(|e| e.to_string())?
+        } else {
+            serde_json::Value::Null
+        };
         for (namespace, body) in json.as_object().into_iter().flatten() {
             let types = body.get("entityTypes").and_then(|t| t.as_object());
             for (name, def) in types.into_iter().flatten() {

@@ -144,35 +144,70 @@ fn one_line(s: &str) -> String {
     crate::error::lowercase_first(&s.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
-/// A policy narrowed to the requests of one policy set: every request asked of the set is of
-/// one action, on a resource of one type (and, for access sets, from a principal of one type),
-/// so the action scope and a plain `is <that type>` scope always hold. Cedar rebuilds and
+/// Narrows policies to the requests of one policy set: every request asked of a set is of one
+/// action, on a resource of one type (and, for access sets, from a principal of one type), so
+/// the action scope and a plain `is <that type>` scope always hold there. Cedar rebuilds and
 /// evaluates the scope of every policy on every request (for `action in [..]`, a set of entity
-/// uids): dropping what always holds gives the same answers in less time.
-fn narrowed(
-    p: &cedar_policy::Policy,
-    principal_type: Option<&str>,
-    resource_type: &str,
-) -> cedar_policy::Policy {
-    let Ok(mut json) = p.to_json() else {
-        return p.clone();
-    };
-    let always = serde_json::json!({ "op": "All" });
-    let is_only = |scope: &serde_json::Value, ty: &str| {
-        scope.get("op").and_then(|o| o.as_str()) == Some("is")
-            && scope.get("entity_type").and_then(|t| t.as_str()) == Some(ty)
-            && scope.get("in").is_none()
-    };
-    json["action"] = always.clone();
-    if is_only(&json["resource"], resource_type) {
-        json["resource"] = always.clone();
+/// uids): dropping what always holds gives the same answers in less time. Each policy's JSON
+/// form is read once, and each narrowed form built once.
+struct Narrower {
+    json: HashMap<String, serde_json::Value>,
+    /// (policy id, principal scope dropped, resource scope dropped) → the narrowed policy.
+    done: HashMap<(String, bool, bool), cedar_policy::Policy>,
+}
+
+impl Narrower {
+    fn new(all: &PolicySet) -> Narrower {
+        let json = all
+            .policies()
+            .filter_map(|p| Some((p.id().to_string(), p.to_json().ok()?)))
+            .collect();
+        Narrower {
+            json,
+            done: HashMap::new(),
+        }
     }
-    if let Some(ty) = principal_type
-        && is_only(&json["principal"], ty)
-    {
-        json["principal"] = always;
+
+    /// Every policy's JSON form.
+    fn forms(&self) -> impl Iterator<Item = &serde_json::Value> {
+        self.json.values()
     }
-    cedar_policy::Policy::from_json(Some(p.id().clone()), json).unwrap_or_else(|_| p.clone())
+
+    fn narrowed(
+        &mut self,
+        p: &cedar_policy::Policy,
+        principal_type: Option<&str>,
+        resource_type: &str,
+    ) -> cedar_policy::Policy {
+        let id = p.id().to_string();
+        let Some(json) = self.json.get(&id) else {
+            return p.clone();
+        };
+        let is_only = |scope: &serde_json::Value, ty: &str| {
+            scope.get("op").and_then(|o| o.as_str()) == Some("is")
+                && scope.get("entity_type").and_then(|t| t.as_str()) == Some(ty)
+                && scope.get("in").is_none()
+        };
+        let drop_principal = principal_type.is_some_and(|ty| is_only(&json["principal"], ty));
+        let drop_resource = is_only(&json["resource"], resource_type);
+        let key = (id, drop_principal, drop_resource);
+        if let Some(done) = self.done.get(&key) {
+            return done.clone();
+        }
+        let always = serde_json::json!({ "op": "All" });
+        let mut json = json.clone();
+        json["action"] = always.clone();
+        if drop_resource {
+            json["resource"] = always.clone();
+        }
+        if drop_principal {
+            json["principal"] = always;
+        }
+        let narrowed = cedar_policy::Policy::from_json(Some(p.id().clone()), json)
+            .unwrap_or_else(|_| p.clone());
+        self.done.insert(key, narrowed.clone());
+        narrowed
+    }
 }
 
 /// Parses and validates the library's policies; every problem is reported at once.
@@ -400,7 +435,8 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
             by_type.entry(t).or_default().push(id.clone());
         }
     }
-    let access = access::AccessSet::build(&all, &access_ids, &infos);
+    let mut narrower = Narrower::new(&all);
+    let access = access::AccessSet::build(&all, &access_ids, &infos, &mut narrower);
     if base.is_empty() {
         problems.push(Problem::new(
             ProblemKind::Library,
@@ -416,7 +452,7 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
         let mut controls = BTreeSet::new();
         for id in base.iter().chain(ids.iter()) {
             if let Some(p) = all.policy(&PolicyId::new(id))
-                && set.add(narrowed(p, None, &ty)).is_ok()
+                && set.add(narrower.narrowed(p, None, &ty)).is_ok()
                 && let Some(c) = infos.get(id).and_then(|i| i.control.clone())
             {
                 controls.insert(c);
@@ -430,8 +466,8 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
             },
         );
     }
-    let conformance =
-        entities::Conformance::new(&schema, &schema_file.text, &all).map_err(|e| {
+    let conformance = entities::Conformance::new(&schema, &schema_file.text, narrower.forms())
+        .map_err(|e| {
             vec![Problem::new(
                 ProblemKind::Library,
                 format!("the schema's entity types do not load: {e}"),

@@ -328,30 +328,38 @@ pub fn run(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
     let head_parsed = parse_side(&head_side.files, &mut cache, &ctx);
 
     // The two sides' sequential steps overlap: base assembly and evaluation with head assembly.
+    // An unchanged library (the usual pull request) is compiled once, for both sides.
     let base_ok = base.problems.is_empty();
     let head_ok = head_side.problems.is_empty();
+    let same_library = base.library.digest == head_side.library.digest;
     let ((base_loaded, base_compiled), (head_loaded, head_compiled)) = rayon::join(
         || {
             let loaded = formats::assemble(base_parsed, &ctx);
-            let compiled = base_ok.then(|| engine::compile(&base.library));
+            let compiled = (base_ok || same_library).then(|| engine::compile(&base.library));
             (loaded, compiled)
         },
         || {
             let loaded = formats::assemble(head_parsed, &ctx);
-            let compiled = head_ok.then(|| engine::compile(&head_side.library));
+            let compiled = (head_ok && !same_library).then(|| engine::compile(&head_side.library));
             (loaded, compiled)
         },
     );
     let mut base_problems = base.problems;
+    let mut head_problems = head_side.problems;
+    // A side is evaluated only when it was read without problems and its library compiled.
     let base_compiled = match base_compiled {
         Some(Ok(c)) => Some(c),
         Some(Err(ps)) => {
-            base_problems.extend(ps.into_iter().map(|p| label_problem(p, "base")));
+            if base_ok {
+                base_problems.extend(ps.iter().cloned().map(|p| label_problem(p, "base")));
+            }
+            if same_library && head_ok {
+                head_problems.extend(ps);
+            }
             None
         }
         None => None,
     };
-    let mut head_problems = head_side.problems;
     let head_compiled = match head_compiled {
         Some(Ok(c)) => Some(c),
         Some(Err(ps)) => {
@@ -360,12 +368,16 @@ pub fn run(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
         }
         None => None,
     };
-    let base_evals = base_compiled
-        .as_ref()
-        .map(|c| c.evaluate(&base_loaded.resources));
+    let head_compiled: Option<&engine::Compiled> = if same_library {
+        base_compiled.as_ref().filter(|_| head_ok)
+    } else {
+        head_compiled.as_ref()
+    };
+    let base_compiled = base_compiled.as_ref().filter(|_| base_ok);
+    let base_evals = base_compiled.map(|c| c.evaluate(&base_loaded.resources));
     let base_digest = base.library.digest.clone();
     // Re-evaluate only resources that differ from the base when the library is the same.
-    let head_evals = head_compiled.as_ref().map(|compiled| {
+    let head_evals = head_compiled.map(|compiled| {
         match (&base_evals, head_side.library.digest == base_digest) {
             (Some(base_evals), true) => reuse_evaluations(
                 compiled,
