@@ -62,13 +62,13 @@ impl Conformance {
     pub fn new<'a>(
         schema: &Schema,
         schema_text: &str,
-        policies: impl Iterator<Item = &'a serde_json::Value>,
+        policy_texts: impl Iterator<Item = &'a str>,
     ) -> Result<Conformance, String> {
-        // Every string of every policy's JSON form: a superset of the attribute names read
-        // (`.attr` and `has attr`), whatever the syntax.
+        // Every word and string literal of the policy files: a superset of the attribute
+        // names read (`.attr`, `has attr`, `["attr"]`), whatever the syntax.
         let mut read = HashSet::new();
-        for json in policies {
-            strings(json, &mut read);
+        for text in policy_texts {
+            words(text, &mut read);
         }
         let mut id_sensitive: HashSet<String> = schema
             .actions()
@@ -180,20 +180,42 @@ impl Conformance {
     }
 }
 
-/// Collects every string (keys and values) of a JSON value.
-fn strings(json: &serde_json::Value, out: &mut HashSet<String>) {
-    match json {
-        serde_json::Value::String(s) => {
-            out.insert(s.clone());
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
-        serde_json::Value::Object(fields) => {
-            for (k, v) in fields {
-                out.insert(k.clone());
-                strings(v, out);
+/// Collects every identifier-like word and the content of every string literal of a policy
+/// file (the literal both as written and with `\"` and `\\` unescaped).
+fn words(text: &str, out: &mut HashSet<String>) {
+    let mut chars = text.char_indices().peekable();
+    let mut word_start: Option<usize> = None;
+    while let Some((i, c)) = chars.next() {
+        let in_word = c.is_alphanumeric() || c == '_';
+        match (in_word, word_start) {
+            (true, None) => word_start = Some(i),
+            (false, Some(start)) => {
+                out.insert(text[start..i].to_owned());
+                word_start = None;
             }
+            _ => {}
         }
-        _ => {}
+        if c == '"' {
+            let start = i + 1;
+            let mut end = text.len();
+            let mut escaped = false;
+            for (j, d) in chars.by_ref() {
+                match d {
+                    '\\' if !escaped => escaped = true,
+                    '"' if !escaped => {
+                        end = j;
+                        break;
+                    }
+                    _ => escaped = false,
+                }
+            }
+            let raw = &text[start..end.max(start)];
+            out.insert(raw.replace("\\\"", "\"").replace("\\\\", "\\"));
+            out.insert(raw.to_owned());
+        }
+    }
+    if let Some(start) = word_start {
+        out.insert(text[start..].to_owned());
     }
 }
 
@@ -466,5 +488,24 @@ pub fn build_store(
                 rejected,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_attribute_a_policy_can_name_is_kept() {
+        let mut read = HashSet::new();
+        words(
+            r#"forbid (principal, action, resource is Aws::S3Bucket)
+when { resource.public_read && !(resource has "odd name") && resource["a\"b"] == 1 };"#,
+            &mut read,
+        );
+        for name in ["public_read", "odd name", "a\"b", "resource", "S3Bucket"] {
+            assert!(read.contains(name), "{name} missing from {read:?}");
+        }
+        assert!(!read.contains("versioning"));
     }
 }

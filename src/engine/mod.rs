@@ -97,9 +97,27 @@ pub struct PolicyInfo {
     pub resource_types: Vec<String>,
 }
 
+/// One resource type's policies. The narrowed set is built on first use: a run pays only for
+/// the types it meets.
 struct TypeSet {
-    policies: PolicySet,
+    ty: String,
+    members: Vec<cedar_policy::Policy>,
+    policies: std::sync::OnceLock<PolicySet>,
     controls: Vec<Arc<str>>,
+}
+
+impl TypeSet {
+    fn policies(&self) -> &PolicySet {
+        self.policies.get_or_init(|| {
+            let mut narrower = Narrower::new();
+            let mut set = PolicySet::new();
+            for p in &self.members {
+                // Ids are unique in the library, so adding cannot fail.
+                let _ = set.add(narrower.narrowed(p, None, &self.ty));
+            }
+            set
+        })
+    }
 }
 
 /// A library compiled to Cedar: the schema and one policy set per resource type.
@@ -151,26 +169,18 @@ fn one_line(s: &str) -> String {
 /// uids): dropping what always holds gives the same answers in less time. Each policy's JSON
 /// form is read once, and each narrowed form built once.
 struct Narrower {
-    json: HashMap<String, serde_json::Value>,
+    /// Policy id → its JSON form (`None` if Cedar cannot give one: the policy stays as it is).
+    json: HashMap<String, Option<serde_json::Value>>,
     /// (policy id, principal scope dropped, resource scope dropped) → the narrowed policy.
     done: HashMap<(String, bool, bool), cedar_policy::Policy>,
 }
 
 impl Narrower {
-    fn new(all: &PolicySet) -> Narrower {
-        let json = all
-            .policies()
-            .filter_map(|p| Some((p.id().to_string(), p.to_json().ok()?)))
-            .collect();
+    fn new() -> Narrower {
         Narrower {
-            json,
+            json: HashMap::new(),
             done: HashMap::new(),
         }
-    }
-
-    /// Every policy's JSON form.
-    fn forms(&self) -> impl Iterator<Item = &serde_json::Value> {
-        self.json.values()
     }
 
     fn narrowed(
@@ -180,7 +190,12 @@ impl Narrower {
         resource_type: &str,
     ) -> cedar_policy::Policy {
         let id = p.id().to_string();
-        let Some(json) = self.json.get(&id) else {
+        let Some(json) = self
+            .json
+            .entry(id.clone())
+            .or_insert_with(|| p.to_json().ok())
+            .as_ref()
+        else {
             return p.clone();
         };
         let is_only = |scope: &serde_json::Value, ty: &str| {
@@ -435,8 +450,7 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
             by_type.entry(t).or_default().push(id.clone());
         }
     }
-    let mut narrower = Narrower::new(&all);
-    let access = access::AccessSet::build(&all, &access_ids, &infos, &mut narrower);
+    let access = access::AccessSet::build(&all, &access_ids, &infos, &mut Narrower::new());
     if base.is_empty() {
         problems.push(Problem::new(
             ProblemKind::Library,
@@ -448,25 +462,28 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
     }
     let mut sets = HashMap::new();
     for (ty, ids) in by_type {
-        let mut set = PolicySet::new();
+        let mut members = Vec::new();
         let mut controls = BTreeSet::new();
         for id in base.iter().chain(ids.iter()) {
-            if let Some(p) = all.policy(&PolicyId::new(id))
-                && set.add(narrower.narrowed(p, None, &ty)).is_ok()
-                && let Some(c) = infos.get(id).and_then(|i| i.control.clone())
-            {
-                controls.insert(c);
+            if let Some(p) = all.policy(&PolicyId::new(id)) {
+                members.push(p.clone());
+                if let Some(c) = infos.get(id).and_then(|i| i.control.clone()) {
+                    controls.insert(c);
+                }
             }
         }
         sets.insert(
-            ty,
+            ty.clone(),
             TypeSet {
-                policies: set,
+                ty,
+                members,
+                policies: std::sync::OnceLock::new(),
                 controls: controls.into_iter().map(Arc::from).collect(),
             },
         );
     }
-    let conformance = entities::Conformance::new(&schema, &schema_file.text, narrower.forms())
+    let policy_texts = lib.policies.iter().map(|f| f.text.as_ref());
+    let conformance = entities::Conformance::new(&schema, &schema_file.text, policy_texts)
         .map_err(|e| {
             vec![Problem::new(
                 ProblemKind::Library,
@@ -605,7 +622,7 @@ impl Compiled {
                     continue;
                 }
             };
-            let response = authorizer.is_authorized(&request, &set.policies, &built.store);
+            let response = authorizer.is_authorized(&request, set.policies(), &built.store);
             let fired: BTreeSet<String> = response
                 .diagnostics()
                 .reason()
