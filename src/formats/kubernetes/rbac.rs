@@ -7,8 +7,37 @@ use super::Object;
 use super::yaml::{Place, Source, untag};
 use crate::model::{Resource, Value};
 
-/// Verbs that let a holder grant itself more than it has.
-const ESCALATION_VERBS: &[&str] = &["bind", "escalate", "impersonate"];
+/// The escalation verbs a rule grants. Kubernetes checks `bind` and `escalate` only on roles
+/// and cluster roles, and `impersonate` only on identities, so the same verb on other resources
+/// grants nothing; a `*` verb, resource or API group counts, and a rule without `apiGroups` is
+/// read as matching (unknown is never assumed safe).
+fn escalation_in_rule(
+    verbs: &[&str],
+    resources: &[&str],
+    groups: Option<&[&str]>,
+) -> Vec<&'static str> {
+    let in_group = |g: &str| groups.is_none_or(|gs| gs.iter().any(|x| *x == g || *x == "*"));
+    let on = |kinds: &[&str]| {
+        resources.iter().any(|r| {
+            *r == "*"
+                || kinds
+                    .iter()
+                    .any(|k| r == k || r.strip_prefix(k).is_some_and(|s| s.starts_with('/')))
+        })
+    };
+    let grants = |verb: &str| verbs.iter().any(|v| *v == verb || *v == "*");
+    let mut out = Vec::new();
+    if in_group("rbac.authorization.k8s.io") && on(&["roles", "clusterroles"]) {
+        out.extend(["bind", "escalate"].into_iter().filter(|v| grants(v)));
+    }
+    if (in_group("") || in_group("authentication.k8s.io"))
+        && on(&["users", "groups", "serviceaccounts", "uids", "userextras"])
+        && grants("impersonate")
+    {
+        out.push("impersonate");
+    }
+    out
+}
 
 /// Verbs that read a resource.
 const READ_VERBS: &[&str] = &["get", "list", "watch", "*"];
@@ -60,10 +89,8 @@ pub(super) fn role(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
         {
             secrets_access = true;
         }
-        for v in verbs {
-            if ESCALATION_VERBS.contains(&v) {
-                escalation.insert(v.to_owned());
-            }
+        for v in escalation_in_rule(&verbs, &resources, groups.as_deref()) {
+            escalation.insert(v.to_owned());
         }
     }
     let mut r = Resource::new("K8s::Role", address(obj, cluster), src.span(obj.node));
