@@ -315,10 +315,12 @@ pub fn apply_waivers(
         let expired = w.expires_days < as_of_days;
         let mut matched = 0;
         for r in &mut assessment.results {
-            let Some(res) = &r.resource else { continue };
-            if r.control != w.control
-                || !(res.address == w.resource || w.matcher.is_match(&res.address))
-            {
+            // A result on no resource (a manual control) is waived by `resource = "*"`.
+            let applies = match &r.resource {
+                Some(res) => res.address == w.resource || w.matcher.is_match(&res.address),
+                None => w.resource == "*",
+            };
+            if r.control != w.control || !applies {
                 continue;
             }
             if !matches!(r.status, Status::Fail | Status::Waived) {

@@ -36,6 +36,28 @@ fn expired_waiver_fails() {
 }
 
 #[test]
+fn a_manual_control_is_waived_by_a_whole_control_waiver() {
+    let cfg = |resource: &str| {
+        format!(
+            "[[waiver]]\ncontrol = \"background-checks\"\nresource = \"{resource}\"\nreason = \"screening vendor chosen, starts in Q1\"\napprover = \"ciso@acme.example\"\nexpires = 2027-01-31\n"
+        )
+    };
+    // No attestation: the manual control fails, and `resource = "*"` accepts the risk.
+    let dir = tree(&[("vouch.toml", &cfg("*"))]);
+    let (code, json, _) = check_json(dir.path(), &["--control", "background-checks"]);
+    assert_eq!(code, 0, "{json}");
+    let r = results_of(&json, "background-checks")[0];
+    assert_eq!(r["status"], "waived");
+    assert_eq!(r["waiver"]["approver"], "ciso@acme.example");
+    // A waiver naming a resource does not cover a control that has none.
+    let dir = tree(&[("vouch.toml", &cfg("people:*"))]);
+    let (code, json, _) = check_json(dir.path(), &["--control", "background-checks"]);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(results_of(&json, "background-checks")[0]["status"], "fail");
+    assert_eq!(json["waivers"][0]["matched"], 0);
+}
+
+#[test]
 fn waiver_without_approver_is_a_config_error() {
     let cfg = "[[waiver]]\ncontrol = \"sso-enforced\"\nresource = \"identity_provider:okta\"\nreason = \"x\"\nexpires = 2027-01-01\n";
     let dir = tree(&[("idp.toml", BAD_IDP), ("vouch.toml", cfg)]);

@@ -237,6 +237,9 @@ fn outcome(control: &Control, results: &[&CheckResult]) -> ControlOutcome {
     let state = if !control.automated {
         if any(Status::Pass) {
             ControlState::Attested
+        } else if any(Status::Waived) {
+            // Accepted risk, as for an automated control: counted, and listed as waived.
+            ControlState::Waived
         } else if results.iter().any(|r| r.attestation.is_some()) {
             ControlState::Expired
         } else {
