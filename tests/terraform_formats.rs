@@ -109,6 +109,47 @@ fn a_variable_without_default_is_unknown() {
 }
 
 #[test]
+fn tfvars_that_terraform_loads_set_variables_and_others_leave_them_unknown() {
+    let main = fixture("split/main.tf", "split/main.tf");
+    let retention = |files: &[SourceFile]| {
+        let loaded = load_files(files);
+        find(&loaded, "split", "aws_db_instance.db").attrs["backup_retention_days"].clone()
+    };
+    let vars = |path: &str, days: u32| SourceFile::new(path, format!("retention = {days}\n"));
+    // terraform.tfvars, then *.auto.tfvars in name order: the last one wins.
+    assert_eq!(
+        retention(&[main.clone(), vars("split/terraform.tfvars", 7)]),
+        Value::Long(7)
+    );
+    assert_eq!(
+        retention(&[
+            main.clone(),
+            vars("split/terraform.tfvars", 7),
+            vars("split/b.auto.tfvars", 30),
+            vars("split/a.auto.tfvars", 14),
+        ]),
+        Value::Long(30)
+    );
+    // Another module's values do not apply here.
+    assert_eq!(
+        retention(&[main.clone(), vars("other/terraform.tfvars", 7)]),
+        Value::unknown("variable `retention` has no default")
+    );
+    // `prod.tfvars` applies only with -var-file: vouch cannot know, so the value is unknown,
+    // even over an automatic file.
+    assert_eq!(
+        retention(&[
+            main,
+            vars("split/terraform.tfvars", 7),
+            vars("split/prod.tfvars", 35),
+        ]),
+        Value::unknown(
+            "variable `retention` is set in `split/prod.tfvars`, which applies only when passed with -var-file"
+        )
+    );
+}
+
+#[test]
 fn plan_json_matches_hcl_and_marks_unknowns() {
     let plan = load_files(&[fixture("plan/plan.json", "envs/prod/plan.json")]);
     let hcl = load_files(&[fixture("split/main.tf", "split/main.tf")]);

@@ -40,6 +40,9 @@ pub fn redact(path: &str, text: &str) -> (String, Vec<Redaction>) {
     if ext == "tf" {
         terraform_sensitive(&mut lines, &mut found);
     }
+    if ext == "tfvars" {
+        tfvars_values(&mut lines, &mut found);
+    }
     secret_attributes(&mut lines, &mut found);
     for (i, line) in lines.iter_mut().enumerate() {
         token_patterns(line, line_no(i), &mut found);
@@ -256,6 +259,27 @@ fn mask_value(b: &str, start: usize, yaml_plain: bool) -> Option<String> {
         && !matches!(v, "true" | "false" | "null" | "~" | "yes" | "no")
         && v.parse::<f64>().is_err();
     plain.then(|| format!("{}{MASK}{}", &b[..start], &b[start + v.len()..]))
+}
+
+/// A `.tfvars` file is nothing but values given to variables, secrets among them (whether a
+/// variable is `sensitive` is declared elsewhere): every value is masked, and the names stay so
+/// the bundle still shows what was set.
+fn tfvars_values(lines: &mut [String], found: &mut Vec<Redaction>) {
+    for (i, line) in lines.iter_mut().enumerate() {
+        let b = body(line).to_owned();
+        let t = b.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with("//") || t.contains(MASK) {
+            continue;
+        }
+        match key_value(&b) {
+            Some((_, start)) => *line = format!("{}{MASK}{}", &b[..start], ending(line)),
+            None => mask_line(line),
+        }
+        found.push(Redaction {
+            line: line_no(i),
+            kind: "tfvars_value",
+        });
+    }
 }
 
 /// Values of attributes named like a secret, in every format.
@@ -594,6 +618,23 @@ mod tests {
 
     fn kinds(r: &[Redaction]) -> Vec<(u32, &'static str)> {
         r.iter().map(|r| (r.line, r.kind)).collect()
+    }
+
+    #[test]
+    fn every_tfvars_value_is_masked() {
+        let tfvars = "# prod values\nregion = \"eu-west-1\"\ndb_credentials = \"admin:hunter2\"\nport = 5432\ntags = {\n  owner = \"ana\"\n}\n";
+        let (out, r) = redact("envs/prod/terraform.tfvars", tfvars);
+        assert!(!out.contains("hunter2") && !out.contains("eu-west-1") && !out.contains("5432"));
+        assert!(!out.contains("ana"), "{out}");
+        assert!(
+            out.contains("db_credentials = ") && out.contains("# prod values"),
+            "{out}"
+        );
+        assert_eq!(out.lines().count(), tfvars.lines().count());
+        assert!(
+            r.iter()
+                .all(|x| x.kind == "tfvars_value" || x.kind == "secret_attribute")
+        );
     }
 
     #[test]

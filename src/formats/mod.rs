@@ -91,7 +91,7 @@ pub fn parse_file(file: &SourceFile, ctx: &LoadContext) -> Result<Parsed, Vec<Pr
     let name = file.file_name();
     let ext = file.extension();
     match ext.as_str() {
-        "tf" => terraform::parse_hcl(file).map(|f| Parsed::Terraform(Arc::new(f))),
+        "tf" | "tfvars" => terraform::parse_hcl(file).map(|f| Parsed::Terraform(Arc::new(f))),
         "toml" if name == "vouch.toml" => Ok(Parsed::Config),
         "toml" => inventory::parse(file, ctx).map(|inv| match inv {
             Some(inv) => Parsed::Inventory(Arc::new(inv)),

@@ -177,6 +177,9 @@ pub struct Env<'a> {
     /// Declared variables and their default (`None` = no default).
     pub vars: HashMap<&'a str, Option<&'a Expr>>,
     pub locals: HashMap<&'a str, &'a Expr>,
+    /// Values from `.tfvars` files: `Ok` from a file Terraform loads by itself, `Err(why)` when
+    /// only a `-var-file` would set it.
+    pub assigned: HashMap<&'a str, Result<&'a Expr, String>>,
     cache: RefCell<HashMap<String, Raw>>,
 }
 
@@ -189,6 +192,7 @@ impl<'a> Env<'a> {
         Env {
             vars,
             locals,
+            assigned: HashMap::new(),
             cache: RefCell::new(HashMap::new()),
         }
     }
@@ -319,10 +323,14 @@ impl<'a> Env<'a> {
     }
 
     fn var(&self, name: &str) -> Raw {
-        match self.vars.get(name) {
-            Some(Some(default)) => Env::default().eval(default),
-            Some(None) => Raw::Unknown(format!("variable `{name}` has no default")),
-            None => Raw::Unknown(format!("variable `{name}` is not declared in this module")),
+        match (self.vars.get(name), self.assigned.get(name)) {
+            (Some(_), Some(Ok(value))) => Env::default().eval(value),
+            (Some(_), Some(Err(why))) => Raw::Unknown(why.clone()),
+            (declared, _) => match declared {
+                Some(Some(default)) => Env::default().eval(default),
+                Some(None) => Raw::Unknown(format!("variable `{name}` has no default")),
+                None => Raw::Unknown(format!("variable `{name}` is not declared in this module")),
+            },
         }
     }
 

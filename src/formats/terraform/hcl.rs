@@ -37,7 +37,11 @@ pub fn parse(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
     };
     let lines = Lines::new(&file.text);
     let mut blocks = Vec::new();
+    let mut assignments = BTreeMap::new();
     for s in body.iter() {
+        if let Structure::Attribute(a) = s {
+            assignments.insert(a.key.value().to_string(), Expr::from_hcl(&a.value));
+        }
         if let Structure::Block(b) = s {
             let range = b.span().unwrap_or(0..0);
             blocks.push(TfBlock {
@@ -56,6 +60,7 @@ pub fn parse(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
     Ok(TfFile {
         path: file.path.clone(),
         blocks,
+        assignments,
     })
 }
 
@@ -96,7 +101,31 @@ pub fn raw_resources(files: &[&TfFile]) -> Vec<RawResource> {
             }
         }
     }
-    let env = Env::new(vars, locals);
+    let mut env = Env::new(vars, locals);
+    // Values files: Terraform loads `terraform.tfvars`, then `*.auto.tfvars` in name order (a
+    // later one wins); any other `.tfvars` applies only when passed with `-var-file`, which
+    // vouch cannot see, so what it sets is unknown (and overrides the automatic files).
+    let mut values: Vec<&&TfFile> = files.iter().filter(|f| f.is_tfvars()).collect();
+    values.sort_by_key(|f| {
+        (
+            !f.is_auto_tfvars(),
+            f.name() != "terraform.tfvars",
+            f.name(),
+        )
+    });
+    for f in values {
+        for (name, value) in &f.assignments {
+            let set = if f.is_auto_tfvars() {
+                Ok(value)
+            } else {
+                Err(format!(
+                    "variable `{name}` is set in `{}`, which applies only when passed with -var-file",
+                    f.path
+                ))
+            };
+            env.assigned.insert(name.as_str(), set);
+        }
+    }
     let mut out = Vec::new();
     for f in files {
         for b in &f.blocks {

@@ -28,12 +28,31 @@ pub struct TfFile {
     pub path: String,
     /// Top-level blocks in file order.
     pub blocks: Vec<TfBlock>,
+    /// Top-level assignments: the variable values of a `.tfvars` file.
+    pub assignments: BTreeMap<String, Expr>,
 }
 
 impl TfFile {
     /// The module directory the file belongs to (`""` for the root).
     pub fn dir(&self) -> &str {
         self.path.rsplit_once('/').map_or("", |(d, _)| d)
+    }
+
+    /// The file's name, without its directory.
+    pub fn name(&self) -> &str {
+        self.path
+            .rsplit_once('/')
+            .map_or(self.path.as_str(), |(_, n)| n)
+    }
+
+    /// True for a variable-values file (`terraform.tfvars`, `prod.auto.tfvars`, `prod.tfvars`).
+    pub fn is_tfvars(&self) -> bool {
+        self.path.ends_with(".tfvars")
+    }
+
+    /// True for a values file Terraform loads by itself: `terraform.tfvars`, `*.auto.tfvars`.
+    pub fn is_auto_tfvars(&self) -> bool {
+        self.name() == "terraform.tfvars" || self.name().ends_with(".auto.tfvars")
     }
 }
 
@@ -55,7 +74,7 @@ pub struct Body {
     pub blocks: Vec<(String, Vec<String>, Body)>,
 }
 
-/// Parses one `.tf` file.
+/// Parses one `.tf` or `.tfvars` file.
 pub fn parse_hcl(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
     hcl::parse(file)
 }
