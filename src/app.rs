@@ -43,6 +43,27 @@ pub fn as_of_days(as_of: Option<&str>) -> Result<i64, Problem> {
     }
 }
 
+/// `path` is not a directory: a problem (every tree command scans a directory).
+pub fn not_a_directory(path: &std::path::Path) -> Option<Problem> {
+    (!path.is_dir())
+        .then(|| Problem::config(format!("`{}` is not a directory", path.display()), None))
+}
+
+/// The checks a tree command makes before it runs, after `pre` (its own argument problems):
+/// `--as-of` parses and the path is a directory. The evaluation date, or every problem found.
+pub fn preflight(
+    mut pre: Vec<Problem>,
+    as_of: Option<&str>,
+    path: &std::path::Path,
+) -> Result<i64, Vec<Problem>> {
+    let as_of = as_of_days(as_of).map_err(|p| pre.push(p));
+    pre.extend(not_a_directory(path));
+    match as_of {
+        Ok(d) if pre.is_empty() => Ok(d),
+        _ => Err(pre),
+    }
+}
+
 /// Reports problems on stderr and returns the exit code of a failed run.
 pub fn fail(problems: &[Problem]) -> u8 {
     report::emit_err(&human::render_problems(problems, human::Style::stderr()));
@@ -64,23 +85,10 @@ fn validate_selection(args: &CheckArgs) -> Vec<Problem> {
 
 /// `vouch check`.
 pub fn check(args: &CheckArgs) -> u8 {
-    let mut pre = validate_selection(args);
-    let as_of = match as_of_days(args.as_of.as_deref()) {
+    let as_of = match preflight(validate_selection(args), args.as_of.as_deref(), &args.path) {
         Ok(d) => d,
-        Err(p) => {
-            pre.push(p);
-            0
-        }
+        Err(pre) => return fail(&pre),
     };
-    if !args.path.is_dir() {
-        pre.push(Problem::config(
-            format!("`{}` is not a directory", args.path.display()),
-            None,
-        ));
-    }
-    if !pre.is_empty() {
-        return fail(&pre);
-    }
     let opts = CheckOptions {
         root: check::root_of(&args.path),
         as_of_days: as_of,

@@ -135,6 +135,20 @@ fn tfvars_that_terraform_loads_set_variables_and_others_leave_them_unknown() {
         retention(&[main.clone(), vars("other/terraform.tfvars", 7)]),
         Value::unknown("variable `retention` has no default")
     );
+    // A block in a values file is an error, never configuration.
+    let bad = load(
+        &[
+            main.clone(),
+            SourceFile::new(
+                "split/terraform.tfvars",
+                "resource \"aws_s3_bucket\" \"x\" {}\n",
+            ),
+        ],
+        &CTX,
+    );
+    assert_eq!(bad.problems.len(), 1, "{:?}", bad.problems);
+    assert!(bad.problems[0].message.contains("only assigns variables"));
+    assert!(!bad.resources.iter().any(|r| r.address == "aws_s3_bucket.x"));
     // `prod.tfvars` applies only with -var-file: vouch cannot know, so the value is unknown,
     // even over an automatic file.
     assert_eq!(

@@ -54,7 +54,6 @@ impl AccessSet {
         all: &PolicySet,
         ids: &BTreeMap<String, BTreeSet<String>>,
         infos: &BTreeMap<String, PolicyInfo>,
-        narrower: &mut super::Narrower,
     ) -> AccessSet {
         let mut set = AccessSet::default();
         let mut controls = BTreeSet::new();
@@ -71,7 +70,7 @@ impl AccessSet {
             } else {
                 &mut set.grants
             };
-            let one_action = narrower.narrowed(p, Some(USER_TYPE), RESOURCE_TYPE);
+            let one_action = super::narrowed(p, Some(USER_TYPE), RESOURCE_TYPE);
             for action in actions {
                 let _ = kind
                     .entry(action.clone())
@@ -485,14 +484,15 @@ pub(super) fn evaluate_grants(
         // control → policy → the principals it fired for; control → error texts.
         let mut fired: BTreeMap<&str, BTreeMap<String, BTreeSet<&str>>> = BTreeMap::new();
         let mut errored: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        let (ticket, approver) = (text(grant, "ticket"), text(grant, "approver"));
         for user_id in principals {
             let facts = RequestFacts {
                 mfa: users
                     .get(user_id)
                     .is_some_and(|u| matches!(u.attrs.get("mfa"), Some(Value::Bool(true)))),
-                ticket: text(grant, "ticket"),
+                ticket: ticket.clone(),
                 duration_hours,
-                approver: text(grant, "approver"),
+                approver: approver.clone(),
             };
             let context = facts.context();
             for (action, target) in actions

@@ -40,8 +40,9 @@ pub struct Conformance {
     /// The schema's action entities, added to every store (Cedar adds them only when it checks
     /// the whole store against the schema).
     actions: Vec<Entity>,
-    /// Attribute names some policy of the library reads (any name a policy mentions).
-    read: HashSet<String>,
+    /// Attribute names some policy of the library reads (any name a policy mentions); `None`
+    /// when a policy file could not be read for names: then entities keep every attribute.
+    read: Option<HashSet<String>>,
     /// The schema's entity type names, parsed once.
     type_names: HashMap<String, EntityTypeName>,
     /// Shape → conforms.
@@ -66,10 +67,12 @@ impl Conformance {
     ) -> Result<Conformance, String> {
         // Every word and string literal of the policy files: a superset of the attribute
         // names read (`.attr`, `has attr`, `["attr"]`), whatever the syntax.
-        let mut read = HashSet::new();
+        let mut names = HashSet::new();
+        let mut known = true;
         for text in policy_texts {
-            words(text, &mut read);
+            known &= words(text, &mut names);
         }
+        let read = known.then_some(names);
         let mut id_sensitive: HashSet<String> = schema
             .actions()
             .map(|a| a.type_name().to_string())
@@ -180,43 +183,42 @@ impl Conformance {
     }
 }
 
-/// Collects every identifier-like word and the content of every string literal of a policy
-/// file (the literal both as written and with `\"` and `\\` unescaped).
-fn words(text: &str, out: &mut HashSet<String>) {
-    let mut chars = text.char_indices().peekable();
-    let mut word_start: Option<usize> = None;
-    while let Some((i, c)) = chars.next() {
-        let in_word = c.is_alphanumeric() || c == '_';
-        match (in_word, word_start) {
-            (true, None) => word_start = Some(i),
-            (false, Some(start)) => {
-                out.insert(text[start..i].to_owned());
-                word_start = None;
+/// Collects every identifier-like word of a policy file (strings and comments included) and
+/// the content of every string literal. `false` when a literal cannot be read here (an escape
+/// other than `\"` and `\\`, or no closing quote): the names read are then not known.
+fn words(text: &str, out: &mut HashSet<String>) -> bool {
+    for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        if !word.is_empty() {
+            out.insert(word.to_owned());
+        }
+    }
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.as_str().starts_with('/') => {
+                // A comment: to the end of the line.
+                let rest = chars.as_str();
+                chars = rest[rest.find('\n').unwrap_or(rest.len())..].chars();
+            }
+            '"' => {
+                let mut literal = String::new();
+                loop {
+                    match chars.next() {
+                        None => return false,
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(e @ ('"' | '\\')) => literal.push(e),
+                            _ => return false,
+                        },
+                        Some(d) => literal.push(d),
+                    }
+                }
+                out.insert(literal);
             }
             _ => {}
         }
-        if c == '"' {
-            let start = i + 1;
-            let mut end = text.len();
-            let mut escaped = false;
-            for (j, d) in chars.by_ref() {
-                match d {
-                    '\\' if !escaped => escaped = true,
-                    '"' if !escaped => {
-                        end = j;
-                        break;
-                    }
-                    _ => escaped = false,
-                }
-            }
-            let raw = &text[start..end.max(start)];
-            out.insert(raw.replace("\\\"", "\"").replace("\\\\", "\\"));
-            out.insert(raw.to_owned());
-        }
     }
-    if let Some(start) = word_start {
-        out.insert(text[start..].to_owned());
-    }
+    true
 }
 
 /// Cedar's schema-conformance check of one entity.
@@ -350,7 +352,9 @@ pub fn entity(
     conformance: &Conformance,
     which: Attrs,
 ) -> Result<(Entity, Shape), String> {
-    let keep = |name: &str| which == Attrs::All || conformance.read.contains(name);
+    let keep = |name: &str| {
+        which == Attrs::All || conformance.read.as_ref().is_none_or(|r| r.contains(name))
+    };
     let mut shape = Shape::with_capacity(24 * resource.attrs.len() + 48);
     token(&mut shape, &resource.entity_type);
     let mut attrs: HashMap<String, RestrictedExpression> =
@@ -498,14 +502,22 @@ mod tests {
     #[test]
     fn every_attribute_a_policy_can_name_is_kept() {
         let mut read = HashSet::new();
-        words(
-            r#"forbid (principal, action, resource is Aws::S3Bucket)
+        let known = words(
+            r#"// a 12" disk: a lone quote in a comment
+forbid (principal, action, resource is Aws::S3Bucket)
 when { resource.public_read && !(resource has "odd name") && resource["a\"b"] == 1 };"#,
             &mut read,
         );
+        assert!(known);
         for name in ["public_read", "odd name", "a\"b", "resource", "S3Bucket"] {
             assert!(read.contains(name), "{name} missing from {read:?}");
         }
         assert!(!read.contains("versioning"));
+        // An escape this scan does not decode: the names are not known, nothing is dropped.
+        assert!(!words(
+            r#"when { resource has "\u{61}pprover" };"#,
+            &mut read
+        ));
+        assert!(!words(r#"when { resource has "unterminated };"#, &mut read));
     }
 }

@@ -109,11 +109,10 @@ struct TypeSet {
 impl TypeSet {
     fn policies(&self) -> &PolicySet {
         self.policies.get_or_init(|| {
-            let mut narrower = Narrower::new();
             let mut set = PolicySet::new();
             for p in &self.members {
                 // Ids are unique in the library, so adding cannot fail.
-                let _ = set.add(narrower.narrowed(p, None, &self.ty));
+                let _ = set.add(narrowed(p, None, &self.ty));
             }
             set
         })
@@ -162,67 +161,33 @@ fn one_line(s: &str) -> String {
     crate::error::lowercase_first(&s.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
-/// Narrows policies to the requests of one policy set: every request asked of a set is of one
+/// A policy narrowed to the requests of one policy set: every request asked of a set is of one
 /// action, on a resource of one type (and, for access sets, from a principal of one type), so
 /// the action scope and a plain `is <that type>` scope always hold there. Cedar rebuilds and
 /// evaluates the scope of every policy on every request (for `action in [..]`, a set of entity
-/// uids): dropping what always holds gives the same answers in less time. Each policy's JSON
-/// form is read once, and each narrowed form built once.
-struct Narrower {
-    /// Policy id → its JSON form (`None` if Cedar cannot give one: the policy stays as it is).
-    json: HashMap<String, Option<serde_json::Value>>,
-    /// (policy id, principal scope dropped, resource scope dropped) → the narrowed policy.
-    done: HashMap<(String, bool, bool), cedar_policy::Policy>,
-}
-
-impl Narrower {
-    fn new() -> Narrower {
-        Narrower {
-            json: HashMap::new(),
-            done: HashMap::new(),
-        }
+/// uids): dropping what always holds gives the same answers in less time.
+fn narrowed(
+    p: &cedar_policy::Policy,
+    principal_type: Option<&str>,
+    resource_type: &str,
+) -> cedar_policy::Policy {
+    let Ok(mut json) = p.to_json() else {
+        return p.clone();
+    };
+    let is_only = |scope: &serde_json::Value, ty: &str| {
+        scope.get("op").and_then(|o| o.as_str()) == Some("is")
+            && scope.get("entity_type").and_then(|t| t.as_str()) == Some(ty)
+            && scope.get("in").is_none()
+    };
+    let always = serde_json::json!({ "op": "All" });
+    json["action"] = always.clone();
+    if is_only(&json["resource"], resource_type) {
+        json["resource"] = always.clone();
     }
-
-    fn narrowed(
-        &mut self,
-        p: &cedar_policy::Policy,
-        principal_type: Option<&str>,
-        resource_type: &str,
-    ) -> cedar_policy::Policy {
-        let id = p.id().to_string();
-        let Some(json) = self
-            .json
-            .entry(id.clone())
-            .or_insert_with(|| p.to_json().ok())
-            .as_ref()
-        else {
-            return p.clone();
-        };
-        let is_only = |scope: &serde_json::Value, ty: &str| {
-            scope.get("op").and_then(|o| o.as_str()) == Some("is")
-                && scope.get("entity_type").and_then(|t| t.as_str()) == Some(ty)
-                && scope.get("in").is_none()
-        };
-        let drop_principal = principal_type.is_some_and(|ty| is_only(&json["principal"], ty));
-        let drop_resource = is_only(&json["resource"], resource_type);
-        let key = (id, drop_principal, drop_resource);
-        if let Some(done) = self.done.get(&key) {
-            return done.clone();
-        }
-        let always = serde_json::json!({ "op": "All" });
-        let mut json = json.clone();
-        json["action"] = always.clone();
-        if drop_resource {
-            json["resource"] = always.clone();
-        }
-        if drop_principal {
-            json["principal"] = always;
-        }
-        let narrowed = cedar_policy::Policy::from_json(Some(p.id().clone()), json)
-            .unwrap_or_else(|_| p.clone());
-        self.done.insert(key, narrowed.clone());
-        narrowed
+    if principal_type.is_some_and(|ty| is_only(&json["principal"], ty)) {
+        json["principal"] = always;
     }
+    cedar_policy::Policy::from_json(Some(p.id().clone()), json).unwrap_or_else(|_| p.clone())
 }
 
 /// Parses and validates the library's policies; every problem is reported at once.
@@ -450,7 +415,7 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
             by_type.entry(t).or_default().push(id.clone());
         }
     }
-    let access = access::AccessSet::build(&all, &access_ids, &infos, &mut Narrower::new());
+    let access = access::AccessSet::build(&all, &access_ids, &infos);
     if base.is_empty() {
         problems.push(Problem::new(
             ProblemKind::Library,

@@ -82,11 +82,8 @@ pub fn cmd_bundle(args: &BundleArgs) -> u8 {
         },
         None => secs.div_euclid(86_400),
     };
-    if !args.path.is_dir() {
-        return fail(&[Problem::config(
-            format!("`{}` is not a directory", args.path.display()),
-            None,
-        )]);
+    if let Some(p) = crate::app::not_a_directory(&args.path) {
+        return fail(&[p]);
     }
     let key = match &args.sign_key {
         Some(p) => match sign::read_private(p) {

@@ -130,22 +130,10 @@ pub fn cmd(args: &RoadmapArgs) -> u8 {
     if let Err(mut ps) = Settings::from_config(None, &args.targets) {
         pre.append(&mut ps);
     }
-    let as_of = match crate::app::as_of_days(args.as_of.as_deref()) {
+    let as_of = match crate::app::preflight(pre, args.as_of.as_deref(), &args.path) {
         Ok(d) => d,
-        Err(p) => {
-            pre.push(p);
-            0
-        }
+        Err(pre) => return fail(&pre),
     };
-    if !args.path.is_dir() {
-        pre.push(Problem::config(
-            format!("`{}` is not a directory", args.path.display()),
-            None,
-        ));
-    }
-    if !pre.is_empty() {
-        return fail(&pre);
-    }
     let run = check::run(&CheckOptions {
         root: check::root_of(&args.path),
         as_of_days: as_of,

@@ -38,12 +38,28 @@ pub fn parse(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
     let lines = Lines::new(&file.text);
     let mut blocks = Vec::new();
     let mut assignments = BTreeMap::new();
+    let tfvars = file.path.ends_with(".tfvars");
     for s in body.iter() {
         if let Structure::Attribute(a) = s {
             assignments.insert(a.key.value().to_string(), Expr::from_hcl(&a.value));
         }
         if let Structure::Block(b) = s {
             let range = b.span().unwrap_or(0..0);
+            if tfvars {
+                // Terraform rejects it; read as configuration, it would add resources.
+                return Err(vec![Problem::parse(
+                    &file.path,
+                    &file.text,
+                    range.start,
+                    b.ident.value().len(),
+                    format!(
+                        "`{}` declares a `{}` block; a .tfvars file only assigns variables",
+                        file.path,
+                        b.ident.value()
+                    ),
+                    "a block",
+                )]);
+            }
             blocks.push(TfBlock {
                 kind: b.ident.value().to_string(),
                 labels: b.labels.iter().map(|l| l.as_str().to_owned()).collect(),
