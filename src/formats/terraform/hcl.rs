@@ -1,13 +1,15 @@
-//! Reading `.tf` files with hcl-edit, and evaluating a module directory's blocks into raw
-//! resources.
+//! Reading `.tf` and `.tfvars` files with hcl-edit into blocks of [`Expr`]s.
+//!
+//! Block labels are checked as Terraform checks them (a `resource` has a type and a name, a
+//! `variable` one name, `locals` none): a wrong count is an error at the block.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use hcl_edit::Span as _;
 use hcl_edit::structure::{Body as HclBody, Structure};
 
-use super::expr::{Env, Expr};
-use super::raw::{Lines, Raw, RawResource};
+use super::expr::Expr;
+use super::raw::Lines;
 use super::{Body, TfBlock, TfFile};
 use crate::error::{Problem, lowercase_first};
 use crate::source::SourceFile;
@@ -39,6 +41,7 @@ pub fn parse(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
     let mut blocks = Vec::new();
     let mut assignments = BTreeMap::new();
     let tfvars = file.path.ends_with(".tfvars");
+    let mut problems = Vec::new();
     for s in body.iter() {
         if let Structure::Attribute(a) = s {
             assignments.insert(a.key.value().to_string(), Expr::from_hcl(&a.value));
@@ -60,6 +63,29 @@ pub fn parse(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
                     "a block",
                 )]);
             }
+            if let Some(expected) = label_count(b.ident.value())
+                && b.labels.len() != expected
+            {
+                problems.push(Problem::parse(
+                    &file.path,
+                    &file.text,
+                    range.start,
+                    b.ident.value().len(),
+                    format!(
+                        "a `{}` block needs {} in `{}`, this one has {}",
+                        b.ident.value(),
+                        match expected {
+                            0 => "no label".to_owned(),
+                            1 => "one label (its name)".to_owned(),
+                            _ => "two labels (a type and a name)".to_owned(),
+                        },
+                        file.path,
+                        b.labels.len()
+                    ),
+                    "this block",
+                ));
+                continue;
+            }
             blocks.push(TfBlock {
                 kind: b.ident.value().to_string(),
                 labels: b.labels.iter().map(|l| l.as_str().to_owned()).collect(),
@@ -73,10 +99,14 @@ pub fn parse(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
             });
         }
     }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     Ok(TfFile {
         path: file.path.clone(),
         blocks,
         assignments,
+        installed: BTreeMap::new(),
     })
 }
 
@@ -98,109 +128,12 @@ fn convert(body: &HclBody) -> Body {
     out
 }
 
-/// Evaluates the blocks of one module directory into raw resources (resources and data sources).
-pub fn raw_resources(files: &[&TfFile]) -> Vec<RawResource> {
-    let mut vars: HashMap<&str, Option<&Expr>> = HashMap::new();
-    let mut locals: HashMap<&str, &Expr> = HashMap::new();
-    for f in files {
-        for b in &f.blocks {
-            match (b.kind.as_str(), b.labels.as_slice()) {
-                ("variable", [name]) => {
-                    vars.insert(name.as_str(), b.body.attrs.get("default"));
-                }
-                ("locals", []) => {
-                    for (k, v) in &b.body.attrs {
-                        locals.insert(k.as_str(), v);
-                    }
-                }
-                _ => {}
-            }
-        }
+/// How many labels Terraform requires on a top-level block, for the kinds it knows.
+fn label_count(kind: &str) -> Option<usize> {
+    match kind {
+        "resource" | "data" | "ephemeral" => Some(2),
+        "variable" | "output" | "module" | "provider" | "check" => Some(1),
+        "locals" | "terraform" | "moved" | "import" | "removed" => Some(0),
+        _ => None,
     }
-    let mut env = Env::new(vars, locals);
-    // Values files: Terraform loads `terraform.tfvars`, then `*.auto.tfvars` in name order (a
-    // later one wins); any other `.tfvars` applies only when passed with `-var-file`, which
-    // vouch cannot see, so what it sets is unknown (and overrides the automatic files).
-    let mut values: Vec<&&TfFile> = files.iter().filter(|f| f.is_tfvars()).collect();
-    values.sort_by_key(|f| {
-        (
-            !f.is_auto_tfvars(),
-            f.name() != "terraform.tfvars",
-            f.name(),
-        )
-    });
-    for f in values {
-        for (name, value) in &f.assignments {
-            let set = if f.is_auto_tfvars() {
-                Ok(value)
-            } else {
-                Err(format!(
-                    "variable `{name}` is set in `{}`, which applies only when passed with -var-file",
-                    f.path
-                ))
-            };
-            env.assigned.insert(name.as_str(), set);
-        }
-    }
-    let mut out = Vec::new();
-    for f in files {
-        for b in &f.blocks {
-            let (data, rtype, name) = match (b.kind.as_str(), b.labels.as_slice()) {
-                ("resource", [t, n]) => (false, t, n),
-                ("data", [t, n]) => (true, t, n),
-                _ => continue,
-            };
-            let address = if data {
-                format!("data.{rtype}.{name}")
-            } else {
-                format!("{rtype}.{name}")
-            };
-            out.push(RawResource {
-                rtype: rtype.clone(),
-                address,
-                data,
-                attrs: eval_body(&env, &b.body),
-                refs: BTreeMap::new(),
-                span: b.span.clone(),
-            });
-        }
-    }
-    out
-}
-
-/// A body as a map: attributes evaluated, nested blocks as lists of maps, `dynamic` blocks
-/// unknown.
-fn eval_body(env: &Env<'_>, body: &Body) -> BTreeMap<String, Raw> {
-    let mut m: BTreeMap<String, Raw> = body
-        .attrs
-        .iter()
-        .map(|(k, e)| (k.clone(), env.eval(e)))
-        .collect();
-    let mut dynamic = Vec::new();
-    for (kind, labels, inner) in &body.blocks {
-        if kind == "dynamic" {
-            if let Some(name) = labels.first() {
-                dynamic.push(name.clone());
-            }
-            continue;
-        }
-        if matches!(kind.as_str(), "lifecycle" | "provisioner" | "connection") {
-            continue;
-        }
-        let v = Raw::Map(eval_body(env, inner));
-        match m.get_mut(kind) {
-            Some(Raw::List(items)) => items.push(v),
-            Some(_) => {}
-            None => {
-                m.insert(kind.clone(), Raw::List(vec![v]));
-            }
-        }
-    }
-    for name in dynamic {
-        m.insert(
-            name.clone(),
-            Raw::Unknown(format!("`{name}` is generated by a `dynamic` block")),
-        );
-    }
-    m
 }
