@@ -617,7 +617,10 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 }
             },
         };
-        convert(value, decl.ty)
+        match decl.ty {
+            Some(ty) => super::types::convert(value, ty),
+            None => value,
+        }
     }
 
     fn local(&self, id: usize, name: &str, depth: u32) -> Raw {
@@ -1053,16 +1056,10 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     _ => unknown_of(&[&lv, &rv], "a boolean operand is not known"),
                 }
             }
-            BinOp::Eq | BinOp::NotEq => {
-                if lv.has_unknown() || rv.has_unknown() {
-                    return unknown_of(&[&lv, &rv], "a compared value is not known");
-                }
-                if matches!(lv, Raw::Ref(_)) || matches!(rv, Raw::Ref(_)) {
-                    return Raw::Unknown("a compared value is known only after apply".to_owned());
-                }
-                let eq = functions::equal(&lv, &rv);
-                Raw::Bool(if op == BinOp::Eq { eq } else { !eq })
-            }
+            BinOp::Eq | BinOp::NotEq => match functions::equal_known(&lv, &rv) {
+                Some(eq) => Raw::Bool(if op == BinOp::Eq { eq } else { !eq }),
+                None => unknown_of(&[&lv, &rv], "a compared value is known only after apply"),
+            },
             _ => functions::arith(op, &lv, &rv),
         }
     }
@@ -1313,12 +1310,9 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                         Raw::Ref(format!("{r}[*]"))
                     }
                 }
-                (Raw::Map(mut m), Op::Attr(a)) => match m.remove(a) {
-                    Some(x) => x,
-                    None => {
-                        return Raw::Unknown(format!("the object has no attribute `{a}`"));
-                    }
-                },
+                // A known object without the attribute: in a configuration Terraform accepts,
+                // it is an attribute its type declares `optional` (null).
+                (Raw::Map(mut m), Op::Attr(a)) => m.remove(a).unwrap_or(Raw::Null),
                 (Raw::Null, Op::Attr(a)) => {
                     return Raw::Unknown(format!("`.{a}` of a null value"));
                 }
@@ -1522,26 +1516,6 @@ fn unknown_of(vals: &[&Raw], fallback: &str) -> Raw {
         }
     }
     Raw::Unknown(fallback.to_owned())
-}
-
-/// A variable's value converted to its declared primitive type (`"true"` to a bool, `"5"` to a
-/// number), as Terraform converts call arguments and `.tfvars` values.
-fn convert(v: Raw, ty: Option<&Expr>) -> Raw {
-    match (ty, &v) {
-        (Some(Expr::Var(t)), Raw::String(s)) if t == "bool" => match s.as_str() {
-            "true" => Raw::Bool(true),
-            "false" => Raw::Bool(false),
-            _ => v,
-        },
-        (Some(Expr::Var(t)), Raw::String(s)) if t == "number" => s
-            .trim()
-            .parse::<i64>()
-            .map(|n| Raw::Number(n.into()))
-            .unwrap_or(v),
-        (Some(Expr::Var(t)), Raw::Bool(b)) if t == "string" => Raw::String(b.to_string()),
-        (Some(Expr::Var(t)), Raw::Number(n)) if t == "string" => Raw::String(n.to_string()),
-        _ => v,
-    }
 }
 
 fn dir_name(dir: &str) -> &str {

@@ -111,11 +111,14 @@ impl Expr {
                 o.iter()
                     .map(|(k, v)| {
                         let key = match k {
-                            ObjectKey::Ident(i) => Expr::Str(i.value().to_string()),
+                            ObjectKey::Ident(i) => Expr::Str(unmark(i.value())),
                             // `{ (var.k) = 1 }` and `{ "k" = 1 }` are expressions; a bare
                             // identifier is a literal key, as in Terraform.
                             ObjectKey::Expression(Expression::Variable(v)) => {
-                                Expr::Str(v.value().to_string())
+                                Expr::Str(unmark(v.value()))
+                            }
+                            ObjectKey::Expression(Expression::String(s)) => {
+                                Expr::Str(unmark(s.value()))
                             }
                             ObjectKey::Expression(other) => Expr::from_hcl(other),
                         };
@@ -238,6 +241,18 @@ impl Expr {
             Err(e) => Err(e.message().trim().to_owned()),
         }
     }
+}
+
+/// An object key without the mark the parser gave a repeated key (see
+/// `hcl::DUPLICATE_KEY_MARK`): `{ a = 1, a = 2 }` keeps both, in order, and the later wins.
+fn unmark(key: &str) -> String {
+    if let Some(rest) = key.strip_prefix(super::hcl::DUPLICATE_KEY_MARK)
+        && let Some((n, original)) = rest.split_once('_')
+        && n.chars().all(|c| c.is_ascii_digit())
+    {
+        return original.to_owned();
+    }
+    key.to_owned()
 }
 
 fn template(t: &hcl_edit::template::StringTemplate) -> Expr {

@@ -822,6 +822,45 @@ pub fn equal(a: &Raw, b: &Raw) -> bool {
     }
 }
 
+/// `==` when it can be decided: a map is never null whatever its values, two lists of
+/// different lengths differ whatever their elements; `None` when an unknown part decides.
+pub fn equal_known(a: &Raw, b: &Raw) -> Option<bool> {
+    match (a, b) {
+        (Raw::Unknown(_), _) | (_, Raw::Unknown(_)) => None,
+        (Raw::Ref(x), Raw::Ref(y)) if x == y => Some(true),
+        (Raw::Ref(_), _) | (_, Raw::Ref(_)) => None,
+        (Raw::List(x), Raw::List(y)) => {
+            if x.len() != y.len() {
+                return Some(false);
+            }
+            let mut all = Some(true);
+            for (p, q) in x.iter().zip(y) {
+                match equal_known(p, q) {
+                    Some(false) => return Some(false),
+                    Some(true) => {}
+                    None => all = None,
+                }
+            }
+            all
+        }
+        (Raw::Map(x), Raw::Map(y)) => {
+            if x.len() != y.len() || x.keys().any(|k| !y.contains_key(k)) {
+                return Some(false);
+            }
+            let mut all = Some(true);
+            for (k, p) in x {
+                match y.get(k).and_then(|q| equal_known(p, q)) {
+                    Some(false) => return Some(false),
+                    Some(true) => {}
+                    None => all = None,
+                }
+            }
+            all
+        }
+        _ => Some(equal(a, b)),
+    }
+}
+
 /// Arithmetic and comparison operators.
 pub fn arith(op: BinOp, l: &Raw, r: &Raw) -> Raw {
     if let Some(why) = l.unknown_reason().or_else(|| r.unknown_reason()) {

@@ -14,19 +14,77 @@ use super::{Body, TfBlock, TfFile};
 use crate::error::{Problem, lowercase_first};
 use crate::source::SourceFile;
 
+/// Prefix given to a repeated object key so that hcl-edit, which rejects repeated keys, parses
+/// what Terraform accepts (`{ port = 80, port = 81 }`: the later one wins). [`Expr::from_hcl`]
+/// removes it again.
+pub const DUPLICATE_KEY_MARK: &str = "__vouch_duplicate_";
+
+/// Most repeated object keys renamed in one file before giving up.
+const MAX_DUPLICATE_KEYS: usize = 1_000;
+
+/// Parses a body as Terraform does: a repeated key in an object constructor is allowed (the
+/// later value wins), which hcl-edit rejects, so each one is renamed with a marker and parsed
+/// again. Returns the body and the text it was parsed from (columns after a renamed key on its
+/// line shift; lines do not).
+fn parse_body(text: &str) -> Result<(HclBody, std::borrow::Cow<'_, str>), hcl_edit::parser::Error> {
+    let mut text = std::borrow::Cow::Borrowed(text);
+    for n in 0..MAX_DUPLICATE_KEYS {
+        match hcl_edit::parser::parse_body(&text) {
+            Ok(b) => return Ok((b, text)),
+            Err(e) => {
+                let repeated = e.message().contains("redefined object key");
+                let offset = error_offset(&text, &e);
+                match repeated.then(|| rename_key(&text, offset, n)).flatten() {
+                    Some(renamed) => text = std::borrow::Cow::Owned(renamed),
+                    None => return Err(e),
+                }
+            }
+        }
+    }
+    hcl_edit::parser::parse_body(&text).map(|b| (b, text))
+}
+
+/// The byte offset a parse error points at.
+fn error_offset(text: &str, e: &hcl_edit::parser::Error) -> usize {
+    let loc = e.location();
+    if loc.offset() > 0 || loc.line() <= 1 {
+        loc.offset()
+    } else {
+        crate::formats::offset_of(text, loc.line(), loc.column())
+    }
+}
+
+/// `text` with the object key at `offset` (an identifier or a quoted string) prefixed by the
+/// duplicate mark; `None` when there is no such key there.
+fn rename_key(text: &str, offset: usize, n: usize) -> Option<String> {
+    let rest = text.get(offset..)?;
+    let mark = format!("{DUPLICATE_KEY_MARK}{n}_");
+    let at = if rest.starts_with('"') {
+        offset + 1
+    } else if rest
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+    {
+        offset
+    } else {
+        return None;
+    };
+    let mut out = String::with_capacity(text.len() + mark.len());
+    out.push_str(text.get(..at)?);
+    out.push_str(&mark);
+    out.push_str(text.get(at..)?);
+    Some(out)
+}
+
 /// Parses one file into its top-level blocks.
 pub fn parse(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
-    let body = match hcl_edit::parser::parse_body(&file.text) {
+    let (body, text) = match parse_body(&file.text) {
         Ok(b) => b,
         Err(e) => {
-            let loc = e.location();
             let message = lowercase_first(e.message().trim());
             let message = message.lines().next().unwrap_or("").trim().to_owned();
-            let offset = if loc.offset() > 0 || loc.line() <= 1 {
-                loc.offset()
-            } else {
-                crate::formats::offset_of(&file.text, loc.line(), loc.column())
-            };
+            let offset = error_offset(&file.text, &e);
             return Err(vec![Problem::parse(
                 &file.path,
                 &file.text,
@@ -37,7 +95,7 @@ pub fn parse(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
             )]);
         }
     };
-    let lines = Lines::new(&file.text);
+    let lines = Lines::new(&text);
     let mut blocks = Vec::new();
     let mut assignments = BTreeMap::new();
     let tfvars = file.path.ends_with(".tfvars");
@@ -92,7 +150,7 @@ pub fn parse(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
                 body: convert(&b.body),
                 span: lines.span(
                     &file.path,
-                    &file.text,
+                    &text,
                     range.start,
                     range.end.saturating_sub(range.start),
                 ),

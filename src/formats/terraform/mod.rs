@@ -17,6 +17,7 @@ mod json_syntax;
 mod normalise;
 mod plan;
 pub mod raw;
+mod types;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -293,3 +293,43 @@ fn reference_cycles_are_unknown_not_a_hang() {
     let b = find(&roots[0].1, "aws_s3_bucket.b");
     assert!(matches!(b.attrs.get("bucket"), Some(Raw::Unknown(_))));
 }
+
+#[test]
+fn a_repeated_object_key_is_accepted_and_the_later_value_wins_as_in_terraform() {
+    let roots = run(&[(
+        "main.tf",
+        "locals {\n  cfg = {\n    port = 80\n    \"name\" = \"a\"\n    port = 8080\n    \"name\" = \"b\"\n  }\n}\nresource \"aws_lb_listener\" \"l\" {\n  port = local.cfg.port\n  protocol = local.cfg.name\n}\n",
+    )]);
+    let l = find(&roots[0].1, "aws_lb_listener.l");
+    assert_eq!(l.attrs.get("port"), Some(&Raw::Number(8080.into())));
+    assert_eq!(l.attrs.get("protocol"), Some(&Raw::String("b".into())));
+    assert_eq!(l.span.line, 9, "lines are unchanged by the renaming");
+}
+
+#[test]
+fn a_comparison_an_unknown_part_cannot_change_is_decided() {
+    let roots = run(&[(
+        "main.tf",
+        r#"
+variable "cidr" {}
+locals {
+  rules = { a = { cidr = var.cidr } }
+  kept  = { for k, v in local.rules : k => v if local.rules != null }
+}
+resource "aws_security_group_rule" "r" {
+  for_each          = local.kept
+  type              = "ingress"
+  cidr_blocks       = [each.value.cidr]
+  from_port         = 443
+  to_port           = 443
+  protocol          = "tcp"
+  security_group_id = "sg-1"
+}
+"#,
+    )]);
+    let r = find(&roots[0].1, "aws_security_group_rule.r[\"a\"]");
+    assert!(
+        r.presence.is_none(),
+        "the map is not null whatever its values"
+    );
+}
