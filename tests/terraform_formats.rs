@@ -349,3 +349,134 @@ proptest! {
         }
     }
 }
+
+/// Random Terraform expressions over every construct the evaluator knows, referring to each
+/// other (cycles included), to modules that call their own parent, and to instances.
+fn expression() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("1".to_owned()),
+        Just("-3".to_owned()),
+        Just("\"s\"".to_owned()),
+        Just("true".to_owned()),
+        Just("null".to_owned()),
+        (0..3u8).prop_map(|n| format!("var.v{n}")),
+        (0..3u8).prop_map(|n| format!("local.l{n}")),
+        (0..2u8).prop_map(|n| format!("aws_s3_bucket.b{n}")),
+        (0..2u8).prop_map(|n| format!("aws_s3_bucket.b{n}[0].bucket")),
+        (0..2u8).prop_map(|n| format!("module.m{n}")),
+        Just("module.m0.out".to_owned()),
+        Just("count.index".to_owned()),
+        Just("each.value".to_owned()),
+        Just("path.module".to_owned()),
+    ];
+    leaf.prop_recursive(4, 40, 3, |inner| {
+        let f = prop::sample::select(vec![
+            "length",
+            "concat",
+            "merge",
+            "lookup",
+            "flatten",
+            "toset",
+            "keys",
+            "values",
+            "jsonencode",
+            "jsondecode",
+            "format",
+            "join",
+            "element",
+            "coalesce",
+            "try",
+            "can",
+            "range",
+            "zipmap",
+            "one",
+            "max",
+            "sort",
+            "distinct",
+            "compact",
+            "replace",
+            "split",
+        ]);
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("[{a}, {b}]")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{{ k = {a}, j = {b} }}")),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(a, b, c)| format!("({a} ? {b} : {c})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} + {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} == {b})")),
+            inner.clone().prop_map(|a| format!("!{a}")),
+            (f, inner.clone(), inner.clone()).prop_map(|(f, a, b)| format!("{f}({a}, {b})")),
+            inner.clone().prop_map(|a| format!("[for x in {a} : x]")),
+            inner
+                .clone()
+                .prop_map(|a| format!("{{ for k, v in {a} : k => v... }}")),
+            inner
+                .clone()
+                .prop_map(|a| format!("\"${{{a}}}-%{{ if {a} }}y%{{ endif }}\"")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})[{b}]")),
+            inner.clone().prop_map(|a| format!("({a})[*].k")),
+            inner.prop_map(|a| format!("({a}).k")),
+        ]
+    })
+}
+
+fn configuration() -> impl Strategy<Value = (String, String)> {
+    prop::collection::vec(expression(), 12).prop_map(|e| {
+        let root = format!(
+            r#"
+variable "v0" {{ default = {e0} }}
+variable "v1" {{}}
+variable "v2" {{ default = [1, 2] }}
+locals {{
+  l0 = {e1}
+  l1 = {e2}
+  l2 = {e3}
+}}
+resource "aws_s3_bucket" "b0" {{
+  count  = {e4}
+  bucket = {e5}
+}}
+resource "aws_s3_bucket" "b1" {{
+  for_each = {e6}
+  bucket   = {e7}
+  dynamic "logging" {{
+    for_each = {e8}
+    content {{ target_bucket = logging.value }}
+  }}
+}}
+module "m0" {{
+  source   = "./m"
+  for_each = {e9}
+  v0       = {e10}
+}}
+module "m1" {{
+  source = "./m"
+  count  = {e11}
+}}
+output "out" {{ value = local.l0 }}
+"#,
+            e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3], e4 = e[4], e5 = e[5], e6 = e[6],
+            e7 = e[7], e8 = e[8], e9 = e[9], e10 = e[10], e11 = e[11],
+        );
+        // The module calls its parent: recursion must stop at the nesting bound.
+        let module = format!(
+            "variable \"v0\" {{}}\nlocals {{ l0 = {} }}\nresource \"aws_security_group\" \"g\" {{ name = local.l0 }}\nmodule \"m0\" {{\n  source = \"../\"\n  v1 = var.v0\n}}\noutput \"out\" {{ value = module.m0 }}\n",
+            e[1]
+        );
+        (root, module)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn evaluating_any_configuration_terminates_without_panicking((root, module) in configuration()) {
+        let files: Vec<std::sync::Arc<terraform::TfFile>> = [("main.tf", root), ("m/main.tf", module)]
+            .into_iter()
+            .filter_map(|(p, t)| terraform::parse_hcl(&SourceFile::new(p, t)).ok())
+            .map(std::sync::Arc::new)
+            .collect();
+        let _ = terraform::evaluate(&files, &terraform::Overrides::default());
+    }
+}

@@ -187,6 +187,35 @@ resource "aws_s3_bucket_versioning" "each" {
 }
 
 #[test]
+fn two_resources_sharing_an_unknown_variable_join_and_a_different_one_does_not() {
+    let dir = tree(&[(
+        "main.tf",
+        r#"
+variable "name" {}
+variable "other" {}
+resource "aws_s3_bucket" "b" { bucket = var.name }
+resource "aws_s3_bucket_versioning" "v" {
+  bucket = var.name
+  versioning_configuration { status = "Enabled" }
+}
+resource "aws_s3_bucket" "c" { bucket = "${var.name}-copy" }
+resource "aws_s3_bucket_versioning" "w" {
+  bucket = var.other
+  versioning_configuration { status = "Enabled" }
+}
+"#,
+    )]);
+    let (_, json, _) = check_json(dir.path(), &["--control", "s3-versioning"]);
+    assert_eq!(status(&json, "s3-versioning", "aws_s3_bucket.b"), "pass");
+    let c = result(&json, "s3-versioning", "aws_s3_bucket.c");
+    assert_eq!(
+        c["status"], "fail",
+        "a different name does not borrow b's versioning"
+    );
+    assert_eq!(c["determined"], true);
+}
+
+#[test]
 fn two_resources_sharing_a_variable_name_join() {
     let dir = tree(&[(
         "main.tf",

@@ -30,6 +30,11 @@ use crate::error::Problem;
 pub const MAX_INSTANCES: usize = 100_000;
 /// Deepest module nesting followed (a module calling itself stops here).
 const MAX_MODULE_DEPTH: usize = 24;
+/// Most module instances one root expands (calls that multiply at every level of nesting
+/// would otherwise grow exponentially on hostile input).
+pub const MAX_MODULE_INSTANCES: usize = 50_000;
+/// Most resource instances one root yields.
+pub const MAX_ROOT_RESOURCES: usize = 2_000_000;
 /// Deepest evaluation recursion (reference chains); deeper is unknown.
 const MAX_EVAL_DEPTH: u32 = 200;
 
@@ -287,6 +292,17 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 ),
             };
             for (key, binding) in keys {
+                if out.resources.len() >= MAX_ROOT_RESOURCES {
+                    self.too_big(
+                        &format!(
+                            "the root has more than {MAX_ROOT_RESOURCES} resource instances; \
+                             the rest is not evaluated"
+                        ),
+                        &d.span.file,
+                        d.span.line,
+                    );
+                    return;
+                }
                 let address = format!("{}{}{}", inst.prefix, d.local_address(), key.suffix());
                 let scope = Scope {
                     inst: id,
@@ -294,12 +310,13 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     names: Vec::new(),
                 };
                 let attrs = self.eval_body(&scope, d.body, 0);
+                let refs = unknown_variables(d.body, &attrs, &inst.prefix);
                 out.resources.push(RawResource {
                     rtype: d.rtype.to_owned(),
                     address,
                     data: d.data,
                     attrs,
-                    refs: BTreeMap::new(),
+                    refs,
                     span: d.span.clone(),
                     presence: presence.clone(),
                 });
@@ -507,6 +524,23 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         let what = format!("{}module.{}", inst.prefix, c.name);
         let expansion = self.expand(id, c.body, &what, &c.span.file, c.span.line);
         self.leave(&guard);
+        let planned = match &expansion {
+            Expansion::Known(keys) => keys.len(),
+            Expansion::Unknown(_) => 1,
+        };
+        if self.instances.borrow().len() + planned > MAX_MODULE_INSTANCES {
+            self.too_big(
+                &format!(
+                    "`{what}` would take the root past {MAX_MODULE_INSTANCES} module instances; \
+                     the rest is not expanded"
+                ),
+                &c.span.file,
+                c.span.line,
+            );
+            return Children::NotExpanded(format!(
+                "the root has more than {MAX_MODULE_INSTANCES} module instances"
+            ));
+        }
         let make = |key: &Key, binding: Binding, presence: Option<String>| -> usize {
             let child = Instance {
                 dir: target.clone(),
@@ -540,6 +574,20 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 Children::Unknown(kid)
             }
         }
+    }
+
+    /// Reports (once per message) that a root is too big to evaluate whole: a problem, so the
+    /// run fails rather than passing on what was left out.
+    fn too_big(&self, message: &str, file: &str, line: u32) {
+        let mut problems = self.problems.borrow_mut();
+        if problems.iter().any(|p| p.message == message) {
+            return;
+        }
+        problems.push(
+            Problem::new(crate::error::ProblemKind::Parse, message.to_owned())
+                .in_file(file)
+                .at_line(line),
+        );
     }
 
     // ---- cycle guard -------------------------------------------------------------------
@@ -1442,6 +1490,30 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         )
     }
 }
+
+/// For each top-level attribute that is exactly a variable whose value is not known
+/// (`bucket = var.name`), the variable's identity (`var:module.a.name`), so that two resources
+/// naming the same unknown variable still join (the same value, whatever it is).
+fn unknown_variables(
+    body: &Body,
+    attrs: &BTreeMap<String, Raw>,
+    prefix: &str,
+) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (name, e) in &body.attrs {
+        if let Expr::Traversal(root, ops) = e
+            && matches!(root.as_ref(), Expr::Var(v) if v == "var")
+            && let [Op::Attr(var)] = ops.as_slice()
+            && matches!(attrs.get(name), Some(Raw::Unknown(_)))
+        {
+            out.insert(name.clone(), vec![format!("{VARIABLE_REF}{prefix}{var}")]);
+        }
+    }
+    out
+}
+
+/// The prefix of a variable identity in [`RawResource::refs`].
+pub const VARIABLE_REF: &str = "var:";
 
 /// The named values of a module instance that are evaluated once.
 #[derive(Debug, Clone, Copy)]

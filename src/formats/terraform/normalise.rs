@@ -74,6 +74,7 @@ impl<'a> Module<'a> {
             if let Some(Raw::String(s)) = target.attrs.get(*n) {
                 keys.push(format!("={s}"));
             }
+            keys.extend(variable_keys(target, n));
         }
         let mut joins = self.joins.borrow_mut();
         let index = joins
@@ -108,8 +109,12 @@ impl<'a> Module<'a> {
                 keys.push(format!("@{t}"));
             }
         }
+        keys.extend(variable_keys(child, attr));
         self.of_type(parent_type).iter().any(|p| {
             keys.iter().any(|k| {
+                if k.starts_with('#') {
+                    return name_attrs.iter().any(|n| variable_keys(p, n).contains(k));
+                }
                 k.strip_prefix('@')
                     .is_some_and(|t| t == p.address || t == strip_index(&p.address))
                     || k.strip_prefix('=').is_some_and(|lit| {
@@ -133,6 +138,7 @@ impl<'a> Module<'a> {
                     keys.push(format!("@{t}"));
                 }
             }
+            keys.extend(variable_keys(r, attr));
             keys.sort();
             keys.dedup();
             for k in keys {
@@ -141,6 +147,18 @@ impl<'a> Module<'a> {
         }
         index
     }
+}
+
+/// The join keys of an attribute that is exactly a variable not known (`#var:…`): the same
+/// variable is the same value, whatever it is.
+fn variable_keys(r: &RawResource, attr: &str) -> Vec<String> {
+    r.refs
+        .get(attr)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.starts_with(super::eval::VARIABLE_REF))
+        .map(|v| format!("#{v}"))
+        .collect()
 }
 
 /// The join keys of a value: `@address` for a reference, `=literal` for a literal.
