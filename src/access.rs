@@ -79,13 +79,10 @@ fn duration_hours(shown: &str, v: &str) -> Result<i64, Problem> {
         DurationError::Malformed => {
             Problem::config(format!("`{shown}` is not a duration like 4h or 2d"), None)
         }
-        DurationError::OutOfRange => Problem::config(
-            format!("`{shown}` is out of range"),
-            None,
-        )
-        .with_help(format!(
-            "a request lasts at most {MAX_DURATION_HOURS}h (ten years); ask for 4h, 2d or 1w"
-        )),
+        DurationError::OutOfRange => Problem::config(format!("`{shown}` is out of range"), None)
+            .with_help(format!(
+                "a request lasts at most {MAX_DURATION_HOURS}h (ten years); ask for 4h, 2d or 1w"
+            )),
     })
 }
 

@@ -140,10 +140,18 @@ mod tests {
             "99999999999999999999999w",
             "87841h",
         ] {
-            assert_eq!(parse_duration_hours(s), Err(DurationError::OutOfRange), "{s}");
+            assert_eq!(
+                parse_duration_hours(s),
+                Err(DurationError::OutOfRange),
+                "{s}"
+            );
         }
         for s in ["", "h", "-4h", "4 h", "soon", "4y"] {
-            assert_eq!(parse_duration_hours(s), Err(DurationError::Malformed), "{s}");
+            assert_eq!(
+                parse_duration_hours(s),
+                Err(DurationError::Malformed),
+                "{s}"
+            );
         }
     }
 

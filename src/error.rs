@@ -344,7 +344,10 @@ impl SourceCode for Excerpt {
                     .min(le),
             )
             .max(start);
-            let line = text.as_bytes()[..ls].iter().filter(|&&b| b == b'\n').count();
+            let line = text.as_bytes()[..ls]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             return Ok(Box::new(MietteSpanContents::new_named(
                 self.name.clone(),
                 &text.as_bytes()[lo..hi],

@@ -73,7 +73,10 @@ fn a_truncated_one_line_plan_is_a_located_error_in_every_command() {
             .and_then(|r| r.split(']').next())
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
-        assert!(col > 65_535 && col <= truncated.len() + 1, "{args:?}: {stderr}");
+        assert!(
+            col > 65_535 && col <= truncated.len() + 1,
+            "{args:?}: {stderr}"
+        );
         // The frame is a window of the line, not the whole 200 KB line.
         assert!(stderr.len() < 4_000, "{args:?}: {} bytes", stderr.len());
     }
@@ -103,10 +106,7 @@ fn findings_past_column_65535_render_as_a_window() {
 #[test]
 fn file_names_with_newlines_and_escapes_are_escaped_in_human_output() {
     let name = "bad\nname\u{1b}[31m.tf";
-    let dir = tree(&[(
-        name,
-        "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \n",
-    )]);
+    let dir = tree(&[(name, "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \n")]);
     let out = vouch()
         .arg("check")
         .arg(dir.path())
@@ -174,7 +174,9 @@ fn long_line(kind: &str, len: usize, salt: u8) -> (String, String) {
         ),
         "iam" => (
             "policy.json".into(),
-            format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{filler}","Resource":"*"}}]}}"#),
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{filler}","Resource":"*"}}]}}"#
+            ),
         ),
         "tf" => (
             "main.tf".into(),
@@ -183,7 +185,9 @@ fn long_line(kind: &str, len: usize, salt: u8) -> (String, String) {
         "tfvars" => ("prod.tfvars".into(), format!(r#"x = "{filler}""#)),
         "yaml" => (
             "k8s.yaml".into(),
-            format!("{{apiVersion: v1, kind: ConfigMap, metadata: {{name: a}}, data: {{a: \"{filler}\"}}}}"),
+            format!(
+                "{{apiVersion: v1, kind: ConfigMap, metadata: {{name: a}}, data: {{a: \"{filler}\"}}}}"
+            ),
         ),
         "inventory" => (
             "inventory.toml".into(),

@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod locker;
 pub mod manifest;
 pub mod oscal;
+pub mod read;
 pub mod redact;
 pub mod sign;
 pub mod verify;
@@ -192,11 +193,11 @@ pub fn cmd_verify(args: &VerifyArgs) -> u8 {
         },
         None => None,
     };
-    let files = match bundle::read(&args.bundle) {
+    let read = match read::read(&args.bundle) {
         Ok(f) => f,
         Err(p) => return fail(&[p]),
     };
-    if !files.contains_key(manifest::MANIFEST) && files.is_empty() {
+    if read.files.is_empty() && read.rejected.is_empty() && read.directories.is_empty() {
         return fail(&[Problem::config(
             format!(
                 "`{}` is empty: not an evidence bundle",
@@ -205,7 +206,7 @@ pub fn cmd_verify(args: &VerifyArgs) -> u8 {
             None,
         )]);
     }
-    let v = verify::verify(&files, key.as_ref());
+    let v = verify::verify(&read, key.as_ref());
     match args.format {
         Format::Json => report::emit(&report::to_json(&serde_json::json!({
             "schema_version": 1,
