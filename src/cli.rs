@@ -236,6 +236,9 @@ pub enum EvidenceCmd {
         /// For tests and backfills only: the collection time, YYYY-MM-DDTHH:MM:SSZ (default: now)
         #[arg(long, env = "VOUCH_COLLECTION_TIME", hide = true)]
         collected_at: Option<String>,
+        /// Seconds to wait for other collections to release the locker before giving up
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        locker_timeout: u64,
     },
     /// Recompute every digest of a bundle (directory or .tar.gz) and check its signature
     Verify {

@@ -77,6 +77,7 @@ fn main() -> ExitCode {
             as_of,
             force,
             collected_at,
+            locker_timeout,
         }) => vouch::evidence::cmd_bundle(&vouch::evidence::BundleArgs {
             path,
             out,
@@ -86,6 +87,7 @@ fn main() -> ExitCode {
             as_of,
             force,
             collected_at,
+            locker_wait: std::time::Duration::from_secs(locker_timeout),
         }),
         Command::Evidence(EvidenceCmd::Verify {
             bundle,

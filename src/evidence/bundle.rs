@@ -465,6 +465,22 @@ fn sibling(path: &Path, tag: &str) -> PathBuf {
 /// `out` (the manifest last), which is then renamed. An existing `out` is refused unless
 /// `force`, and then replaced only once the new bundle is complete.
 pub fn write_dir(out: &Path, files: &Files, force: bool) -> Result<(), Problem> {
+    stage_dir(out, files, force)?.publish()
+}
+
+/// A bundle directory written in full next to its destination, not yet in place: dropped
+/// without [`Staged::publish`], it is removed, so a run that fails later leaves nothing.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    out: PathBuf,
+    force: bool,
+    published: bool,
+}
+
+/// Writes the bundle to a temporary directory beside `out` (refusing an existing `out`
+/// unless `force`).
+pub fn stage_dir(out: &Path, files: &Files, force: bool) -> Result<Staged, Problem> {
     if out.exists() && !force {
         return Err(
             Problem::config(format!("`{}` already exists", out.display()), None)
@@ -475,20 +491,47 @@ pub fn write_dir(out: &Path, files: &Files, force: bool) -> Result<(), Problem> 
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, &e))?;
     }
-    let result = write_all(&tmp, files).and_then(|()| {
-        if out.exists() {
+    let staged = Staged {
+        tmp,
+        out: out.to_path_buf(),
+        force,
+        published: false,
+    };
+    write_all(&staged.tmp, files)?;
+    Ok(staged)
+}
+
+impl Staged {
+    /// Renames the staged directory into place (replacing an old bundle under `force`).
+    pub fn publish(mut self) -> Result<(), Problem> {
+        let (tmp, out) = (&self.tmp, &self.out);
+        let result = if out.exists() {
+            if !self.force {
+                return Err(Problem::config(
+                    format!("`{}` appeared while the bundle was written", out.display()),
+                    None,
+                )
+                .with_help("another run wrote it; choose a new directory, or pass --force"));
+            }
             let old = sibling(out, "old");
-            std::fs::rename(out, &old).map_err(|e| io(out, &e))?;
-            std::fs::rename(&tmp, out).map_err(|e| io(out, &e))?;
-            std::fs::remove_dir_all(&old).map_err(|e| io(&old, &e))
+            std::fs::rename(out, &old)
+                .and_then(|()| std::fs::rename(tmp, out))
+                .map_err(|e| io(out, &e))
+                .and_then(|()| std::fs::remove_dir_all(&old).map_err(|e| io(&old, &e)))
         } else {
-            std::fs::rename(&tmp, out).map_err(|e| io(out, &e))
-        }
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
+            std::fs::rename(tmp, out).map_err(|e| io(out, &e))
+        };
+        self.published = result.is_ok();
+        result
     }
-    result
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
 }
 
 fn write_all(dir: &Path, files: &Files) -> Result<(), Problem> {
