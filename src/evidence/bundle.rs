@@ -159,6 +159,19 @@ pub struct Collection<'a> {
 /// given on the command line) and its revision the commit, so clones agree.
 fn bundled_assessment(run: &CheckRun, source: Option<&WorkTree>) -> Assessment {
     let mut a = run.assessment.clone();
+    // Attestation evidence links can carry access tokens: their query strings are masked,
+    // wherever the link is repeated.
+    for r in &mut a.results {
+        if let Some(att) = &mut r.attestation {
+            let masked = redact::mask_url_query(&att.evidence);
+            if masked != att.evidence {
+                for m in &mut r.messages {
+                    *m = m.replace(&att.evidence, &masked);
+                }
+                att.evidence = masked;
+            }
+        }
+    }
     match source {
         Some(w) => {
             a.provenance.root = if w.prefix.is_empty() {
@@ -177,15 +190,18 @@ fn bundled_assessment(run: &CheckRun, source: Option<&WorkTree>) -> Assessment {
 pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
     let run = c.run;
     let mut files = Files::new();
-    // Inputs, redacted.
+    // Inputs, redacted together (a secret found in one file is masked in all of them).
+    let inputs: Vec<(&str, &str)> = run
+        .assessment
+        .files
+        .keys()
+        .filter_map(|path| run.sources.get(path).map(|t| (path.as_str(), &**t)))
+        .collect();
+    let (masked, known) = redact::redact_all(&inputs);
     let mut redacted = Vec::new();
-    for path in run.assessment.files.keys() {
-        let Some(text) = run.sources.get(path) else {
-            continue;
-        };
-        let (out, found) = redact::redact(path, text);
+    for ((path, text), (out, found)) in inputs.iter().zip(masked) {
         redacted.push(RedactedFile {
-            path: path.clone(),
+            path: (*path).to_owned(),
             original_sha256: manifest::sha256_hex(text.as_bytes()),
             original_size: text.len() as u64,
             redactions: found,
@@ -207,7 +223,7 @@ pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
     }
     // Assessment, waivers, provenance, summary.
     let assessment = bundled_assessment(run, c.source);
-    let assessment_json = to_json(&assessment);
+    let assessment_json = known.scrub(&to_json(&assessment));
     let assessment_sha = manifest::sha256_hex(assessment_json.as_bytes());
     files.insert("assessment.json".to_owned(), assessment_json.into_bytes());
     let waivers: Vec<WaiverRecord> = assessment
@@ -234,7 +250,11 @@ pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
         .collect();
     files.insert(
         "waivers.json".to_owned(),
-        to_json(&serde_json::json!({ "schema_version": 1, "waivers": waivers })).into_bytes(),
+        known
+            .scrub(&to_json(
+                &serde_json::json!({ "schema_version": 1, "waivers": waivers }),
+            ))
+            .into_bytes(),
     );
     let source = c.source.map(SourceInfo::of);
     let provenance = ProvenanceFile {
@@ -254,7 +274,9 @@ pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
     );
     files.insert(
         "summary.md".to_owned(),
-        summary_markdown(&assessment, run, source.as_ref()).into_bytes(),
+        known
+            .scrub(&summary_markdown(&assessment, run, source.as_ref()))
+            .into_bytes(),
     );
     // OSCAL.
     let commit = source.as_ref().and_then(|s| s.commit.clone());
@@ -274,7 +296,10 @@ pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
             assessment_sha256: &assessment_sha,
         },
     );
-    files.insert(oscal::PATH.to_owned(), to_json(&doc).into_bytes());
+    files.insert(
+        oscal::PATH.to_owned(),
+        known.scrub(&to_json(&doc)).into_bytes(),
+    );
     // Manifest and signature.
     let m = Manifest::build(&files);
     if let Some(key) = c.key {

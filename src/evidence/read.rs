@@ -174,8 +174,14 @@ fn read_archive(path: &Path, compressed_len: u64) -> Result<ReadBundle, Problem>
         return Err(too_big(path, MAX_ARCHIVE_BYTES));
     }
     let compressed = std::fs::read(path).map_err(|e| io(path, &e))?;
+    archive_bytes(path, &compressed)
+}
+
+/// Reads a `.tar.gz` bundle already in memory (`path` names it in messages).
+pub fn archive_bytes(path: &Path, compressed: &[u8]) -> Result<ReadBundle, Problem> {
+    let compressed_len = compressed.len() as u64;
     let limit = MAX_BUNDLE_BYTES.min(RATIO_FLOOR.max(compressed_len.saturating_mul(MAX_RATIO)));
-    let gz = flate2::bufread::GzDecoder::new(compressed.as_slice());
+    let gz = flate2::bufread::GzDecoder::new(compressed);
     let counted = Capped {
         inner: gz,
         left: limit,
