@@ -367,3 +367,48 @@ fn every_planted_secret_is_absent_from_the_bundle_and_the_archive() {
         .output()
         .unwrap());
 }
+
+#[test]
+fn env_files_and_every_syntax_keep_their_lines() {
+    let env = "# prod\nexport DB_PASSWORD=S90envPassword\nMODE=fast\nAPI_TOKEN=\"S91envQuoted\"\n";
+    let (out, r) = vouch::evidence::redact::redact(".env", env);
+    assert!(
+        !out.contains("S90envPassword") && !out.contains("S91envQuoted"),
+        "{out}"
+    );
+    assert!(
+        out.contains("export DB_PASSWORD=REDACTED") && out.contains("# prod"),
+        "{out}"
+    );
+    assert!(r.iter().all(|x| x.kind == "env_value"), "{r:?}");
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever the text, redaction in every syntax never panics, keeps every line, and a
+    /// secret written as `password: …` / `password = …` on its own line never survives.
+    #[test]
+    fn redaction_never_panics_keeps_lines_and_masks_planted_values(
+        noise in proptest::collection::vec("[ -~\n\t{}\\[\\]\"':=#,]{0,40}", 0..12),
+        secret in "[A-Za-z0-9]{8,20}",
+        style in 0usize..4,
+    ) {
+        let planted = match style {
+            0 => format!("password: P{secret}"),
+            1 => format!("password = \"P{secret}\""),
+            2 => format!("# password: P{secret}"),
+            _ => format!("\"password\": \"P{secret}\""),
+        };
+        let mut lines = noise.clone();
+        lines.insert(noise.len() / 2, planted);
+        let text = lines.join("\n");
+        for path in ["a.json", "a.yaml", "a.tf", "a.tfvars", "a.toml", ".env", "a.txt"] {
+            let (out, _) = vouch::evidence::redact::redact(path, &text);
+            prop_assert_eq!(out.matches('\n').count(), text.matches('\n').count(), "{}", path);
+            prop_assert!(!out.contains(&format!("P{secret}")), "{} kept the secret:\n{}", path, out);
+        }
+    }
+}

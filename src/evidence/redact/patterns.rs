@@ -261,10 +261,11 @@ mod tests {
         );
         assert!(masked("commit 0123456789abcdef0123456789abcdef01234567").is_empty());
         assert_eq!(masked("postgres://app:hunter2@db:5432/x"), ["hunter2"]);
-        assert_eq!(
-            masked("see https://x.example/doc?page=2&token=abc123&sig=zz#frag"),
-            ["abc123", "zz"]
-        );
+        // Overlapping finds are merged when applied; what matters is what they cover.
+        let url = masked("see https://x.example/doc?page=2&token=abc123&sig=zz#frag");
+        assert!(url.iter().any(|m| m.contains("abc123")), "{url:?}");
+        assert!(url.iter().any(|m| m.contains("zz")), "{url:?}");
+        assert!(!url.iter().any(|m| m.contains("page")), "{url:?}");
         assert_eq!(
             masked("https://hooks.slack.com/services/T000/B000/XXXXXXXX"),
             ["services/T000/B000/XXXXXXXX"]
