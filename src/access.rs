@@ -66,18 +66,24 @@ pub struct Answer {
     pub missing_grant: Option<String>,
 }
 
-/// Parses `4h`, `2d`, `90m` (or a bare number of hours) into whole hours, rounding up.
+/// Parses `4h`, `2d`, `90m` (or a bare number of hours) into whole hours, rounding up; `None`
+/// when malformed or out of range (see [`crate::dates::parse_duration_hours`]).
 pub fn parse_duration(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().ok()?;
-    match unit {
-        "" | "h" => Some(n),
-        "d" => n.checked_mul(24),
-        "m" => Some((n + 59) / 60),
-        "w" => n.checked_mul(24 * 7),
-        _ => None,
-    }
+    crate::dates::parse_duration_hours(s).ok()
+}
+
+/// The hours of a duration given as `shown` (`--duration 4h`, `duration=4h`), or why not.
+fn duration_hours(shown: &str, v: &str) -> Result<i64, Problem> {
+    use crate::dates::{DurationError, MAX_DURATION_HOURS};
+    crate::dates::parse_duration_hours(v).map_err(|e| match e {
+        DurationError::Malformed => {
+            Problem::config(format!("`{shown}` is not a duration like 4h or 2d"), None)
+        }
+        DurationError::OutOfRange => Problem::config(format!("`{shown}` is out of range"), None)
+            .with_help(format!(
+                "a request lasts at most {MAX_DURATION_HOURS}h (ten years); ask for 4h, 2d or 1w"
+            )),
+    })
 }
 
 /// Loads the tree's resources and compiles the library (the access store is built from them).
@@ -119,12 +125,9 @@ fn facts(args: &CheckArgs) -> Result<RequestFacts, Vec<Problem>> {
             },
             "ticket" => f.ticket = v.trim().to_owned(),
             "approver" => f.approver = v.trim().to_owned(),
-            "duration" => match parse_duration(v) {
-                Some(h) => f.duration_hours = h,
-                None => problems.push(Problem::config(
-                    format!("`duration={v}` is not a duration like 4h or 2d"),
-                    None,
-                )),
+            "duration" => match duration_hours(&format!("duration={v}"), v) {
+                Ok(h) => f.duration_hours = h,
+                Err(p) => problems.push(p),
             },
             other => problems.push(
                 Problem::config(format!("unknown context key `{other}`"), None)
@@ -133,12 +136,9 @@ fn facts(args: &CheckArgs) -> Result<RequestFacts, Vec<Problem>> {
         }
     }
     if let Some(d) = &args.duration {
-        match parse_duration(d) {
-            Some(h) => f.duration_hours = h,
-            None => problems.push(Problem::config(
-                format!("`--duration {d}` is not a duration like 4h or 2d"),
-                None,
-            )),
+        match duration_hours(&format!("--duration {d}"), d) {
+            Ok(h) => f.duration_hours = h,
+            Err(p) => problems.push(p),
         }
     }
     if problems.is_empty() {

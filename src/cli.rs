@@ -274,6 +274,9 @@ pub enum EvidenceCmd {
         collected_at: Option<String>,
         #[command(flatten)]
         terraform: TerraformArgs,
+        /// Seconds to wait for other collections to release the locker before giving up
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        locker_timeout: u64,
     },
     /// Recompute every digest of a bundle (directory or .tar.gz) and check its signature
     Verify {

@@ -56,6 +56,48 @@ pub fn toml_days(dt: &Datetime) -> Option<i64> {
     ))
 }
 
+/// The longest duration a request may ask for: ten years, in hours. Anything longer is a
+/// typo or an attack on the arithmetic, never a real access request.
+pub const MAX_DURATION_HOURS: i64 = 10 * 366 * 24;
+
+/// Why a duration was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationError {
+    /// Not a number with an optional unit (`m`, `h`, `d`, `w`).
+    Malformed,
+    /// Well formed, but longer than [`MAX_DURATION_HOURS`] (or beyond any integer).
+    OutOfRange,
+}
+
+/// Parses `4h`, `2d`, `90m`, `1w` (or a bare number of hours) into whole hours, rounding up,
+/// without ever overflowing: a number too large for the arithmetic, or a duration beyond
+/// [`MAX_DURATION_HOURS`], is [`DurationError::OutOfRange`].
+pub fn parse_duration_hours(s: &str) -> Result<i64, DurationError> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    if num.is_empty() {
+        return Err(DurationError::Malformed);
+    }
+    let per_hour: Option<i64> = match unit {
+        "" | "h" => Some(1),
+        "d" => Some(24),
+        "w" => Some(24 * 7),
+        "m" => None,
+        _ => return Err(DurationError::Malformed),
+    };
+    // Digits only, so the only parse failure left is a number beyond u64.
+    let n: u64 = num.parse().map_err(|_| DurationError::OutOfRange)?;
+    let hours = match per_hour {
+        Some(k) => i64::try_from(n).ok().and_then(|n| n.checked_mul(k)),
+        None => i64::try_from(n.div_ceil(60)).ok(),
+    };
+    match hours {
+        Some(h) if h <= MAX_DURATION_HOURS => Ok(h),
+        _ => Err(DurationError::OutOfRange),
+    }
+}
+
 /// Today (UTC) as a day count.
 pub fn today() -> i64 {
     let secs = std::time::SystemTime::now()
@@ -77,6 +119,40 @@ mod tests {
             assert_eq!(days_from_civil(y, m, day), d);
         }
         assert_eq!(format_days(20_417), "2025-11-25");
+    }
+
+    #[test]
+    fn durations_never_overflow() {
+        assert_eq!(parse_duration_hours("4h"), Ok(4));
+        assert_eq!(parse_duration_hours("90m"), Ok(2));
+        assert_eq!(parse_duration_hours("2d"), Ok(48));
+        assert_eq!(parse_duration_hours("1w"), Ok(168));
+        assert_eq!(parse_duration_hours("0"), Ok(0));
+        assert_eq!(
+            parse_duration_hours(&format!("{MAX_DURATION_HOURS}h")),
+            Ok(MAX_DURATION_HOURS)
+        );
+        for s in [
+            "9223372036854775807m",
+            "9223372036854775807h",
+            "9223372036854775807d",
+            "18446744073709551615m",
+            "99999999999999999999999w",
+            "87841h",
+        ] {
+            assert_eq!(
+                parse_duration_hours(s),
+                Err(DurationError::OutOfRange),
+                "{s}"
+            );
+        }
+        for s in ["", "h", "-4h", "4 h", "soon", "4y"] {
+            assert_eq!(
+                parse_duration_hours(s),
+                Err(DurationError::Malformed),
+                "{s}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
 use serde::Serialize;
 
 /// What kind of failure a problem is (stable strings in JSON output).
@@ -40,7 +42,7 @@ pub struct Problem {
     /// Byte range in the file and its label.
     pub span: Option<(usize, usize, String)>,
     /// The file's text, for the code frame.
-    pub source: Option<Arc<str>>,
+    pub source: Option<Excerpt>,
     /// 1-based line of the span (for plain and JSON output).
     pub line: Option<u32>,
 }
@@ -115,7 +117,7 @@ impl Problem {
         self.file = Some(file.to_owned());
         self.line = Some(span.line);
         self.span = Some((offset, len, label.into()));
-        self.source = Some(Arc::clone(text));
+        self.source = Some(Excerpt::new(file, Arc::clone(text)));
         self
     }
 
@@ -189,29 +191,32 @@ impl Diagnostic for Problem {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let (offset, len, label) = self.span.as_ref()?;
+        let (offset, len) = match &self.source {
+            Some(excerpt) => framed(&excerpt.text, *offset, *len),
+            None => (*offset, *len),
+        };
         Some(Box::new(std::iter::once(LabeledSpan::new(
             Some(label.clone()),
-            *offset,
-            *len,
+            offset,
+            len,
         ))))
     }
 }
 
-/// A problem rendered with its file name attached to the source (miette `NamedSource`).
+/// A problem as a terminal shows it: its file name attached to the source (an [`Excerpt`]),
+/// and the message with control characters escaped (a file name may hold a newline or an
+/// escape sequence).
 #[derive(Debug, thiserror::Error)]
-#[error("{inner}")]
+#[error("{}", crate::report::text::escape(&inner.to_string()))]
 pub struct NamedProblem {
     inner: Problem,
-    named: Option<NamedSource<String>>,
+    named: Option<Excerpt>,
 }
 
 impl NamedProblem {
     /// Wraps a problem so the code frame shows the file name.
     pub fn new(inner: Problem) -> Self {
-        let named = match (&inner.file, &inner.source) {
-            (Some(f), Some(s)) => Some(NamedSource::new(f.clone(), s.to_string())),
-            _ => None,
-        };
+        let named = inner.source.clone();
         NamedProblem { inner, named }
     }
 }
@@ -228,6 +233,160 @@ impl Diagnostic for NamedProblem {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.inner.labels()
+    }
+}
+
+/// The longest line a code frame shows whole; a longer one (a one-line plan JSON, a minified
+/// manifest) is shown as a window around the span. miette cannot format a column past 65,535
+/// and panics, and nobody reads a 100 KB line in a terminal anyway.
+pub const MAX_FRAME_LINE: usize = 400;
+/// Bytes of a long line shown on each side of the span.
+const WINDOW_CONTEXT: usize = 60;
+/// The longest label drawn on a long line.
+const MAX_LABEL: usize = 120;
+
+/// The largest char boundary of `text` at or before `i`.
+fn floor_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The smallest char boundary of `text` at or after `i`.
+fn ceil_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The byte range of the line holding byte `offset` (without its line ending).
+fn line_around(text: &str, offset: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let offset = offset.min(bytes.len());
+    let start = bytes[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let end = bytes[offset..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map_or(bytes.len(), |p| offset + p);
+    (start, end)
+}
+
+/// The span a code frame draws for (`offset`, `len`) in `text`: clamped to the text and to char
+/// boundaries and, on a line longer than [`MAX_FRAME_LINE`], cut to that line and to
+/// [`MAX_LABEL`] bytes, so no renderer is ever handed a span it cannot draw.
+pub fn framed(text: &str, offset: usize, len: usize) -> (usize, usize) {
+    let start = floor_boundary(text, offset);
+    let end = ceil_boundary(text, offset.saturating_add(len)).max(start);
+    let (ls, le) = line_around(text, start);
+    if le - ls <= MAX_FRAME_LINE && !spans_long_line(text, start, end) {
+        return (start, end - start);
+    }
+    let end = floor_boundary(text, end.min(le).min(start + MAX_LABEL)).max(start);
+    (start, end - start)
+}
+
+/// True when a line touched by `start..end` is longer than [`MAX_FRAME_LINE`].
+fn spans_long_line(text: &str, start: usize, end: usize) -> bool {
+    let mut at = start;
+    loop {
+        let (ls, le) = line_around(text, at);
+        if le - ls > MAX_FRAME_LINE {
+            return true;
+        }
+        // Past the line ending to the next line, while the span goes on.
+        match text.as_bytes()[le..].iter().position(|&b| b == b'\n') {
+            Some(p) if le + p + 1 < end => at = le + p + 1,
+            _ => return false,
+        }
+    }
+}
+
+/// The source of a code frame: a named file whose long lines are shown as a window around the
+/// span (see [`framed`]); short lines get the usual context lines.
+#[derive(Debug, Clone)]
+pub struct Excerpt {
+    name: String,
+    text: Arc<str>,
+}
+
+impl Excerpt {
+    /// The frame source of file `name` (escaped for the terminal) with content `text`.
+    pub fn new(name: &str, text: Arc<str>) -> Self {
+        Excerpt {
+            name: crate::report::text::escape(name).into_owned(),
+            text,
+        }
+    }
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text: &str = &self.text;
+        if span.offset() > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let start = floor_boundary(text, span.offset());
+        let end = ceil_boundary(text, start.saturating_add(span.len())).max(start);
+        let (ls, le) = line_around(text, start);
+        if le - ls > MAX_FRAME_LINE || spans_long_line(text, start, end) {
+            // A window of the span's own line, no context lines.
+            let lo = floor_boundary(text, start.saturating_sub(WINDOW_CONTEXT).max(ls));
+            let hi = ceil_boundary(
+                text,
+                end.min(start + MAX_LABEL)
+                    .saturating_add(WINDOW_CONTEXT)
+                    .min(le),
+            )
+            .max(start);
+            let line = text.as_bytes()[..ls]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            return Ok(Box::new(MietteSpanContents::new_named(
+                self.name.clone(),
+                &text.as_bytes()[lo..hi],
+                SourceSpan::new(lo.into(), hi - lo),
+                line,
+                lo - ls,
+                1,
+            )));
+        }
+        // Short lines: the usual frame, but never a long context line.
+        let mut before = context_lines_before;
+        let mut after = context_lines_after;
+        loop {
+            let contents = text.read_span(span, before, after)?;
+            let longest = contents
+                .data()
+                .split(|&b| b == b'\n')
+                .map(<[u8]>::len)
+                .max()
+                .unwrap_or(0);
+            if longest <= MAX_FRAME_LINE || (before == 0 && after == 0) {
+                return Ok(Box::new(MietteSpanContents::new_named(
+                    self.name.clone(),
+                    contents.data(),
+                    *contents.span(),
+                    contents.line(),
+                    contents.column(),
+                    contents.line_count(),
+                )));
+            }
+            before = 0;
+            after = 0;
+        }
     }
 }
 

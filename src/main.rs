@@ -82,6 +82,7 @@ fn main() -> ExitCode {
             force,
             collected_at,
             terraform,
+            locker_timeout,
         }) => vouch::evidence::cmd_bundle(&vouch::evidence::BundleArgs {
             path,
             out,
@@ -92,6 +93,7 @@ fn main() -> ExitCode {
             force,
             collected_at,
             terraform: terraform.into(),
+            locker_wait: std::time::Duration::from_secs(locker_timeout),
         }),
         Command::Evidence(EvidenceCmd::Verify {
             bundle,

@@ -102,15 +102,25 @@ fn each_collection_is_one_commit_with_a_summary_per_framework() {
         .output()
         .unwrap();
     ok(&verified);
-    // The same collection time twice is refused.
+    // The same collection time twice is two collections, never one overwriting the other.
     let out_dir = tempfile::tempdir().unwrap();
-    let again = bundle(
+    let again = ok(&bundle(
         &_repo.path().join("infra"),
         &out_dir.path().join("b"),
         "2026-01-05T10:00:00Z",
         &["--locker", locker.to_str().unwrap()],
+    ));
+    assert!(
+        again.contains("adds collections/2026-01-05T100000Z-2"),
+        "{again}"
     );
-    assert_eq!(again.status.code(), Some(2));
+    for dir in ["2026-01-05T100000Z", "2026-01-05T100000Z-2"] {
+        ok(&vouch()
+            .args(["evidence", "verify"])
+            .arg(locker.join("collections").join(dir))
+            .output()
+            .unwrap());
+    }
 }
 
 #[test]
@@ -267,6 +277,125 @@ fn a_locker_that_is_not_a_repository_is_refused() {
         &["--locker", not_repo.to_str().unwrap()],
     );
     assert_eq!(res.status.code(), Some(2));
+    assert!(
+        !tmp.path().join("b").exists(),
+        "a failed run leaves no bundle"
+    );
     let (code, _) = log(&tmp.path().join("missing"), &[]);
     assert_eq!(code, 2);
+}
+
+/// `git rev-list --count HEAD` of a locker.
+fn commits(locker: &Path) -> usize {
+    git(locker, &["rev-list", "--count", "HEAD"])
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn ten_concurrent_collections_queue_and_all_land() {
+    let repo = repo();
+    let src = repo.path().join("infra");
+    let tmp = tempfile::tempdir().unwrap();
+    let locker = tmp.path().join("locker");
+    // Ten real processes at once, all in the same second (the old directory name collided).
+    let children: Vec<_> = (0..10)
+        .map(|i| {
+            let out = tmp.path().join(format!("b{i}"));
+            let archive = tmp.path().join(format!("b{i}.tar.gz"));
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("vouch"))
+                .env("NO_COLOR", "1")
+                .env("VOUCH_COLLECTION_TIME", "2026-03-02T09:00:00Z")
+                .args(["evidence", "bundle"])
+                .arg(&src)
+                .arg("--out")
+                .arg(&out)
+                .arg("--archive")
+                .arg(&archive)
+                .arg("--locker")
+                .arg(&locker)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "run {i}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(tmp.path().join(format!("b{i}/manifest.json")).exists());
+    }
+    assert_eq!(commits(&locker), 10);
+    let (_, log) = log(&locker, &[]);
+    let dirs: std::collections::BTreeSet<&str> = log["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["dir"].as_str().unwrap())
+        .collect();
+    assert_eq!(dirs.len(), 10, "{log}");
+    assert!(dirs.contains("collections/2026-03-02T090000Z"), "{dirs:?}");
+    assert!(
+        dirs.contains("collections/2026-03-02T090000Z-10"),
+        "{dirs:?}"
+    );
+    // The work tree is clean: every collection is committed, nothing half-written.
+    assert_eq!(git(&locker, &["status", "--porcelain"]).trim(), "");
+}
+
+#[test]
+fn a_busy_locker_times_out_with_a_clear_error_and_no_bundle() {
+    let repo = repo();
+    let src = repo.path().join("infra");
+    let tmp = tempfile::tempdir().unwrap();
+    let locker = tmp.path().join("locker");
+    collect(&src, &locker, "2026-03-01T09:00:00Z");
+    // Another collection holds the locker.
+    let holder = std::fs::File::open(&locker).unwrap();
+    holder.lock().unwrap();
+    let out_dir = tmp.path().join("b");
+    let archive = tmp.path().join("b.tar.gz");
+    let res = bundle(
+        &src,
+        &out_dir,
+        "2026-03-02T09:00:00Z",
+        &[
+            "--locker",
+            locker.to_str().unwrap(),
+            "--locker-timeout",
+            "1",
+            "--archive",
+            archive.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is busy"), "{stderr}");
+    assert!(stderr.contains("--locker-timeout"), "{stderr}");
+    assert!(
+        !out_dir.exists() && !archive.exists(),
+        "a failed run leaves no bundle"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("vouch-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(commits(&locker), 1);
+    // Released: the same run goes through.
+    holder.unlock().unwrap();
+    ok(&bundle(
+        &src,
+        &out_dir,
+        "2026-03-02T09:00:00Z",
+        &["--locker", locker.to_str().unwrap()],
+    ));
+    assert_eq!(commits(&locker), 2);
 }

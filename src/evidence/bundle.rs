@@ -159,6 +159,19 @@ pub struct Collection<'a> {
 /// given on the command line) and its revision the commit, so clones agree.
 fn bundled_assessment(run: &CheckRun, source: Option<&WorkTree>) -> Assessment {
     let mut a = run.assessment.clone();
+    // Attestation evidence links can carry access tokens: their query strings are masked,
+    // wherever the link is repeated.
+    for r in &mut a.results {
+        if let Some(att) = &mut r.attestation {
+            let masked = redact::mask_url_query(&att.evidence);
+            if masked != att.evidence {
+                for m in &mut r.messages {
+                    *m = m.replace(&att.evidence, &masked);
+                }
+                att.evidence = masked;
+            }
+        }
+    }
     match source {
         Some(w) => {
             a.provenance.root = if w.prefix.is_empty() {
@@ -177,15 +190,18 @@ fn bundled_assessment(run: &CheckRun, source: Option<&WorkTree>) -> Assessment {
 pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
     let run = c.run;
     let mut files = Files::new();
-    // Inputs, redacted.
+    // Inputs, redacted together (a secret found in one file is masked in all of them).
+    let inputs: Vec<(&str, &str)> = run
+        .assessment
+        .files
+        .keys()
+        .filter_map(|path| run.sources.get(path).map(|t| (path.as_str(), &**t)))
+        .collect();
+    let (masked, known) = redact::redact_all(&inputs);
     let mut redacted = Vec::new();
-    for path in run.assessment.files.keys() {
-        let Some(text) = run.sources.get(path) else {
-            continue;
-        };
-        let (out, found) = redact::redact(path, text);
+    for ((path, text), (out, found)) in inputs.iter().zip(masked) {
         redacted.push(RedactedFile {
-            path: path.clone(),
+            path: (*path).to_owned(),
             original_sha256: manifest::sha256_hex(text.as_bytes()),
             original_size: text.len() as u64,
             redactions: found,
@@ -207,7 +223,7 @@ pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
     }
     // Assessment, waivers, provenance, summary.
     let assessment = bundled_assessment(run, c.source);
-    let assessment_json = to_json(&assessment);
+    let assessment_json = known.scrub(&to_json(&assessment));
     let assessment_sha = manifest::sha256_hex(assessment_json.as_bytes());
     files.insert("assessment.json".to_owned(), assessment_json.into_bytes());
     let waivers: Vec<WaiverRecord> = assessment
@@ -234,7 +250,11 @@ pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
         .collect();
     files.insert(
         "waivers.json".to_owned(),
-        to_json(&serde_json::json!({ "schema_version": 1, "waivers": waivers })).into_bytes(),
+        known
+            .scrub(&to_json(
+                &serde_json::json!({ "schema_version": 1, "waivers": waivers }),
+            ))
+            .into_bytes(),
     );
     let source = c.source.map(SourceInfo::of);
     let provenance = ProvenanceFile {
@@ -254,7 +274,9 @@ pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
     );
     files.insert(
         "summary.md".to_owned(),
-        summary_markdown(&assessment, run, source.as_ref()).into_bytes(),
+        known
+            .scrub(&summary_markdown(&assessment, run, source.as_ref()))
+            .into_bytes(),
     );
     // OSCAL.
     let commit = source.as_ref().and_then(|s| s.commit.clone());
@@ -274,7 +296,10 @@ pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
             assessment_sha256: &assessment_sha,
         },
     );
-    files.insert(oscal::PATH.to_owned(), to_json(&doc).into_bytes());
+    files.insert(
+        oscal::PATH.to_owned(),
+        known.scrub(&to_json(&doc)).into_bytes(),
+    );
     // Manifest and signature.
     let m = Manifest::build(&files);
     if let Some(key) = c.key {
@@ -465,6 +490,22 @@ fn sibling(path: &Path, tag: &str) -> PathBuf {
 /// `out` (the manifest last), which is then renamed. An existing `out` is refused unless
 /// `force`, and then replaced only once the new bundle is complete.
 pub fn write_dir(out: &Path, files: &Files, force: bool) -> Result<(), Problem> {
+    stage_dir(out, files, force)?.publish()
+}
+
+/// A bundle directory written in full next to its destination, not yet in place: dropped
+/// without [`Staged::publish`], it is removed, so a run that fails later leaves nothing.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    out: PathBuf,
+    force: bool,
+    published: bool,
+}
+
+/// Writes the bundle to a temporary directory beside `out` (refusing an existing `out`
+/// unless `force`).
+pub fn stage_dir(out: &Path, files: &Files, force: bool) -> Result<Staged, Problem> {
     if out.exists() && !force {
         return Err(
             Problem::config(format!("`{}` already exists", out.display()), None)
@@ -475,20 +516,47 @@ pub fn write_dir(out: &Path, files: &Files, force: bool) -> Result<(), Problem> 
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, &e))?;
     }
-    let result = write_all(&tmp, files).and_then(|()| {
-        if out.exists() {
+    let staged = Staged {
+        tmp,
+        out: out.to_path_buf(),
+        force,
+        published: false,
+    };
+    write_all(&staged.tmp, files)?;
+    Ok(staged)
+}
+
+impl Staged {
+    /// Renames the staged directory into place (replacing an old bundle under `force`).
+    pub fn publish(mut self) -> Result<(), Problem> {
+        let (tmp, out) = (&self.tmp, &self.out);
+        let result = if out.exists() {
+            if !self.force {
+                return Err(Problem::config(
+                    format!("`{}` appeared while the bundle was written", out.display()),
+                    None,
+                )
+                .with_help("another run wrote it; choose a new directory, or pass --force"));
+            }
             let old = sibling(out, "old");
-            std::fs::rename(out, &old).map_err(|e| io(out, &e))?;
-            std::fs::rename(&tmp, out).map_err(|e| io(out, &e))?;
-            std::fs::remove_dir_all(&old).map_err(|e| io(&old, &e))
+            std::fs::rename(out, &old)
+                .and_then(|()| std::fs::rename(tmp, out))
+                .map_err(|e| io(out, &e))
+                .and_then(|()| std::fs::remove_dir_all(&old).map_err(|e| io(&old, &e)))
         } else {
-            std::fs::rename(&tmp, out).map_err(|e| io(out, &e))
-        }
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
+            std::fs::rename(tmp, out).map_err(|e| io(out, &e))
+        };
+        self.published = result.is_ok();
+        result
     }
-    result
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
 }
 
 fn write_all(dir: &Path, files: &Files) -> Result<(), Problem> {
@@ -534,61 +602,4 @@ pub fn archive(files: &Files, root: &str) -> Result<Vec<u8>, Problem> {
     }
     let gz = tar.into_inner().map_err(err)?;
     gz.finish().map_err(err)
-}
-
-/// Reads a bundle (a directory, or a `.tar.gz` made by [`archive`]) into memory.
-pub fn read(path: &Path) -> Result<Files, Problem> {
-    let meta = std::fs::metadata(path).map_err(|e| io(path, &e))?;
-    let mut files = Files::new();
-    if meta.is_dir() {
-        for entry in walkdir::WalkDir::new(path)
-            .follow_links(false)
-            .sort_by_file_name()
-        {
-            let entry =
-                entry.map_err(|e| Problem::walk(path.display().to_string(), e.to_string()))?;
-            if entry.file_type().is_dir() {
-                continue;
-            }
-            let Ok(rel) = entry.path().strip_prefix(path) else {
-                continue;
-            };
-            let rel = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            // A symlink is never followed: it counts with empty content (and is reported).
-            let data = if entry.file_type().is_file() {
-                std::fs::read(entry.path()).map_err(|e| io(entry.path(), &e))?
-            } else {
-                Vec::new()
-            };
-            files.insert(rel, data);
-        }
-        return Ok(files);
-    }
-    let f = std::fs::File::open(path).map_err(|e| io(path, &e))?;
-    let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(f));
-    let entries = ar.entries().map_err(|e| io(path, &e))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| io(path, &e))?;
-        if entry.header().entry_type().is_dir() {
-            continue;
-        }
-        let name = entry
-            .path()
-            .map_err(|e| io(path, &e))?
-            .to_string_lossy()
-            .into_owned();
-        // Strip the one top directory.
-        let rel = name
-            .split_once('/')
-            .map_or(name.as_str(), |(_, r)| r)
-            .to_owned();
-        let mut data = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut data).map_err(|e| io(path, &e))?;
-        files.insert(rel, data);
-    }
-    Ok(files)
 }

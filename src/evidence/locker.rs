@@ -1,10 +1,15 @@
 //! The evidence locker: a plain git repository (through git2) in which each collection is one
 //! commit under `collections/<YYYY-MM-DD>T<HHMMSS>Z/`, and the log an auditor samples: each
 //! control's status at every collection, gaps between collections, periods of failure.
+//!
+//! Collections may run at the same time (several CI jobs, one locker): each takes an exclusive
+//! lock on the locker directory (`flock`) before it reads HEAD, waiting a bounded time, and
+//! two collections of the same second get distinct directories (`…Z`, `…Z-2`, …).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -66,29 +71,94 @@ pub fn message(
     s
 }
 
-/// Commits a bundle into the locker at `path` (created when absent) as one commit dated at
-/// the collection time. Returns the commit id and the collection directory.
-pub fn commit(
-    path: &Path,
-    files: &Files,
-    collected_at: &str,
-    time: i64,
-    message: &str,
-) -> Result<(String, String), Problem> {
-    let locker = Locker::open_or_init(path)?;
-    let dir = format!("{COLLECTIONS}/{}", stamp(collected_at));
-    if locker.head_has(&dir) {
-        return Err(Problem::config(
-            format!("the locker already holds a collection at {collected_at} (`{dir}`)"),
-            None,
-        ));
+/// How long a collection waits, by default, for others to release the locker.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(300);
+
+/// The most collections one second can hold (`…Z` to `…Z-1000`).
+const MAX_SAME_SECOND: u32 = 1000;
+
+/// An exclusive hold on a locker (released when dropped, or when the process ends, however it
+/// ends: the kernel drops the lock with the file descriptor).
+#[derive(Debug)]
+pub struct Held {
+    path: PathBuf,
+    _lock: std::fs::File,
+}
+
+impl Held {
+    /// Takes the locker at `path` (creating its directory when absent), waiting at most
+    /// `wait` for another collection to release it.
+    pub fn acquire(path: &Path, wait: Duration) -> Result<Held, Problem> {
+        let io = |e: &std::io::Error| Problem::io(path.display().to_string(), e);
+        if !path.exists() {
+            std::fs::create_dir_all(path).map_err(|e| io(&e))?;
+        }
+        // The directory itself is locked: no lock file to leave behind or to commit.
+        let file = std::fs::File::open(path).map_err(|e| io(&e))?;
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(20);
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    return Ok(Held {
+                        path: path.to_path_buf(),
+                        _lock: file,
+                    });
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(&e)),
+            }
+            let waited = started.elapsed();
+            if waited >= wait {
+                return Err(Problem::config(
+                    format!(
+                        "the evidence locker `{}` is busy: another collection held it for the {} s this run waited",
+                        path.display(),
+                        waited.as_secs()
+                    ),
+                    None,
+                )
+                .with_help(
+                    "no bundle was written; run again once the other collection ends, or wait longer with --locker-timeout SECONDS",
+                ));
+            }
+            std::thread::sleep(pause.min(wait.saturating_sub(waited)));
+            pause = (pause * 2).min(Duration::from_millis(500));
+        }
     }
-    let entries: Vec<(String, Vec<u8>)> = files
-        .iter()
-        .map(|(rel, data)| (format!("{dir}/{rel}"), data.clone()))
-        .collect();
-    let id = locker.commit_files(&entries, message, time)?;
-    Ok((id, dir))
+
+    /// Commits a bundle as one commit dated at the collection time, in the first free
+    /// directory of its second. Returns the commit id and the collection directory.
+    pub fn commit(
+        &self,
+        files: &Files,
+        collected_at: &str,
+        time: i64,
+        message: &str,
+    ) -> Result<(String, String), Problem> {
+        let locker = Locker::open_or_init(&self.path)?;
+        let base = format!("{COLLECTIONS}/{}", stamp(collected_at));
+        let dir = (1..=MAX_SAME_SECOND)
+            .map(|n| match n {
+                1 => base.clone(),
+                n => format!("{base}-{n}"),
+            })
+            .find(|d| !locker.head_has(d))
+            .ok_or_else(|| {
+                Problem::config(
+                    format!(
+                        "the locker already holds {MAX_SAME_SECOND} collections at {collected_at}"
+                    ),
+                    None,
+                )
+            })?;
+        let entries: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .map(|(rel, data)| (format!("{dir}/{rel}"), data.clone()))
+            .collect();
+        let id = locker.commit_files(&entries, message, time)?;
+        Ok((id, dir))
+    }
 }
 
 /// What `vouch evidence log` reports on.

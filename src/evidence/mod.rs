@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod locker;
 pub mod manifest;
 pub mod oscal;
+pub mod read;
 pub mod redact;
 pub mod sign;
 pub mod verify;
@@ -59,6 +60,8 @@ pub struct BundleArgs {
     pub collected_at: Option<String>,
     /// Terraform values (`--var-file`, `--var`).
     pub terraform: crate::check::TerraformInputs,
+    /// How long to wait for other collections to release the locker.
+    pub locker_wait: std::time::Duration,
 }
 
 /// `vouch evidence bundle`: exit 0 when the bundle was written (whatever the findings), 2 when
@@ -123,45 +126,75 @@ pub fn cmd_bundle(args: &BundleArgs) -> u8 {
         Ok(f) => f,
         Err(p) => return fail(&[p]),
     };
-    if let Err(p) = bundle::write_dir(&args.out, &files, args.force) {
-        return fail(&[p]);
-    }
+    // Everything is staged first; only once the locker (if any) has the commit are the bundle
+    // directory and the archive put in place, so a run that fails leaves no bundle behind.
+    let staged = match bundle::stage_dir(&args.out, &files, args.force) {
+        Ok(s) => s,
+        Err(p) => return fail(&[p]),
+    };
+    let archive = match &args.archive {
+        Some(path) => {
+            let root = args
+                .out
+                .file_name()
+                .map_or_else(|| "bundle".to_owned(), |n| n.to_string_lossy().into_owned());
+            match bundle::archive(&files, &root) {
+                Ok(bytes) => Some((path, bytes)),
+                Err(p) => return fail(&[p]),
+            }
+        }
+        None => None,
+    };
     let digest = files
         .get(manifest::MANIFEST)
         .and_then(|b| serde_json::from_slice::<manifest::Manifest>(b).ok())
         .map(|m| m.manifest_digest)
         .unwrap_or_default();
+    let mut locker_line = None;
+    let _held = match &args.locker {
+        Some(locker_path) => {
+            let held = match locker::Held::acquire(locker_path, args.locker_wait) {
+                Ok(h) => h,
+                Err(p) => return fail(&[p]),
+            };
+            let src = source.as_ref().map(bundle::SourceInfo::of);
+            let msg = locker::message(&run.assessment, src.as_ref(), &collected_at, &digest);
+            match held.commit(&files, &collected_at, secs, &msg) {
+                Ok((id, dir)) => {
+                    locker_line = Some(format!(
+                        "locker {}: commit {} adds {dir}\n",
+                        locker_path.display(),
+                        id.get(..12).unwrap_or(&id)
+                    ));
+                }
+                Err(p) => return fail(&[p]),
+            }
+            Some(held)
+        }
+        None => None,
+    };
+    if let Some((path, bytes)) = &archive
+        && let Err(e) = report::write_atomic(path, bytes)
+    {
+        return fail(&[Problem::io(path.display().to_string(), &e)]);
+    }
+    if let Err(p) = staged.publish() {
+        if let Some((path, _)) = &archive {
+            let _ = std::fs::remove_file(path);
+        }
+        return fail(&[p]);
+    }
     let mut out = format!(
         "evidence bundle {}: {} files, manifest {digest}{}\n",
         args.out.display(),
         files.len(),
         if key.is_some() { ", signed" } else { "" }
     );
-    if let Some(path) = &args.archive {
-        let root = args
-            .out
-            .file_name()
-            .map_or_else(|| "bundle".to_owned(), |n| n.to_string_lossy().into_owned());
-        let written = bundle::archive(&files, &root).and_then(|bytes| {
-            report::write_atomic(path, &bytes)
-                .map_err(|e| Problem::io(path.display().to_string(), &e))
-        });
-        if let Err(p) = written {
-            return fail(&[p]);
-        }
+    if let Some((path, _)) = &archive {
         out.push_str(&format!("archive {}\n", path.display()));
     }
-    if let Some(locker_path) = &args.locker {
-        let src = source.as_ref().map(bundle::SourceInfo::of);
-        let msg = locker::message(&run.assessment, src.as_ref(), &collected_at, &digest);
-        match locker::commit(locker_path, &files, &collected_at, secs, &msg) {
-            Ok((id, dir)) => out.push_str(&format!(
-                "locker {}: commit {} adds {dir}\n",
-                locker_path.display(),
-                id.get(..12).unwrap_or(&id)
-            )),
-            Err(p) => return fail(&[p]),
-        }
+    if let Some(line) = locker_line {
+        out.push_str(&line);
     }
     if source.as_ref().is_some_and(|w| w.dirty) {
         report::emit_err(
@@ -195,11 +228,11 @@ pub fn cmd_verify(args: &VerifyArgs) -> u8 {
         },
         None => None,
     };
-    let files = match bundle::read(&args.bundle) {
+    let read = match read::read(&args.bundle) {
         Ok(f) => f,
         Err(p) => return fail(&[p]),
     };
-    if !files.contains_key(manifest::MANIFEST) && files.is_empty() {
+    if read.files.is_empty() && read.rejected.is_empty() && read.directories.is_empty() {
         return fail(&[Problem::config(
             format!(
                 "`{}` is empty: not an evidence bundle",
@@ -208,7 +241,7 @@ pub fn cmd_verify(args: &VerifyArgs) -> u8 {
             None,
         )]);
     }
-    let v = verify::verify(&files, key.as_ref());
+    let v = verify::verify(&read, key.as_ref());
     match args.format {
         Format::Json => report::emit(&report::to_json(&serde_json::json!({
             "schema_version": 1,

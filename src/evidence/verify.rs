@@ -1,12 +1,15 @@
-//! `vouch evidence verify`: recompute every digest of a bundle and check its signature.
+//! `vouch evidence verify`: recompute every digest of a bundle, check that the manifest and
+//! its signature are byte for byte their canonical form, that the bundle holds nothing else
+//! (no link, device, duplicate, stray directory or trailing data; see [`super::read`]), and
+//! check the signature.
 
 use std::collections::BTreeSet;
 
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 
-use super::bundle::Files;
 use super::manifest::{self, MANIFEST, Manifest, SIGNATURE};
+use super::read::{ReadBundle, Rejected};
 use super::sign::{self, SignatureFile};
 
 /// The state of a bundle's signature.
@@ -40,6 +43,11 @@ pub struct Verification {
     pub missing: Vec<String>,
     /// Files present but not listed in the manifest.
     pub extra: Vec<String>,
+    /// Directories that hold no file of the bundle (vouch never writes an empty directory).
+    pub extra_directories: Vec<String>,
+    /// Entries that are not plain files of the bundle: links, devices, duplicates, entries
+    /// outside the archive's top directory, data after the archive.
+    pub rejected: Vec<Rejected>,
     pub signature: SignatureState,
 }
 
@@ -50,6 +58,8 @@ impl Verification {
             && self.changed.is_empty()
             && self.missing.is_empty()
             && self.extra.is_empty()
+            && self.extra_directories.is_empty()
+            && self.rejected.is_empty()
             && matches!(
                 self.signature,
                 SignatureState::Unsigned | SignatureState::Valid { .. }
@@ -57,8 +67,9 @@ impl Verification {
     }
 }
 
-/// Verifies the files of a bundle against its manifest (and `key`, when given).
-pub fn verify(files: &Files, key: Option<&VerifyingKey>) -> Verification {
+/// Verifies a bundle against its manifest (and `key`, when given).
+pub fn verify(bundle: &ReadBundle, key: Option<&VerifyingKey>) -> Verification {
+    let files = &bundle.files;
     let mut v = Verification {
         files: 0,
         manifest_digest: String::new(),
@@ -66,6 +77,8 @@ pub fn verify(files: &Files, key: Option<&VerifyingKey>) -> Verification {
         changed: Vec::new(),
         missing: Vec::new(),
         extra: Vec::new(),
+        extra_directories: bundle.directories.iter().cloned().collect(),
+        rejected: bundle.rejected.clone(),
         signature: SignatureState::Unsigned,
     };
     let parsed = files
@@ -101,6 +114,10 @@ pub fn verify(files: &Files, key: Option<&VerifyingKey>) -> Verification {
         ));
     } else if !sorted {
         v.manifest_problem = Some("the manifest is not sorted or lists a file twice".to_owned());
+    } else if let Some(bytes) = files.get(MANIFEST)
+        && let Some(how) = not_canonical(bytes, &crate::report::to_json(&m))
+    {
+        v.manifest_problem = Some(format!("manifest.json is not in its canonical form: {how}"));
     }
     let mut listed = BTreeSet::new();
     for e in &m.files {
@@ -125,7 +142,25 @@ pub fn verify(files: &Files, key: Option<&VerifyingKey>) -> Verification {
     v
 }
 
-fn signature_state(files: &Files, m: &Manifest, key: Option<&VerifyingKey>) -> SignatureState {
+/// How `bytes` differ from the canonical text vouch writes for what they parse to (trailing
+/// bytes, another layout, fields it does not write), or `None` when they are that text.
+fn not_canonical(bytes: &[u8], canonical: &str) -> Option<String> {
+    let c = canonical.as_bytes();
+    if bytes == c {
+        return None;
+    }
+    Some(if bytes.len() > c.len() && bytes.starts_with(c) {
+        format!("{} bytes after its end", bytes.len() - c.len())
+    } else {
+        "it was rewritten (layout, spacing or fields differ from what vouch writes)".to_owned()
+    })
+}
+
+fn signature_state(
+    files: &super::bundle::Files,
+    m: &Manifest,
+    key: Option<&VerifyingKey>,
+) -> SignatureState {
     let Some(bytes) = files.get(SIGNATURE) else {
         return if key.is_some() {
             SignatureState::Missing
@@ -141,6 +176,11 @@ fn signature_state(files: &Files, m: &Manifest, key: Option<&VerifyingKey>) -> S
             };
         }
     };
+    if let Some(how) = not_canonical(bytes, &crate::report::to_json(&sig)) {
+        return SignatureState::Invalid {
+            reason: format!("manifest.sig is not in its canonical form: {how}"),
+        };
+    }
     if sig.algorithm != "ed25519" {
         return SignatureState::Invalid {
             reason: format!("unsupported algorithm `{}`", sig.algorithm),
@@ -199,11 +239,12 @@ fn signature_state(files: &Files, m: &Manifest, key: Option<&VerifyingKey>) -> S
     }
 }
 
-/// Human report of a verification.
+/// Human report of a verification (names escaped: an archive's entry names are anyone's).
 pub fn render(bundle: &str, v: &Verification) -> String {
+    use crate::report::text::escape;
     use std::fmt::Write as _;
     let mut s = String::new();
-    let _ = writeln!(s, "bundle {bundle}");
+    let _ = writeln!(s, "bundle {}", escape(bundle));
     if let Some(p) = &v.manifest_problem {
         let _ = writeln!(s, "  manifest: {p}");
     } else {
@@ -217,10 +258,14 @@ pub fn render(bundle: &str, v: &Verification) -> String {
         ("changed", &v.changed),
         ("missing", &v.missing),
         ("extra", &v.extra),
+        ("extra directory", &v.extra_directories),
     ] {
         for p in list {
-            let _ = writeln!(s, "  {label}: {p}");
+            let _ = writeln!(s, "  {label}: {}", escape(p));
         }
+    }
+    for r in &v.rejected {
+        let _ = writeln!(s, "  rejected: {} ({})", escape(&r.path), r.reason);
     }
     let sig = match &v.signature {
         SignatureState::Unsigned => "unsigned (pass --key to require a signature)".to_owned(),

@@ -38,7 +38,7 @@ fn frameworks(r: &CheckResult, lib: &Library) -> String {
 fn location(r: &CheckResult) -> String {
     r.resource.as_ref().map_or_else(
         || "(organisation)".to_owned(),
-        |res| format!("{}:{}", res.file, res.line),
+        |res| format!("{}:{}", super::text::escape(&res.file), res.line),
     )
 }
 

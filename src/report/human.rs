@@ -5,12 +5,11 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource,
-    Severity as MietteSeverity,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity as MietteSeverity,
 };
 
 use crate::assessment::{Assessment, CheckResult, Status};
-use crate::error::{NamedProblem, Problem};
+use crate::error::{Excerpt, NamedProblem, Problem};
 use crate::library::{Library, Severity};
 
 /// How to draw.
@@ -52,7 +51,7 @@ fn handler(style: Style) -> GraphicalReportHandler {
 struct Finding<'a> {
     result: &'a CheckResult,
     help: String,
-    source: Option<NamedSource<String>>,
+    source: Option<Excerpt>,
     label: Option<(usize, usize, String)>,
 }
 
@@ -183,14 +182,24 @@ pub fn render(
             Some(res) => match sources.get(&res.file) {
                 Some(text) => {
                     let (offset, len) = line_span(text, res.line, res.column);
+                    let (offset, len) = crate::error::framed(text, offset, len);
                     (
-                        Some(NamedSource::new(res.file.clone(), text.to_string())),
-                        Some((offset, len, format!("{}: {message}", res.address))),
+                        Some(Excerpt::new(&res.file, Arc::clone(text))),
+                        Some((
+                            offset,
+                            len,
+                            super::text::escape(&format!("{}: {message}", res.address))
+                                .into_owned(),
+                        )),
                     )
                 }
                 None => {
                     if !message.is_empty() {
-                        let _ = write!(help, "\n{}: {message}", res.address);
+                        let _ = write!(
+                            help,
+                            "\n{}",
+                            super::text::escape(&format!("{}: {message}", res.address))
+                        );
                     }
                     (None, None)
                 }

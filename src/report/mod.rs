@@ -5,6 +5,7 @@ pub mod gate;
 pub mod human;
 pub mod junit;
 pub mod sarif;
+pub mod text;
 
 use std::io::Write;
 

@@ -1,0 +1,4 @@
+//! Fuzzes the parser vouch routes `main.tf` to, and the rendering of its problems.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| vouch_fuzz::parse_and_render("main.tf", data));
