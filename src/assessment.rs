@@ -219,6 +219,9 @@ pub struct Assessment {
 pub struct WaiverStatus {
     pub control: String,
     pub resource: String,
+    /// The glob on the resource's file the waiver is scoped to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub reason: String,
     pub approver: String,
     pub expires: String,

@@ -304,6 +304,17 @@ pub fn assess(
     }
 }
 
+/// The end of the message an expired waiver adds to the failure it no longer covers.
+const EXPIRED_WAIVER: &str = "; renew it or fix the finding";
+
+/// True when an expired waiver matched this failing result (it then fails the gate).
+pub fn has_expired_waiver(r: &crate::assessment::CheckResult) -> bool {
+    r.status == Status::Fail
+        && r.messages
+            .iter()
+            .any(|m| m.starts_with("the waiver approved by ") && m.ends_with(EXPIRED_WAIVER))
+}
+
 /// Marks failures covered by a current waiver as waived; an expired waiver leaves them failing.
 pub fn apply_waivers(
     assessment: &mut Assessment,
@@ -316,9 +327,10 @@ pub fn apply_waivers(
         let mut matched = 0;
         for r in &mut assessment.results {
             // A result on no resource (a manual control) is waived by `resource = "*"`.
+            // A waiver scoped by `path` covers only resources declared in matching files.
             let applies = match &r.resource {
-                Some(res) => res.address == w.resource || w.matcher.is_match(&res.address),
-                None => w.resource == "*",
+                Some(res) => w.applies(&res.address, &res.file),
+                None => w.resource == "*" && w.path.is_none(),
             };
             if r.control != w.control || !applies {
                 continue;
@@ -329,7 +341,7 @@ pub fn apply_waivers(
             matched += 1;
             if expired {
                 r.messages.push(format!(
-                    "the waiver approved by {} expired on {}; renew it or fix the finding",
+                    "the waiver approved by {} expired on {}{EXPIRED_WAIVER}",
                     w.approver, w.expires
                 ));
             } else {
@@ -345,6 +357,7 @@ pub fn apply_waivers(
         out.push(WaiverStatus {
             control: w.control.clone(),
             resource: w.resource.clone(),
+            path: w.path.clone(),
             reason: w.reason.clone(),
             approver: w.approver.clone(),
             expires: w.expires.clone(),
@@ -353,7 +366,9 @@ pub fn apply_waivers(
             line: w.line,
         });
     }
-    out.sort_by(|a, b| (&a.control, &a.resource, a.line).cmp(&(&b.control, &b.resource, b.line)));
+    out.sort_by(|a, b| {
+        (&a.control, &a.resource, &a.path, a.line).cmp(&(&b.control, &b.resource, &b.path, b.line))
+    });
     out
 }
 

@@ -11,6 +11,7 @@
 //! [[waiver]]
 //! control = "s3-versioning"
 //! resource = "aws_s3_bucket.scratch*"
+//! path = "staging/**"           # optional: only resources declared in these files
 //! reason = "scratch data, recreated daily"
 //! approver = "jane@acme.example"
 //! expires = 2027-01-31
@@ -64,6 +65,8 @@ struct RawLibrary {
 struct RawWaiver {
     control: Spanned<String>,
     resource: Spanned<String>,
+    /// A glob on the file that declares the resource (relative to the root).
+    path: Option<Spanned<String>>,
     reason: Option<String>,
     approver: Option<String>,
     expires: Option<Spanned<Datetime>>,
@@ -77,12 +80,25 @@ pub struct Waiver {
     /// Exact address or glob.
     pub resource: String,
     pub matcher: globset::GlobMatcher,
+    /// Only resources declared in files matching this glob (relative to the root): a waiver for
+    /// `staging/**` never covers `prod/`'s resource of the same address.
+    pub path: Option<String>,
+    pub path_matcher: Option<globset::GlobMatcher>,
     pub reason: String,
     pub approver: String,
     pub expires: String,
     pub expires_days: i64,
     pub ticket: Option<String>,
     pub line: u32,
+}
+
+impl Waiver {
+    /// True when the waiver covers a result on the resource `address` declared in `file`
+    /// (relative to the root).
+    pub fn applies(&self, address: &str, file: &str) -> bool {
+        (address == self.resource || self.matcher.is_match(address))
+            && self.path_matcher.as_ref().is_none_or(|m| m.is_match(file))
+    }
 }
 
 /// The validated configuration.
@@ -96,6 +112,8 @@ pub struct Config {
     pub library_relative: Vec<String>,
     pub waivers: Vec<Waiver>,
     pub roadmap: Option<toml::Table>,
+    /// The whole file as parsed (empty without a file): the gate compares two sides' settings.
+    pub document: toml::Table,
 }
 
 impl Config {
@@ -187,10 +205,25 @@ impl Config {
                     continue;
                 }
             };
+            let path_matcher = match &v.path {
+                None => None,
+                Some(p) => match path_glob(p.get_ref()) {
+                    Ok(m) => Some(m),
+                    Err(message) => {
+                        let r = p.span();
+                        problems.push(at(r.start, r.len(), message, "here").with_help(
+                            "a path is a glob relative to this file's directory, such as `staging/**`",
+                        ));
+                        continue;
+                    }
+                },
+            };
             waivers.push(Waiver {
                 control: v.control.get_ref().clone(),
                 resource: v.resource.get_ref().clone(),
                 matcher,
+                path: v.path.as_ref().map(|p| p.get_ref().clone()),
+                path_matcher,
                 reason: v.reason.clone().unwrap_or_default(),
                 approver: v.approver.clone().unwrap_or_default(),
                 expires: expires.get_ref().to_string(),
@@ -231,6 +264,7 @@ impl Config {
             library_relative,
             waivers,
             roadmap: raw.roadmap,
+            document: toml::from_str(&text).unwrap_or_default(),
         })
     }
 
@@ -242,4 +276,23 @@ impl Config {
         }
         globs
     }
+}
+
+/// A waiver's `path`: a glob relative to the root, where `*` stays within a directory and `**`
+/// crosses directories.
+fn path_glob(glob: &str) -> Result<globset::GlobMatcher, String> {
+    let trimmed = glob.trim_start_matches("./");
+    if trimmed.is_empty()
+        || Path::new(trimmed).is_absolute()
+        || trimmed.split('/').any(|c| c == "..")
+    {
+        return Err(format!(
+            "waiver path `{glob}` must be a glob inside the repository"
+        ));
+    }
+    globset::GlobBuilder::new(trimmed)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| format!("invalid waiver path glob `{glob}`: {e}"))
 }

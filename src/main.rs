@@ -37,6 +37,7 @@ fn main() -> ExitCode {
             sarif: g.sarif,
             junit: g.junit,
             summary: g.summary,
+            trust_head_config: g.trust_head_config,
         }),
         Command::Controls(ControlsCmd::List { format, path }) => {
             app::controls_list(&path, format.into())
