@@ -64,6 +64,8 @@ pub struct Tree {
     pub problems: Vec<Problem>,
     /// Files not read: too big, not UTF-8, or a symlink leaving the tree (counted, never silent).
     pub skipped: Vec<String>,
+    /// Git submodules under the root, scanned as checked out.
+    pub submodules: Vec<crate::git::Submodule>,
 }
 
 /// Reads `vouch.toml`, walks the tree and loads the library (every job starts here).
@@ -98,6 +100,9 @@ fn read_tree_and<T: Send>(root: &Path, then: impl FnOnce(&[SourceFile]) -> T + S
     );
     problems.extend(walked.problems);
     problems.append(&mut lib_problems);
+    // Submodules are scanned like any directory; one not checked out would be a silent gap.
+    let (submodules, mut sub_problems) = crate::git::submodules_under(root, &excludes);
+    problems.append(&mut sub_problems);
     let tree = Tree {
         config,
         files: walked.files,
@@ -105,6 +110,7 @@ fn read_tree_and<T: Send>(root: &Path, then: impl FnOnce(&[SourceFile]) -> T + S
         compiled,
         problems,
         skipped: walked.skipped,
+        submodules,
     };
     (tree, after)
 }
@@ -122,6 +128,7 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
             compiled,
             problems,
             skipped,
+            submodules,
         },
         loaded,
     ) = read_tree_and(&opts.root, |files| formats::load(files, &ctx));
@@ -145,6 +152,7 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
     );
     // Files the walk did not read are listed and counted with the unrecognised ones.
     let a = &mut run.assessment;
+    a.submodules = submodules;
     a.unrecognised.extend(skipped);
     a.unrecognised.sort();
     a.summary.unrecognised_files = a.unrecognised.len();

@@ -539,6 +539,18 @@ impl Repo {
     }
 }
 
+/// The submodules recorded under `root` when it is inside a git work tree (none otherwise),
+/// and a problem for each one that is not checked out.
+pub fn submodules_under(root: &Path, excludes: &GlobSet) -> (Vec<Submodule>, Vec<Problem>) {
+    if Repository::discover(root).is_err() {
+        return (Vec::new(), Vec::new());
+    }
+    match Repo::discover(root) {
+        Ok(repo) => repo.worktree_submodules(excludes),
+        Err(_) => (Vec::new(), Vec::new()),
+    }
+}
+
 // Evidence: the provenance of a work tree, and the evidence locker (a plain git repository in
 // which each collection is one commit).
 

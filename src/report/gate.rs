@@ -79,14 +79,21 @@ fn code(s: &str) -> String {
     }
 }
 
-/// Text for a Markdown paragraph: HTML-significant characters escaped, one line.
+/// Text for a Markdown paragraph, on one line: outside code spans, HTML-significant characters
+/// are escaped (GitHub would read `<Type>` as a tag); inside them, nothing is (a code span shows
+/// entities literally).
 fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut in_code = false;
     for c in s.chars() {
         match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '<' if !in_code => out.push_str("&lt;"),
+            '>' if !in_code => out.push_str("&gt;"),
+            '&' if !in_code => out.push_str("&amp;"),
             '\n' | '\r' => out.push(' '),
             c if c.is_control() => out.extend(c.escape_default()),
             c => out.push(c),
@@ -772,7 +779,15 @@ pub fn human(run: &GateRun, style: super::human::Style) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::code;
+    use super::{code, text};
+
+    #[test]
+    fn text_escapes_html_outside_code_spans_only() {
+        assert_eq!(
+            text("scope it with `resource is <Type>` <b> & more\nline"),
+            "scope it with `resource is <Type>` &lt;b&gt; &amp; more line"
+        );
+    }
 
     #[test]
     fn inline_code_survives_backticks_and_newlines() {
