@@ -1105,3 +1105,37 @@ fn the_pr_comment_stays_under_60000_characters_and_says_what_it_left_out() {
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 600);
     markdown_read(&g);
 }
+
+// ---- Rendered outputs, as snapshots (commit ids are stable: dates and authors are pinned). ----
+
+#[test]
+fn rendered_outputs_of_a_change_that_adds_a_database_and_waives_it() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    write(dir.path(), "infra/acme/storage.tf", BUCKET);
+    commit_all(dir.path(), "base");
+    git(dir.path(), &["checkout", "-q", "-b", "feature"]);
+    write(dir.path(), "infra/acme/db.tf", PUBLIC_DB);
+    write(
+        dir.path(),
+        "infra/acme/vouch.toml",
+        "[[waiver]]\ncontrol = \"rds-not-public\"\nresource = \"aws_db_instance.db\"\npath = \"db.tf\"\nreason = \"temporary\"\napprover = \"dev@acme.example\"\nexpires = 2027-01-31\n",
+    );
+    commit_all(dir.path(), "a public database, waived");
+    let g = run_gate(
+        &dir.path().join("infra/acme"),
+        &["--control", "rds-not-public", "--control", "s3-versioning"],
+    );
+    assert_eq!(g.code, 1, "{}", g.stderr);
+    insta::assert_snapshot!("gate_markdown_waiver_added", g.markdown());
+    insta::assert_snapshot!("gate_junit_waiver_added", g.junit());
+    let root = format!("file://{}/", dir.path().canonicalize().unwrap().display());
+    let sarif = std::fs::read_to_string(g.path("vouch.sarif"))
+        .unwrap()
+        .replace(&root, "file:///REPOSITORY/")
+        .replace(env!("CARGO_PKG_VERSION"), "VERSION");
+    insta::assert_snapshot!("gate_sarif_waiver_added", sarif);
+    markdown_read(&g);
+    junit_read(&g);
+    assert_valid_sarif(&g);
+}

@@ -476,9 +476,14 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
         selection: opts.selection.clone(),
     };
     let head_revision = head_info.as_ref().map(|h| h.id.clone());
-    // Problems of each run: the applied policy's, the tree's; the head run also carries the
-    // head's own policy problems (a change that breaks vouch.toml or a control fails).
-    let mut base_problems = auth.problems.clone();
+    // Problems of each run: the tree's, and the policy's where it is that side's own; the head
+    // run always carries the head's policy problems (a change that breaks vouch.toml or a
+    // control fails the gate).
+    let mut base_problems = if opts.trust_head_config {
+        Vec::new()
+    } else {
+        auth.problems.clone()
+    };
     base_problems.extend(
         base_tree
             .problems
