@@ -344,7 +344,9 @@ fn policy_section(run: &GateRun, hides_limit: usize) -> String {
     let _ = writeln!(
         s,
         "### ⚠️ This change edits the gate's policy\n\n{applied}{}\n",
-        if weakening > 0 {
+        if weakening == 1 && r.policy.changes.len() == 1 {
+            " **It weakens the policy.**".to_owned()
+        } else if weakening > 0 {
             format!(" **{weakening} of them weaken it.**")
         } else {
             String::new()
