@@ -296,3 +296,51 @@ fn path_glob(glob: &str) -> Result<globset::GlobMatcher, String> {
         .map(|g| g.compile_matcher())
         .map_err(|e| format!("invalid waiver path glob `{glob}`: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+    use proptest::prelude::*;
+
+    fn waiver(path: &str) -> String {
+        format!(
+            "[[waiver]]\ncontrol = \"rds-not-public\"\nresource = \"aws_db_instance.db\"\npath = {}\nreason = \"r\"\napprover = \"a\"\nexpires = 2027-01-31\n",
+            toml::Value::String(path.to_owned())
+        )
+    }
+
+    #[test]
+    fn a_path_scopes_a_waiver_to_matching_files() {
+        let c = Config::parse(&waiver("staging/**"), std::path::Path::new(".")).unwrap();
+        let w = &c.waivers[0];
+        assert!(w.applies("aws_db_instance.db", "staging/main.tf"));
+        assert!(w.applies("aws_db_instance.db", "staging/eu/main.tf"));
+        assert!(!w.applies("aws_db_instance.db", "prod/main.tf"));
+        assert!(!w.applies("aws_db_instance.other", "staging/main.tf"));
+        let c = Config::parse(&waiver("staging/*.tf"), std::path::Path::new(".")).unwrap();
+        assert!(!c.waivers[0].applies("aws_db_instance.db", "staging/eu/main.tf"));
+    }
+
+    #[test]
+    fn a_path_outside_the_repository_is_an_error_at_its_span() {
+        for bad in ["../x/**", "/etc/**", "", "a/../../b"] {
+            let problems = Config::parse(&waiver(bad), std::path::Path::new(".")).unwrap_err();
+            assert_eq!(problems.len(), 1, "{bad}");
+            assert_eq!(problems[0].line, Some(4), "{bad}");
+        }
+    }
+
+    proptest! {
+        /// Any `path` string gives a configuration or one problem with its line, never a panic.
+        #[test]
+        fn any_waiver_path_parses_or_is_one_problem(path in "\\PC{0,40}") {
+            match Config::parse(&waiver(&path), std::path::Path::new(".")) {
+                Ok(c) => prop_assert_eq!(c.waivers.len(), 1),
+                Err(ps) => {
+                    prop_assert_eq!(ps.len(), 1);
+                    prop_assert!(ps[0].line.is_some());
+                }
+            }
+        }
+    }
+}

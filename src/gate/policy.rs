@@ -538,3 +538,70 @@ pub fn attribute(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::changes;
+    use crate::config::Config;
+    use crate::library::Library;
+
+    fn config(text: &str) -> Config {
+        Config::parse(text, std::path::Path::new(".")).unwrap()
+    }
+
+    fn kinds_and_descriptions(base: &str, head: &str) -> Vec<(&'static str, String, bool)> {
+        let (lib, _) = Library::with_custom_files(Vec::new());
+        changes(&config(base), &config(head), &lib, &lib)
+            .into_iter()
+            .map(|c| (c.kind, c.description, c.weakens))
+            .collect()
+    }
+
+    #[test]
+    fn every_edit_to_vouch_toml_is_listed() {
+        let base = "[check]\nexclude = [\"a/**\"]\nfail_on = \"high\"\n";
+        let head =
+            "[check]\nexclude = [\"b/**\"]\nfail_on = \"low\"\n[roadmap]\ntargets = [\"soc2\"]\n";
+        let got = kinds_and_descriptions(base, head);
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "exclude_added",
+                    "excludes `b/**` from the scan".to_owned(),
+                    true
+                ),
+                (
+                    "exclude_removed",
+                    "stops excluding `a/**`".to_owned(),
+                    false
+                ),
+                (
+                    "fail_on_lowered",
+                    "lowers `fail_on` from `high` to `low`".to_owned(),
+                    false
+                ),
+                (
+                    "setting_changed",
+                    "changes `[roadmap] targets` from (unset) to `[\"soc2\"]`".to_owned(),
+                    false
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_waiver_extended_is_a_weakening_change() {
+        let w = "[[waiver]]\ncontrol = \"c\"\nresource = \"r\"\nreason = \"x\"\napprover = \"a\"\nexpires = 2027-01-31\n";
+        let got = kinds_and_descriptions(w, &w.replace("2027-01-31", "2030-01-31"));
+        assert_eq!(
+            got,
+            vec![(
+                "waiver_changed",
+                "changes the waiver of `c` on `r`: expiry 2027-01-31 → 2030-01-31".to_owned(),
+                true
+            )]
+        );
+        assert!(kinds_and_descriptions(w, w).is_empty());
+    }
+}
