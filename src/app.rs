@@ -30,6 +30,7 @@ pub struct CheckArgs {
     pub controls: Vec<String>,
     pub fail_on: Option<Severity>,
     pub as_of: Option<String>,
+    pub terraform: crate::check::TerraformInputs,
 }
 
 /// Parses `--as-of` (default: today, UTC).
@@ -97,6 +98,7 @@ pub fn check(args: &CheckArgs) -> u8 {
             controls: args.controls.clone(),
             findings_only: false,
         },
+        terraform: args.terraform.clone(),
     };
     let run = check::run(&opts);
     let unknown_controls: Vec<Problem> = args
@@ -334,6 +336,7 @@ pub struct GateArgs {
     pub junit: Option<PathBuf>,
     pub summary: Option<PathBuf>,
     pub trust_head_config: bool,
+    pub terraform: crate::check::TerraformInputs,
 }
 
 /// `vouch gate`: only what the change breaks. Exit 0 pass, 1 fail, 2 the gate could not run.
@@ -345,6 +348,7 @@ pub fn gate(args: &GateArgs) -> u8 {
         controls: args.controls.clone(),
         fail_on: args.fail_on,
         as_of: args.as_of.clone(),
+        terraform: args.terraform.clone(),
     };
     let mut pre = validate_selection(&selection_args);
     let as_of = match as_of_days(args.as_of.as_deref()) {
@@ -367,6 +371,7 @@ pub fn gate(args: &GateArgs) -> u8 {
             findings_only: false,
         },
         trust_head_config: args.trust_head_config,
+        terraform: args.terraform.clone(),
     };
     // A gate that cannot run still writes every output it was asked for, saying why.
     let run = if pre.is_empty() {

@@ -346,9 +346,14 @@ impl Repo {
     /// including the files of the submodules the tree records (at the commit it records).
     ///
     /// Symlinks (mode 120000) are never followed; files over the size limit and non-UTF-8
-    /// files are listed as skipped, like the directory walk does. A submodule whose commit is
+    /// files are problems, like the directory walk's. A submodule whose commit is
     /// not in this clone is a problem (never a silent pass), unless its path is excluded.
-    pub fn tree_files(&self, commit: git2::Oid, excludes: &GlobSet) -> Result<TreeFiles, Problem> {
+    pub fn tree_files(
+        &self,
+        commit: git2::Oid,
+        excludes: &GlobSet,
+        max_bytes: u64,
+    ) -> Result<TreeFiles, Problem> {
         let prefix = if self.prefix.is_empty() {
             String::new()
         } else {
@@ -356,13 +361,15 @@ impl Repo {
         };
         let tree = self.commit_tree(commit)?;
         let mut out = TreeFiles::default();
-        self.read_tree_into(&self.repo, &tree, &prefix, "", excludes, 0, &mut out)
-            .map_err(|e| {
-                git_problem(format!(
-                    "cannot walk the tree of {commit}: {}",
-                    one_line(&e)
-                ))
-            })?;
+        self.read_tree_into(
+            &self.repo, &tree, &prefix, "", excludes, max_bytes, 0, &mut out,
+        )
+        .map_err(|e| {
+            git_problem(format!(
+                "cannot walk the tree of {commit}: {}",
+                one_line(&e)
+            ))
+        })?;
         out.files.sort_by(|a, b| a.path.cmp(&b.path));
         out.skipped.sort();
         out.submodules.sort();
@@ -383,6 +390,7 @@ impl Repo {
         strip: &str,
         under: &str,
         excludes: &GlobSet,
+        max_bytes: u64,
         depth: usize,
         out: &mut TreeFiles,
     ) -> Result<(), git2::Error> {
@@ -393,19 +401,19 @@ impl Repo {
         })?;
         for (rel, id) in blobs {
             let blob = repo.find_blob(id)?;
-            if blob.size() as u64 > MAX_FILE_BYTES {
-                out.skipped.push(rel);
+            if blob.size() as u64 > max_bytes {
+                out.problems
+                    .push(source::too_big(&rel, blob.size() as u64, max_bytes));
                 continue;
             }
-            let Ok(text) = std::str::from_utf8(blob.content()) else {
-                out.skipped.push(rel);
-                continue;
-            };
-            out.files.push(SourceFile {
-                path: rel,
-                text: Arc::from(text),
-                blob_id: id.to_string(),
-            });
+            match source::decode(&rel, blob.content(), max_bytes) {
+                Ok(text) => out.files.push(SourceFile {
+                    path: rel,
+                    text: Arc::from(text),
+                    blob_id: id.to_string(),
+                }),
+                Err(p) => out.problems.push(p),
+            }
         }
         for (full, id) in links {
             let Some(rel) = full.strip_prefix(strip).map(|r| format!("{under}{r}")) else {
@@ -432,6 +440,7 @@ impl Repo {
                         "",
                         &format!("{rel}/"),
                         excludes,
+                        max_bytes,
                         depth + 1,
                         out,
                     )?;

@@ -52,6 +52,8 @@ pub struct GateOptions {
     /// Take `vouch.toml` and the custom library from the head instead of the base (for
     /// repositories that protect those files otherwise).
     pub trust_head_config: bool,
+    /// Terraform values from the command line (`--var-file`, `--var`).
+    pub terraform: crate::check::TerraformInputs,
 }
 
 /// The outcome of a gate run.
@@ -263,6 +265,7 @@ pub fn could_not_start(opts: &GateOptions, mut problems: Vec<Problem>) -> GateRu
         root: opts.path.clone(),
         as_of_days: opts.as_of_days,
         selection: opts.selection.clone(),
+        terraform: opts.terraform.clone(),
     };
     let mut head = check::assess(
         formats::Loaded::default(),
@@ -394,17 +397,30 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
     let head_tree = side::read_tree(&repo, head_rev, &auth.config);
     let base_parsed = parser.parse(&base_tree.files);
     let head_parsed = parser.parse(&head_tree.files);
+    // Terraform values files: the applied policy names them; each side's tree holds them.
+    let (base_tf, base_tf_problems) = crate::check::terraform_overrides(
+        &opts.path,
+        &auth.config,
+        &opts.terraform,
+        &base_tree.files,
+    );
+    let (head_tf, head_tf_problems) = crate::check::terraform_overrides(
+        &opts.path,
+        &auth.config,
+        &opts.terraform,
+        &head_tree.files,
+    );
 
     // Assembly of both sides overlaps the library's compilation.
     let auth_lib_ok = auth.library_ok;
     let ((base_loaded, compiled), head_loaded) = rayon::join(
         || {
             (
-                formats::assemble(base_parsed, &parser.ctx),
+                formats::assemble_with(base_parsed, &parser.ctx, &base_tf),
                 auth_lib_ok.then(|| engine::compile(&auth.library)),
             )
         },
-        || formats::assemble(head_parsed, &parser.ctx),
+        || formats::assemble_with(head_parsed, &parser.ctx, &head_tf),
     );
     let compiled = match compiled {
         Some(Ok(c)) => Some(c),
@@ -436,7 +452,9 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
             Some(side::read_tree(&repo, head_rev, &alt.config))
         };
         let files = alt_tree.as_ref().map_or(&head_tree.files, |t| &t.files);
-        let loaded = formats::assemble(parser.parse(files), &parser.ctx);
+        let (alt_tf, _) =
+            crate::check::terraform_overrides(&opts.path, &alt.config, &opts.terraform, files);
+        let loaded = formats::assemble_with(parser.parse(files), &parser.ctx, &alt_tf);
         let same_library = alt.library.digest == auth.library.digest;
         let alt_compiled = if same_library {
             None
@@ -474,6 +492,7 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
         root: opts.path.clone(),
         as_of_days: opts.as_of_days,
         selection: opts.selection.clone(),
+        terraform: opts.terraform.clone(),
     };
     let head_revision = head_info.as_ref().map(|h| h.id.clone());
     // Problems of each run: the tree's, and the policy's where it is that side's own; the head
@@ -491,8 +510,14 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
             .cloned()
             .map(|p| label_problem(p, &base_label)),
     );
+    base_problems.extend(
+        base_tf_problems
+            .into_iter()
+            .map(|p| label_problem(p, &base_label)),
+    );
     let mut head_problems = auth.problems.clone();
     head_problems.extend(head_tree.problems.iter().cloned());
+    head_problems.extend(head_tf_problems);
     if !opts.trust_head_config {
         head_problems.extend(alt.problems.iter().cloned());
     }

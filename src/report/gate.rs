@@ -42,12 +42,10 @@ fn verdict_line(run: &GateRun) -> String {
     }
 }
 
-/// A result is undetermined when it fails on values vouch could not know.
-///
-/// HOOK: when the `determined` result field lands, this becomes `!r.determined` (the engine then
-/// lists in `unknown` only the attributes a fired policy read).
+/// A failing result is undetermined when it rests on values vouch could not know (the engine
+/// then lists in `unknown` only the attributes a fired policy read).
 fn undetermined(r: &CheckResult) -> bool {
-    !r.unknown.is_empty()
+    !r.determined
 }
 
 /// Inline code that survives any file name: control characters are shown escaped, and the

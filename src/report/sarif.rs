@@ -124,14 +124,26 @@ fn result(
             json!([{ "name": res.address, "kind": "resource", "fullyQualifiedName": format!("{}::{}", res.entity_type, res.address) }]),
         );
     }
+    // An undetermined failure is never ranked as a proven error.
+    let level = match (r.status, r.determined, level(r.severity)) {
+        (Status::Error, _, _) => "error",
+        (_, false, "error") => "warning",
+        (_, _, l) => l,
+    };
     let mut result = json!({
         "ruleId": r.control,
         "ruleIndex": index.get(r.control.as_str()).copied().unwrap_or(0),
-        "level": if r.status == Status::Error { "error" } else { level(r.severity) },
+        "level": level,
         "message": { "text": message },
         "locations": [loc],
         "partialFingerprints": { "vouch/v1": r.fingerprint },
-        "properties": { "policies": r.policies, "frameworks": r.frameworks, "severity": r.severity.as_str() },
+        "properties": {
+            "policies": r.policies,
+            "frameworks": r.frameworks,
+            "severity": r.severity.as_str(),
+            "determined": r.determined,
+            "unknown": r.unknown,
+        },
     });
     let obj = result.as_object_mut()?;
     if let Some(state) = state {
