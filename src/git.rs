@@ -9,7 +9,7 @@ use globset::GlobSet;
 use serde::Serialize;
 
 use crate::error::{Problem, ProblemKind};
-use crate::source::{self, MAX_FILE_BYTES, SKIPPED_DIRS, SourceFile};
+use crate::source::{self, SKIPPED_DIRS, SourceFile};
 
 /// A repository and where the scanned directory sits inside it.
 pub struct Repo {

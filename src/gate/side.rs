@@ -58,7 +58,7 @@ pub fn read_tree(repo: &Repo, rev: Rev, policy: &Config) -> Tree {
         globset::GlobSet::empty()
     });
     match rev {
-        Rev::Commit(id) => match repo.tree_files(id, &excludes) {
+        Rev::Commit(id) => match repo.tree_files(id, &excludes, policy.max_file_bytes) {
             Ok(read) => {
                 tree.files = read.files;
                 tree.skipped = read.skipped;
@@ -69,7 +69,7 @@ pub fn read_tree(repo: &Repo, rev: Rev, policy: &Config) -> Tree {
         },
         Rev::WorkTree => {
             let root = repo.workdir.join(&repo.prefix);
-            let walked = source::walk(&root, &excludes);
+            let walked = source::walk_limited(&root, &excludes, policy.max_file_bytes);
             tree.problems.extend(walked.problems);
             tree.skipped = walked.skipped;
             tree.files = walked.files;
