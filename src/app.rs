@@ -335,6 +335,7 @@ pub struct GateArgs {
     pub sarif: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub summary: Option<PathBuf>,
+    pub trust_head_config: bool,
     pub terraform: crate::check::TerraformInputs,
 }
 
@@ -357,9 +358,6 @@ pub fn gate(args: &GateArgs) -> u8 {
             0
         }
     };
-    if !pre.is_empty() {
-        return fail(&pre);
-    }
     let opts = crate::gate::GateOptions {
         path: check::root_of(&args.path),
         base: args.base.clone(),
@@ -372,11 +370,14 @@ pub fn gate(args: &GateArgs) -> u8 {
             controls: args.controls.clone(),
             findings_only: false,
         },
+        trust_head_config: args.trust_head_config,
         terraform: args.terraform.clone(),
     };
-    let run = match crate::gate::run(&opts) {
-        Ok(r) => r,
-        Err(problems) => return fail(&problems),
+    // A gate that cannot run still writes every output it was asked for, saying why.
+    let run = if pre.is_empty() {
+        crate::gate::run(&opts)
+    } else {
+        crate::gate::could_not_start(&opts, pre)
     };
     let mut write_problems = Vec::new();
     // Each output is rendered only when asked for.
@@ -384,36 +385,21 @@ pub fn gate(args: &GateArgs) -> u8 {
         if let Some(p) = path
             && let Err(e) = report::write_atomic(p, render().as_bytes())
         {
-            write_problems.push(Problem::io(p.display().to_string(), &e));
+            write_problems.push(
+                Problem::new(
+                    crate::error::ProblemKind::Io,
+                    format!(
+                        "cannot write `{}`: {}",
+                        p.display(),
+                        crate::error::lowercase_first(&e.to_string())
+                    ),
+                )
+                .in_file(&p.display().to_string()),
+            );
         }
     };
-    let head_results: Vec<&crate::assessment::CheckResult> = run
-        .head
-        .assessment
-        .results
-        .iter()
-        .filter(|r| {
-            matches!(
-                r.status,
-                crate::assessment::Status::Fail
-                    | crate::assessment::Status::Error
-                    | crate::assessment::Status::Waived
-            )
-        })
-        .collect();
-    let mut baseline = std::collections::BTreeMap::new();
-    for r in &run.report.new {
-        baseline.insert(r.fingerprint.clone(), "new");
-    }
-    for r in &run.report.existing {
-        baseline.insert(r.fingerprint.clone(), "unchanged");
-    }
-    write(&args.sarif, &|| {
-        report::sarif::render(&head_results, &run.head.library, &baseline)
-    });
-    write(&args.junit, &|| {
-        report::junit::render(&run.head.assessment.results)
-    });
+    write(&args.sarif, &|| report::sarif::gate(&run));
+    write(&args.junit, &|| report::junit::gate(&run));
     write(&args.summary, &|| report::gate::markdown(&run));
     match args.format {
         Format::Json => report::emit_json(&run.report),

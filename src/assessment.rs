@@ -221,6 +221,10 @@ pub struct Assessment {
     pub unrecognised: Vec<String>,
     /// The waivers of `vouch.toml` and what they matched (unmatched ones should be removed).
     pub waivers: Vec<WaiverStatus>,
+    /// Git submodules under the scanned root whose files were scanned (at the commit checked
+    /// out); one that is not checked out is a problem, never a silent pass.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub submodules: Vec<crate::git::Submodule>,
 }
 
 /// A waiver's state after a run.
@@ -228,6 +232,9 @@ pub struct Assessment {
 pub struct WaiverStatus {
     pub control: String,
     pub resource: String,
+    /// The glob on the resource's file the waiver is scoped to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub reason: String,
     pub approver: String,
     pub expires: String,
@@ -425,6 +432,7 @@ impl Assessment {
             files: inputs.files,
             unrecognised: inputs.unrecognised,
             waivers: Vec::new(),
+            submodules: Vec::new(),
         };
         a.summarise(lib);
         a

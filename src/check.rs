@@ -141,6 +141,8 @@ pub struct Tree {
     pub problems: Vec<Problem>,
     /// Files not read: too big, not UTF-8, or a symlink leaving the tree (counted, never silent).
     pub skipped: Vec<String>,
+    /// Git submodules under the root, scanned as checked out.
+    pub submodules: Vec<crate::git::Submodule>,
 }
 
 /// Reads `vouch.toml`, walks the tree and loads the library (every job starts here).
@@ -178,6 +180,9 @@ fn read_tree_and<T: Send>(
     );
     problems.extend(walked.problems);
     problems.append(&mut lib_problems);
+    // Submodules are scanned like any directory; one not checked out would be a silent gap.
+    let (submodules, mut sub_problems) = crate::git::submodules_under(root, &excludes);
+    problems.append(&mut sub_problems);
     let tree = Tree {
         config,
         files: walked.files,
@@ -185,6 +190,7 @@ fn read_tree_and<T: Send>(
         compiled,
         problems,
         skipped: walked.skipped,
+        submodules,
     };
     (tree, after)
 }
@@ -202,6 +208,7 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
             compiled,
             problems,
             skipped,
+            submodules,
         },
         (loaded, tf_problems),
     ) = read_tree_and(&opts.root, |config, files| {
@@ -230,6 +237,7 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
     );
     // Files the walk did not read are listed and counted with the unrecognised ones.
     let a = &mut run.assessment;
+    a.submodules = submodules;
     a.unrecognised.extend(skipped);
     a.unrecognised.sort();
     a.summary.unrecognised_files = a.unrecognised.len();
@@ -395,6 +403,17 @@ pub fn assess(
     }
 }
 
+/// The end of the message an expired waiver adds to the failure it no longer covers.
+const EXPIRED_WAIVER: &str = "; renew it or fix the finding";
+
+/// True when an expired waiver matched this failing result (it then fails the gate).
+pub fn has_expired_waiver(r: &crate::assessment::CheckResult) -> bool {
+    r.status == Status::Fail
+        && r.messages
+            .iter()
+            .any(|m| m.starts_with("the waiver approved by ") && m.ends_with(EXPIRED_WAIVER))
+}
+
 /// Marks failures covered by a current waiver as waived; an expired waiver leaves them failing.
 pub fn apply_waivers(
     assessment: &mut Assessment,
@@ -407,9 +426,10 @@ pub fn apply_waivers(
         let mut matched = 0;
         for r in &mut assessment.results {
             // A result on no resource (a manual control) is waived by `resource = "*"`.
+            // A waiver scoped by `path` covers only resources declared in matching files.
             let applies = match &r.resource {
-                Some(res) => res.address == w.resource || w.matcher.is_match(&res.address),
-                None => w.resource == "*",
+                Some(res) => w.applies(&res.address, &res.file),
+                None => w.resource == "*" && w.path.is_none(),
             };
             if r.control != w.control || !applies {
                 continue;
@@ -420,7 +440,7 @@ pub fn apply_waivers(
             matched += 1;
             if expired {
                 r.messages.push(format!(
-                    "the waiver approved by {} expired on {}; renew it or fix the finding",
+                    "the waiver approved by {} expired on {}{EXPIRED_WAIVER}",
                     w.approver, w.expires
                 ));
             } else {
@@ -436,6 +456,7 @@ pub fn apply_waivers(
         out.push(WaiverStatus {
             control: w.control.clone(),
             resource: w.resource.clone(),
+            path: w.path.clone(),
             reason: w.reason.clone(),
             approver: w.approver.clone(),
             expires: w.expires.clone(),
@@ -444,7 +465,9 @@ pub fn apply_waivers(
             line: w.line,
         });
     }
-    out.sort_by(|a, b| (&a.control, &a.resource, a.line).cmp(&(&b.control, &b.resource, b.line)));
+    out.sort_by(|a, b| {
+        (&a.control, &a.resource, &a.path, a.line).cmp(&(&b.control, &b.resource, &b.path, b.line))
+    });
     out
 }
 

@@ -166,6 +166,9 @@ pub struct GateCmd {
     /// Write a Markdown summary (for a pull-request comment) to this file
     #[arg(long)]
     pub summary: Option<PathBuf>,
+    /// Apply the head's vouch.toml and custom controls instead of the base's (only for repositories that protect those files otherwise, e.g. with CODEOWNERS); every output says so
+    #[arg(long)]
+    pub trust_head_config: bool,
     #[command(flatten)]
     pub terraform: TerraformArgs,
 }

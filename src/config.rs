@@ -14,6 +14,7 @@
 //! [[waiver]]
 //! control = "s3-versioning"
 //! resource = "aws_s3_bucket.scratch*"
+//! path = "staging/**"           # optional: only resources declared in these files
 //! reason = "scratch data, recreated daily"
 //! approver = "jane@acme.example"
 //! expires = 2027-01-31
@@ -79,6 +80,8 @@ struct RawLibrary {
 struct RawWaiver {
     control: Spanned<String>,
     resource: Spanned<String>,
+    /// A glob on the file that declares the resource (relative to the root).
+    path: Option<Spanned<String>>,
     reason: Option<String>,
     approver: Option<String>,
     expires: Option<Spanned<Datetime>>,
@@ -92,12 +95,25 @@ pub struct Waiver {
     /// Exact address or glob.
     pub resource: String,
     pub matcher: globset::GlobMatcher,
+    /// Only resources declared in files matching this glob (relative to the root): a waiver for
+    /// `staging/**` never covers `prod/`'s resource of the same address.
+    pub path: Option<String>,
+    pub path_matcher: Option<globset::GlobMatcher>,
     pub reason: String,
     pub approver: String,
     pub expires: String,
     pub expires_days: i64,
     pub ticket: Option<String>,
     pub line: u32,
+}
+
+impl Waiver {
+    /// True when the waiver covers a result on the resource `address` declared in `file`
+    /// (relative to the root).
+    pub fn applies(&self, address: &str, file: &str) -> bool {
+        (address == self.resource || self.matcher.is_match(address))
+            && self.path_matcher.as_ref().is_none_or(|m| m.is_match(file))
+    }
 }
 
 /// The validated configuration.
@@ -115,6 +131,8 @@ pub struct Config {
     pub terraform_var_files: Vec<String>,
     /// The largest input file read, in bytes (`[check] max_file_mb`).
     pub max_file_bytes: u64,
+    /// The whole file as parsed (empty without a file): the gate compares two sides' settings.
+    pub document: toml::Table,
 }
 
 impl Default for Config {
@@ -128,6 +146,7 @@ impl Default for Config {
             roadmap: None,
             terraform_var_files: Vec::new(),
             max_file_bytes: crate::source::MAX_FILE_BYTES,
+            document: toml::Table::new(),
         }
     }
 }
@@ -221,10 +240,25 @@ impl Config {
                     continue;
                 }
             };
+            let path_matcher = match &v.path {
+                None => None,
+                Some(p) => match path_glob(p.get_ref()) {
+                    Ok(m) => Some(m),
+                    Err(message) => {
+                        let r = p.span();
+                        problems.push(at(r.start, r.len(), message, "here").with_help(
+                            "a path is a glob relative to this file's directory, such as `staging/**`",
+                        ));
+                        continue;
+                    }
+                },
+            };
             waivers.push(Waiver {
                 control: v.control.get_ref().clone(),
                 resource: v.resource.get_ref().clone(),
                 matcher,
+                path: v.path.as_ref().map(|p| p.get_ref().clone()),
+                path_matcher,
                 reason: v.reason.clone().unwrap_or_default(),
                 approver: v.approver.clone().unwrap_or_default(),
                 expires: expires.get_ref().to_string(),
@@ -288,6 +322,7 @@ impl Config {
             library_relative,
             waivers,
             roadmap: raw.roadmap,
+            document: toml::from_str(&text).unwrap_or_default(),
             terraform_var_files,
             max_file_bytes,
         })
@@ -300,5 +335,72 @@ impl Config {
             globs.push(format!("{rel}/**"));
         }
         globs
+    }
+}
+
+/// A waiver's `path`: a glob relative to the root, where `*` stays within a directory and `**`
+/// crosses directories.
+fn path_glob(glob: &str) -> Result<globset::GlobMatcher, String> {
+    let trimmed = glob.trim_start_matches("./");
+    if trimmed.is_empty()
+        || Path::new(trimmed).is_absolute()
+        || trimmed.split('/').any(|c| c == "..")
+    {
+        return Err(format!(
+            "waiver path `{glob}` must be a glob inside the repository"
+        ));
+    }
+    globset::GlobBuilder::new(trimmed)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| format!("invalid waiver path glob `{glob}`: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+    use proptest::prelude::*;
+
+    fn waiver(path: &str) -> String {
+        format!(
+            "[[waiver]]\ncontrol = \"rds-not-public\"\nresource = \"aws_db_instance.db\"\npath = {}\nreason = \"r\"\napprover = \"a\"\nexpires = 2027-01-31\n",
+            toml::Value::String(path.to_owned())
+        )
+    }
+
+    #[test]
+    fn a_path_scopes_a_waiver_to_matching_files() {
+        let c = Config::parse(&waiver("staging/**"), std::path::Path::new(".")).unwrap();
+        let w = &c.waivers[0];
+        assert!(w.applies("aws_db_instance.db", "staging/main.tf"));
+        assert!(w.applies("aws_db_instance.db", "staging/eu/main.tf"));
+        assert!(!w.applies("aws_db_instance.db", "prod/main.tf"));
+        assert!(!w.applies("aws_db_instance.other", "staging/main.tf"));
+        let c = Config::parse(&waiver("staging/*.tf"), std::path::Path::new(".")).unwrap();
+        assert!(!c.waivers[0].applies("aws_db_instance.db", "staging/eu/main.tf"));
+    }
+
+    #[test]
+    fn a_path_outside_the_repository_is_an_error_at_its_span() {
+        for bad in ["../x/**", "/etc/**", "", "a/../../b"] {
+            let problems = Config::parse(&waiver(bad), std::path::Path::new(".")).unwrap_err();
+            assert_eq!(problems.len(), 1, "{bad}");
+            assert_eq!(problems[0].line, Some(4), "{bad}");
+        }
+    }
+
+    proptest! {
+        /// Any `path` string gives a configuration or one problem with its line, never a panic.
+        #[test]
+        fn any_waiver_path_parses_or_is_one_problem(path in "\\PC{0,40}") {
+            match Config::parse(&waiver(&path), std::path::Path::new(".")) {
+                Ok(c) => prop_assert_eq!(c.waivers.len(), 1),
+                Err(ps) => {
+                    prop_assert_eq!(ps.len(), 1);
+                    prop_assert!(ps[0].line.is_some());
+                }
+            }
+        }
     }
 }

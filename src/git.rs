@@ -9,7 +9,7 @@ use globset::GlobSet;
 use serde::Serialize;
 
 use crate::error::{Problem, ProblemKind};
-use crate::source::{self, MAX_FILE_BYTES, SKIPPED_DIRS, SourceFile};
+use crate::source::{self, SKIPPED_DIRS, SourceFile};
 
 /// A repository and where the scanned directory sits inside it.
 pub struct Repo {
@@ -48,6 +48,102 @@ fn git_problem(message: String) -> Problem {
 
 fn one_line(e: &git2::Error) -> String {
     crate::error::lowercase_first(e.message().trim())
+}
+
+/// Submodules inside submodules are read this deep, no deeper.
+const MAX_SUBMODULE_DEPTH: usize = 8;
+
+/// A git submodule whose files were read, at the commit recorded for it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Submodule {
+    /// Its directory, relative to the scanned directory.
+    pub path: String,
+    /// The commit read: the one the superproject records (a revision) or the one checked out
+    /// (a work tree).
+    pub commit: String,
+}
+
+/// The files of a revision's tree, submodules included.
+#[derive(Debug, Default)]
+pub struct TreeFiles {
+    pub files: Vec<SourceFile>,
+    /// Candidate files not read: too big or not UTF-8 (listed, never silent).
+    pub skipped: Vec<String>,
+    /// The submodules whose files were read.
+    pub submodules: Vec<Submodule>,
+    /// Submodules that could not be read (their commit is not in this clone).
+    pub problems: Vec<Problem>,
+}
+
+/// Opens the repository at exactly `path` (never one of its parents).
+fn open_here(path: &Path) -> Option<Repository> {
+    let none: [&std::ffi::OsStr; 0] = [];
+    Repository::open_ext(path, git2::RepositoryOpenFlags::NO_SEARCH, none).ok()
+}
+
+/// True when the configured excludes leave a submodule's whole directory out.
+fn submodule_excluded(rel: &str, excludes: &GlobSet) -> bool {
+    excludes.is_match(rel) || excludes.is_match(format!("{rel}/.vouch-submodule"))
+}
+
+fn submodule_unreadable(rel: &str, commit: &str, depth: usize) -> Problem {
+    let short: String = commit.chars().take(12).collect();
+    let why = if depth >= MAX_SUBMODULE_DEPTH {
+        format!("submodules nest deeper than {MAX_SUBMODULE_DEPTH} levels")
+    } else {
+        "its repository or that commit is not in this clone".to_owned()
+    };
+    git_problem(format!(
+        "submodule `{rel}` at commit {short} cannot be read: {why}"
+    ))
+    .in_file(rel)
+    .with_help(format!(
+        "check submodules out (`git submodule update --init --recursive`; in GitHub Actions, \
+         actions/checkout with `submodules: recursive`), or leave it unscanned on purpose with \
+         `[check] exclude = [\"{rel}/**\"]` in vouch.toml"
+    ))
+}
+
+/// Walks `tree`, returning the blobs that `select` maps (from their full path) to a relative
+/// path, and every submodule (gitlink) as (full path, recorded commit). Symlinks are never
+/// followed; with `skip_dirs`, the directories a directory walk skips are not entered.
+type Walked = (Vec<(String, git2::Oid)>, Vec<(String, git2::Oid)>);
+
+fn walk_tree(
+    tree: &git2::Tree<'_>,
+    skip_dirs: bool,
+    select: impl Fn(&str) -> Option<String>,
+) -> Result<Walked, git2::Error> {
+    let mut entries = Vec::new();
+    let mut links = Vec::new();
+    tree.walk(TreeWalkMode::PreOrder, |root, entry| {
+        let Some(name) = entry.name() else {
+            return TreeWalkResult::Skip;
+        };
+        match entry.kind() {
+            Some(ObjectType::Tree) => {
+                if skip_dirs && SKIPPED_DIRS.contains(&name) {
+                    TreeWalkResult::Skip
+                } else {
+                    TreeWalkResult::Ok
+                }
+            }
+            Some(ObjectType::Commit) => {
+                links.push((format!("{root}{name}"), entry.id()));
+                TreeWalkResult::Ok
+            }
+            Some(ObjectType::Blob) if entry.filemode() != 0o120_000 => {
+                if let Some(rel) = select(&format!("{root}{name}")) {
+                    entries.push((rel, entry.id()));
+                }
+                TreeWalkResult::Ok
+            }
+            _ => TreeWalkResult::Ok,
+        }
+    })?;
+    entries.sort();
+    links.sort();
+    Ok((entries, links))
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` of seconds since the epoch.
@@ -103,11 +199,17 @@ impl Repo {
     /// The commit a revision names (`origin/main`, `HEAD~2`, a sha).
     pub fn commit_id(&self, rev: &str) -> Result<git2::Oid, Problem> {
         let obj = self.repo.revparse_single(rev).map_err(|e| {
+            let help = if self.repo.is_shallow() {
+                "this clone is shallow: fetch the branch and its history (`git fetch --unshallow \
+                 origin`; in GitHub Actions, actions/checkout with `fetch-depth: 0`)"
+            } else {
+                "fetch it first (`git fetch origin main`) or pass a commit id"
+            };
             git_problem(format!(
                 "revision `{rev}` cannot be resolved: {}",
                 one_line(&e)
             ))
-            .with_help("fetch it first (`git fetch origin main`) or pass a commit id")
+            .with_help(help)
         })?;
         obj.peel_to_commit().map(|c| c.id()).map_err(|e| {
             git_problem(format!(
@@ -120,10 +222,25 @@ impl Repo {
     /// The merge base of two commits.
     pub fn merge_base(&self, a: git2::Oid, b: git2::Oid) -> Result<git2::Oid, Problem> {
         self.repo.merge_base(a, b).map_err(|e| {
-            git_problem(format!(
-                "no merge base between {a} and {b}: {}",
+            let short = |o: git2::Oid| o.to_string().chars().take(12).collect::<String>();
+            let p = git_problem(format!(
+                "no merge base found between {} and {}: {}",
+                short(a),
+                short(b),
                 one_line(&e)
-            ))
+            ));
+            if self.repo.is_shallow() {
+                p.with_help(
+                    "this clone is shallow, so the history joining the base and the head is \
+                     missing: fetch it (`git fetch --unshallow`; in GitHub Actions, \
+                     actions/checkout with `fetch-depth: 0`)",
+                )
+            } else {
+                p.with_help(
+                    "the base and the head share no history: pass the branch the change merges \
+                     into (`--base origin/main`)",
+                )
+            }
         })
     }
 
@@ -205,83 +322,199 @@ impl Repo {
         skip_dirs: bool,
         select: impl Fn(&str) -> Option<String>,
     ) -> Result<Vec<(String, git2::Oid)>, Problem> {
+        let tree = self.commit_tree(commit)?;
+        walk_tree(&tree, skip_dirs, select)
+            .map(|(blobs, _)| blobs)
+            .map_err(|e| {
+                git_problem(format!(
+                    "cannot walk the tree of {commit}: {}",
+                    one_line(&e)
+                ))
+            })
+    }
+
+    fn commit_tree(&self, commit: git2::Oid) -> Result<git2::Tree<'_>, Problem> {
         let c = self
             .repo
             .find_commit(commit)
             .map_err(|e| git_problem(format!("commit {commit}: {}", one_line(&e))))?;
-        let tree = c
-            .tree()
-            .map_err(|e| git_problem(format!("tree of {commit}: {}", one_line(&e))))?;
-        let mut entries = Vec::new();
-        tree.walk(TreeWalkMode::PreOrder, |root, entry| {
-            let Some(name) = entry.name() else {
-                return TreeWalkResult::Skip;
-            };
-            if entry.kind() == Some(ObjectType::Tree) {
-                return if skip_dirs && SKIPPED_DIRS.contains(&name) {
-                    TreeWalkResult::Skip
-                } else {
-                    TreeWalkResult::Ok
-                };
-            }
-            if entry.kind() == Some(ObjectType::Blob)
-                && entry.filemode() != 0o120_000
-                && let Some(rel) = select(&format!("{root}{name}"))
-            {
-                entries.push((rel, entry.id()));
-            }
-            TreeWalkResult::Ok
-        })
+        c.tree()
+            .map_err(|e| git_problem(format!("tree of {commit}: {}", one_line(&e))))
+    }
+
+    /// Every candidate file of a commit's tree under the scanned directory, with its blob id,
+    /// including the files of the submodules the tree records (at the commit it records).
+    ///
+    /// Symlinks (mode 120000) are never followed; files over the size limit and non-UTF-8
+    /// files are problems, like the directory walk's. A submodule whose commit is
+    /// not in this clone is a problem (never a silent pass), unless its path is excluded.
+    pub fn tree_files(
+        &self,
+        commit: git2::Oid,
+        excludes: &GlobSet,
+        max_bytes: u64,
+    ) -> Result<TreeFiles, Problem> {
+        let prefix = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
+        let tree = self.commit_tree(commit)?;
+        let mut out = TreeFiles::default();
+        self.read_tree_into(
+            &self.repo, &tree, &prefix, "", excludes, max_bytes, 0, &mut out,
+        )
         .map_err(|e| {
             git_problem(format!(
                 "cannot walk the tree of {commit}: {}",
                 one_line(&e)
             ))
         })?;
-        entries.sort();
-        Ok(entries)
+        out.files.sort_by(|a, b| a.path.cmp(&b.path));
+        out.skipped.sort();
+        out.submodules.sort();
+        Ok(out)
     }
 
-    /// Every candidate file of a commit's tree under the scanned directory, with its blob id.
-    ///
-    /// Symlinks (mode 120000) and submodules are never followed; a file over the size limit or
-    /// that cannot be decoded is a problem in `problems`, like the directory walk's.
-    pub fn tree_files(
+    /// Reads the candidate files of `tree` (of `repo`, the superproject or a submodule) whose
+    /// full path starts with `strip`, under the relative directory `under`, then recurses into
+    /// the submodules it records.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one recursive walk over superproject and submodules"
+    )]
+    fn read_tree_into(
         &self,
-        commit: git2::Oid,
+        repo: &Repository,
+        tree: &git2::Tree<'_>,
+        strip: &str,
+        under: &str,
         excludes: &GlobSet,
-        problems: &mut Vec<Problem>,
-    ) -> Result<Vec<SourceFile>, Problem> {
+        max_bytes: u64,
+        depth: usize,
+        out: &mut TreeFiles,
+    ) -> Result<(), git2::Error> {
+        let (blobs, links) = walk_tree(tree, true, |full| {
+            full.strip_prefix(strip)
+                .map(|rel| format!("{under}{rel}"))
+                .filter(|rel| source::is_candidate(rel) && !excludes.is_match(rel))
+        })?;
+        for (rel, id) in blobs {
+            let blob = repo.find_blob(id)?;
+            if blob.size() as u64 > max_bytes {
+                out.problems
+                    .push(source::too_big(&rel, blob.size() as u64, max_bytes));
+                continue;
+            }
+            match source::decode(&rel, blob.content(), max_bytes) {
+                Ok(text) => out.files.push(SourceFile {
+                    path: rel,
+                    text: Arc::from(text),
+                    blob_id: id.to_string(),
+                }),
+                Err(p) => out.problems.push(p),
+            }
+        }
+        for (full, id) in links {
+            let Some(rel) = full.strip_prefix(strip).map(|r| format!("{under}{r}")) else {
+                continue;
+            };
+            if submodule_excluded(&rel, excludes) {
+                continue;
+            }
+            let opened = (depth < MAX_SUBMODULE_DEPTH)
+                .then(|| self.open_submodule(repo, &full))
+                .flatten();
+            let sub_tree = opened
+                .as_ref()
+                .and_then(|sub| sub.find_commit(id).ok().and_then(|c| c.tree().ok()));
+            match (&opened, sub_tree) {
+                (Some(sub), Some(sub_tree)) => {
+                    out.submodules.push(Submodule {
+                        path: rel.clone(),
+                        commit: id.to_string(),
+                    });
+                    self.read_tree_into(
+                        sub,
+                        &sub_tree,
+                        "",
+                        &format!("{rel}/"),
+                        excludes,
+                        max_bytes,
+                        depth + 1,
+                        out,
+                    )?;
+                }
+                _ => out
+                    .problems
+                    .push(submodule_unreadable(&rel, &id.to_string(), depth)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The repository of the submodule at `full` (a path in `parent`'s tree): the one git
+    /// keeps under `modules/`, else a checked-out one in the work tree. Never searches upwards.
+    fn open_submodule(&self, parent: &Repository, full: &str) -> Option<Repository> {
+        if let Ok(sub) = parent.find_submodule(full)
+            && let Ok(repo) = sub.open()
+        {
+            return Some(repo);
+        }
+        if let Some(repo) = open_here(&parent.path().join("modules").join(full)) {
+            return Some(repo);
+        }
+        let checked_out = parent.workdir()?.join(full);
+        if checked_out.join(".git").exists() {
+            return open_here(&checked_out);
+        }
+        None
+    }
+
+    /// The submodules recorded under the scanned directory of the work tree: each must be
+    /// checked out (its files are then walked on disk like any other), else it is a problem.
+    pub fn worktree_submodules(&self, excludes: &GlobSet) -> (Vec<Submodule>, Vec<Problem>) {
+        let mut subs = Vec::new();
+        let mut problems = Vec::new();
+        let index = match self.repo.index() {
+            Ok(i) => i,
+            Err(e) => {
+                problems.push(git_problem(format!(
+                    "cannot read the git index: {}",
+                    one_line(&e)
+                )));
+                return (subs, problems);
+            }
+        };
         let prefix = if self.prefix.is_empty() {
             String::new()
         } else {
             format!("{}/", self.prefix)
         };
-        let entries = self.blob_entries(commit, true, |full| {
-            full.strip_prefix(&prefix)
-                .filter(|rel| source::is_candidate(rel) && !excludes.is_match(rel))
-                .map(str::to_owned)
-        })?;
-        let mut files = Vec::with_capacity(entries.len());
-        for (rel, id) in entries {
-            let blob = self
-                .repo
-                .find_blob(id)
-                .map_err(|e| git_problem(format!("{rel}: {}", one_line(&e))))?;
-            if blob.size() as u64 > MAX_FILE_BYTES {
-                problems.push(source::too_big(&rel, blob.size() as u64, MAX_FILE_BYTES));
+        for entry in index.iter().filter(|e| e.mode == 0o160_000) {
+            let full = String::from_utf8_lossy(&entry.path).into_owned();
+            let Some(rel) = full.strip_prefix(&prefix) else {
+                continue;
+            };
+            if submodule_excluded(rel, excludes) {
                 continue;
             }
-            match source::decode(&rel, blob.content(), MAX_FILE_BYTES) {
-                Ok(text) => files.push(SourceFile {
-                    path: rel,
-                    text: Arc::from(text),
-                    blob_id: id.to_string(),
+            let dir = self.workdir.join(&full);
+            let head = dir
+                .join(".git")
+                .exists()
+                .then(|| open_here(&dir).and_then(|r| r.head().ok().and_then(|h| h.target())))
+                .flatten();
+            match head {
+                Some(id) => subs.push(Submodule {
+                    path: rel.to_owned(),
+                    commit: id.to_string(),
                 }),
-                Err(p) => problems.push(p),
+                None => problems.push(submodule_unreadable(rel, &entry.id.to_string(), 0)),
             }
         }
-        Ok(files)
+        subs.sort();
+        (subs, problems)
     }
 
     /// Every file under `dir/controls` and `dir/policies` of a commit (a custom library), with
@@ -312,6 +545,18 @@ impl Repo {
             }
         }
         Ok(out)
+    }
+}
+
+/// The submodules recorded under `root` when it is inside a git work tree (none otherwise),
+/// and a problem for each one that is not checked out.
+pub fn submodules_under(root: &Path, excludes: &GlobSet) -> (Vec<Submodule>, Vec<Problem>) {
+    if Repository::discover(root).is_err() {
+        return (Vec::new(), Vec::new());
+    }
+    match Repo::discover(root) {
+        Ok(repo) => repo.worktree_submodules(excludes),
+        Err(_) => (Vec::new(), Vec::new()),
     }
 }
 

@@ -38,6 +38,7 @@ fn main() -> ExitCode {
             sarif: g.sarif,
             junit: g.junit,
             summary: g.summary,
+            trust_head_config: g.trust_head_config,
             terraform: g.terraform.into(),
         }),
         Command::Controls(ControlsCmd::List { format, path }) => {

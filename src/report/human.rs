@@ -251,6 +251,10 @@ pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
             s.unrecognised_files
         );
     }
+    if !a.submodules.is_empty() {
+        let subs: Vec<&str> = a.submodules.iter().map(|m| m.path.as_str()).collect();
+        let _ = writeln!(out, "scanned git submodules: {}", subs.join(", "));
+    }
     if let Some(tf) = &s.terraform {
         let _ = writeln!(
             out,
