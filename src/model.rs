@@ -208,6 +208,10 @@ pub struct Resource {
     pub parents: Vec<(String, String)>,
     /// Where it was declared.
     pub span: Span,
+    /// Where an attribute's deciding value was written, when not at `span` (a Kustomize patch
+    /// that set it): a finding about that attribute points there.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attr_spans: BTreeMap<String, Span>,
 }
 
 impl Resource {
@@ -220,6 +224,7 @@ impl Resource {
             attrs: BTreeMap::new(),
             parents: Vec::new(),
             span,
+            attr_spans: BTreeMap::new(),
         }
     }
 

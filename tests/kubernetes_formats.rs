@@ -312,3 +312,384 @@ proptest! {
         let _ = parse_file(&SourceFile::new("p.yaml", text), &CTX);
     }
 }
+
+mod common;
+
+/// A minimal hardened container spec, indented for `containers:` under a pod template.
+const GOOD_CONTAINER: &str = "      containers:
+        - name: app
+          image: registry.acme.dev/app:1.0.0
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            runAsNonRoot: true
+            runAsUser: 10001
+          resources:
+            limits: {cpu: 500m, memory: 256Mi}
+";
+
+fn deployment(name: &str, extra_pod: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  template:\n    spec:\n      automountServiceAccountToken: false\n{extra_pod}{GOOD_CONTAINER}"
+    )
+}
+
+/// Failing results of `control`, as (address, file, line).
+fn failures(json: &serde_json::Value, control: &str) -> Vec<(String, String, u64)> {
+    let mut out: Vec<(String, String, u64)> = common::results_of(json, control)
+        .into_iter()
+        .filter(|r| r["status"] == "fail")
+        .map(|r| {
+            let res = &r["resource"];
+            (
+                res["address"].as_str().unwrap_or_default().to_owned(),
+                res["file"].as_str().unwrap_or_default().to_owned(),
+                res["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn problems(json: &serde_json::Value) -> Vec<String> {
+    json["problems"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| p["message"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn overlays_with_one_name_are_two_resources() {
+    let dev = deployment("app", "");
+    let prod = deployment("app", "      hostNetwork: true\n");
+    let dir = common::tree(&[
+        ("overlays/dev/app.yaml", &dev),
+        ("overlays/prod/app.yaml", &prod),
+    ]);
+    let (code, json, stderr) = common::check_json(dir.path(), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(problems(&json).is_empty(), "{:?}", problems(&json));
+    assert_eq!(
+        failures(&json, "k8s-no-host-namespaces"),
+        vec![(
+            "overlays/prod: Deployment/default/app".to_owned(),
+            "overlays/prod/app.yaml".to_owned(),
+            1
+        )]
+    );
+    let k8s = &json["summary"]["kubernetes"];
+    assert_eq!(k8s["units"], 2);
+    assert_eq!(k8s["workloads"], 2);
+}
+
+#[test]
+fn one_object_in_two_files_of_a_directory_is_addressed_by_file() {
+    let a = deployment("app", "");
+    let b = deployment("app", "      hostPID: true\n");
+    let dir = common::tree(&[("bundle/install.yaml", &a), ("bundle/ha-install.yaml", &b)]);
+    let (code, json, stderr) = common::check_json(dir.path(), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(problems(&json).is_empty(), "{:?}", problems(&json));
+    assert_eq!(
+        failures(&json, "k8s-no-host-namespaces"),
+        vec![(
+            "bundle/ha-install.yaml: Deployment/default/app".to_owned(),
+            "bundle/ha-install.yaml".to_owned(),
+            1
+        )]
+    );
+    // Twice in one file is a mistake Kubernetes would silently resolve: a problem.
+    let twice = format!("{a}---\n{b}");
+    let dir = common::tree(&[("app.yaml", &twice)]);
+    let (code, json, _) = common::check_json(dir.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(
+        problems(&json)[0].contains("is declared more than once"),
+        "{:?}",
+        problems(&json)
+    );
+}
+
+#[test]
+fn merge_keys_and_anchors_are_resolved() {
+    let text = "x-priv: &priv {privileged: true}\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: nginx:1\n      securityContext:\n        <<: *priv\n";
+    let dir = common::tree(&[("pod.yaml", text)]);
+    let (_, json, _) = common::check_json(dir.path(), &[]);
+    assert_eq!(failures(&json, "k8s-no-privileged-containers").len(), 1);
+}
+
+#[test]
+fn a_broken_document_is_a_problem_and_the_others_are_evaluated() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: nginx:1\n      securityContext: {privileged: true}\n---\napiVersion: v1\nkind: Pod\nmetadata: [name: q\n";
+    let dir = common::tree(&[("pods.yaml", text)]);
+    let (code, json, _) = common::check_json(dir.path(), &[]);
+    assert_eq!(code, 2);
+    assert_eq!(failures(&json, "k8s-no-privileged-containers").len(), 1);
+    let p = &json["problems"][0];
+    assert_eq!(p["file"], "pods.yaml");
+    assert!(p["line"].as_u64().unwrap_or_default() >= 10, "{p}");
+}
+
+#[test]
+fn a_template_outside_a_chart_with_a_yaml_error_is_a_problem() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name }}\n  labels: [\n";
+    let dir = common::tree(&[("k8s/pod.yaml", text)]);
+    let (code, json, _) = common::check_json(dir.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(
+        json["problems"][0]["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("template")
+    );
+}
+
+#[test]
+fn lists_json_and_other_workload_kinds_are_read() {
+    let list = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ReplicationController\n    metadata: {name: rc}\n    spec:\n      template:\n        spec:\n          hostIPC: true\n          containers: [{name: c, image: nginx:1}]\n  - apiVersion: v1\n    kind: PodTemplate\n    metadata: {name: tpl}\n    template:\n      spec:\n        containers: [{name: c, image: nginx:1}]\n";
+    let json_manifest = r#"{"apiVersion": "apps.openshift.io/v1", "kind": "DeploymentConfig",
+	"metadata": {"name": "dc"},
+	"spec": {"template": {"spec": {"hostPID": true, "containers": [{"name": "c", "image": "nginx:1"}]}}}}"#;
+    let dir = common::tree(&[("list.yaml", list), ("dc.json", json_manifest)]);
+    let (_, json, stderr) = common::check_json(dir.path(), &[]);
+    assert!(problems(&json).is_empty(), "{:?} {stderr}", problems(&json));
+    let addresses: Vec<String> = failures(&json, "k8s-no-host-namespaces")
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert_eq!(
+        addresses,
+        vec![
+            "DeploymentConfig/default/dc",
+            "ReplicationController/default/rc"
+        ]
+    );
+    assert_eq!(json["summary"]["kubernetes"]["workloads"], 3);
+    assert_eq!(json["files"]["dc.json"], "kubernetes");
+}
+
+#[test]
+fn double_quoted_continuations_less_indented_are_accepted() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    note: \"a long\n  note\"\nspec:\n  hostNetwork: true\n  containers: [{name: c, image: nginx:1}]\n";
+    let dir = common::tree(&[("pod.yaml", text)]);
+    let (_, json, _) = common::check_json(dir.path(), &[]);
+    assert!(problems(&json).is_empty(), "{:?}", problems(&json));
+    assert_eq!(failures(&json, "k8s-no-host-namespaces").len(), 1);
+}
+
+#[test]
+fn cluster_admin_for_whole_populations_is_a_finding() {
+    for (kind, name) in [
+        ("Group", "system:serviceaccounts:default"),
+        ("Group", "system:authenticated"),
+        ("Group", "system:unauthenticated"),
+        ("User", "system:anonymous"),
+    ] {
+        let text = format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: b}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}\nsubjects:\n  - {{kind: {kind}, name: \"{name}\", apiGroup: rbac.authorization.k8s.io}}\n"
+        );
+        let dir = common::tree(&[("rbac.yaml", &text)]);
+        let (_, json, _) = common::check_json(dir.path(), &[]);
+        assert_eq!(
+            failures(&json, "k8s-no-cluster-admin-binding").len(),
+            1,
+            "{name}"
+        );
+    }
+}
+
+const BASE_KUSTOMIZATION: &str = "resources:\n  - deployment.yaml\n";
+
+#[test]
+fn a_kustomize_patch_finding_points_at_the_patch() {
+    let base = deployment("app", "");
+    let overlay = "resources:\n  - ../../base\nnamespace: shop\nnamePrefix: prod-\npatches:\n  - path: privileged.yaml\n";
+    let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          securityContext:\n            privileged: true\n";
+    let dir = common::tree(&[
+        ("base/kustomization.yaml", BASE_KUSTOMIZATION),
+        ("base/deployment.yaml", &base),
+        ("overlays/prod/kustomization.yaml", overlay),
+        ("overlays/prod/privileged.yaml", patch),
+        (
+            "overlays/dev/kustomization.yaml",
+            "resources:\n  - ../../base\n",
+        ),
+    ]);
+    let (code, json, stderr) = common::check_json(dir.path(), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(problems(&json).is_empty(), "{:?}", problems(&json));
+    assert_eq!(
+        failures(&json, "k8s-no-privileged-containers"),
+        vec![(
+            "overlays/prod: Deployment/shop/prod-app".to_owned(),
+            "overlays/prod/privileged.yaml".to_owned(),
+            11
+        )]
+    );
+    // The base and the patch are not evaluated on their own: two units, two workloads.
+    let k8s = &json["summary"]["kubernetes"];
+    assert_eq!(
+        (k8s["units"].as_u64(), k8s["workloads"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let addresses: Vec<String> = failures(&json, "k8s-run-as-high-uid")
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert!(addresses.is_empty(), "{addresses:?}");
+}
+
+#[test]
+fn json6902_and_delete_patches_render() {
+    let base = format!(
+        "{}---\n{}",
+        deployment("app", ""),
+        deployment("debug", "      hostPID: true\n")
+    );
+    let overlay = "resources:\n  - ../base\npatches:\n  - path: delete-debug.yaml\n  - target: {kind: Deployment, name: app}\n    patch: |-\n      - op: add\n        path: /spec/template/spec/hostNetwork\n        value: true\n";
+    let delete =
+        "$patch: delete\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: debug\n";
+    let dir = common::tree(&[
+        ("base/kustomization.yaml", BASE_KUSTOMIZATION),
+        ("base/deployment.yaml", &base),
+        ("prod/kustomization.yaml", overlay),
+        ("prod/delete-debug.yaml", delete),
+    ]);
+    let (_, json, stderr) = common::check_json(dir.path(), &[]);
+    assert!(problems(&json).is_empty(), "{:?} {stderr}", problems(&json));
+    // `debug` is deleted; `app` gets hostNetwork from the inline patch, at its line.
+    assert_eq!(
+        failures(&json, "k8s-no-host-namespaces"),
+        vec![(
+            "prod: Deployment/default/app".to_owned(),
+            "prod/kustomization.yaml".to_owned(),
+            9
+        )]
+    );
+}
+
+/// A chart whose template is not YAML until rendered.
+const CHART: &[(&str, &str)] = &[
+    (
+        "charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    ),
+    ("charts/web/values.yaml", "hostNetwork: true\n"),
+    (
+        "charts/web/templates/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-web\nspec:\n  template:\n    spec:\n      hostNetwork: {{ .Values.hostNetwork }}\n      containers: [{name: web, image: nginx:1}]\n",
+    ),
+];
+
+#[test]
+fn a_chart_without_helm_is_listed_not_rendered() {
+    let dir = common::tree(CHART);
+    let out = common::vouch()
+        .env_remove("VOUCH_HELM")
+        .env("PATH", "/nonexistent")
+        .args(["check", "--as-of", common::AS_OF, "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(0), "{json}");
+    assert!(
+        problems(&json).is_empty(),
+        "templates are never read as plain YAML"
+    );
+    let k8s = &json["summary"]["kubernetes"];
+    assert_eq!(k8s["charts_not_rendered"][0]["path"], "charts/web");
+    assert!(
+        k8s["charts_not_rendered"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not installed")
+    );
+    assert_eq!(k8s["charts_rendered"].as_array().map(Vec::len), Some(0));
+    assert!(
+        json["unrecognised"].as_array().is_some_and(Vec::is_empty),
+        "{}",
+        json["unrecognised"]
+    );
+    let human = common::vouch()
+        .env("PATH", "/nonexistent")
+        .env_remove("VOUCH_HELM")
+        .args(["check", "--as-of", common::AS_OF])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("not rendered: charts/web"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_chart_is_rendered_with_helm_and_values() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = common::tree(CHART);
+    // A stand-in for `helm template`: checks its arguments and prints what Helm would.
+    let stub = dir.path().join("helm-stub.sh");
+    std::fs::write(
+        &stub,
+        "#!/bin/sh\n[ \"$1\" = template ] || exit 3\ncase \"$*\" in *--values*extra.yaml*) ;; *) echo 'Error: no values' >&2; exit 1;; esac\nprintf -- '---\\n# Source: web/templates/deployment.yaml\\napiVersion: apps/v1\\nkind: Deployment\\nmetadata:\\n  name: release-name-web\\nspec:\\n  template:\\n    spec:\\n      hostNetwork: true\\n      containers: [{name: web, image: nginx:1}]\\n'\n",
+    )
+    .expect("stub");
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let values = dir.path().join("extra.yaml");
+    std::fs::write(&values, "hostNetwork: true\n").expect("values");
+    let (code, json, stderr) = {
+        let out = common::vouch()
+            .env("VOUCH_HELM", &stub)
+            .args([
+                "check",
+                "--as-of",
+                common::AS_OF,
+                "--format",
+                "json",
+                "--helm-values",
+            ])
+            .arg(&values)
+            .arg(dir.path())
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(1), "{stderr} {json}");
+    assert_eq!(
+        json["summary"]["kubernetes"]["charts_rendered"][0],
+        "charts/web"
+    );
+    assert_eq!(
+        failures(&json, "k8s-no-host-namespaces"),
+        vec![(
+            "charts/web: Deployment/default/release-name-web".to_owned(),
+            "charts/web/templates/deployment.yaml".to_owned(),
+            1
+        )]
+    );
+    // Helm failing (here: no values file given) lists the chart as not rendered, with why.
+    let out = common::vouch()
+        .env("VOUCH_HELM", &stub)
+        .args(["check", "--as-of", common::AS_OF, "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        json["summary"]["kubernetes"]["charts_not_rendered"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no values"),
+        "{json}"
+    );
+}
