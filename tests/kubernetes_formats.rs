@@ -55,7 +55,7 @@ fn deployment_facts_are_derived() {
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
     assert_eq!(loaded.files.get("app.yaml"), Some(&FileKind::Kubernetes));
     let res = by_address(&loaded);
-    let api = res["k8s:Deployment/payments/api"];
+    let api = res["Deployment/payments/api"];
     assert_eq!(api.entity_type, "K8s::Workload");
     assert_eq!(attr(api, "kind"), &Value::str("Deployment"));
     assert_eq!(attr(api, "namespace"), &Value::str("payments"));
@@ -87,7 +87,7 @@ fn deployment_facts_are_derived() {
 fn second_document_has_its_own_span() {
     let loaded = load_fixtures(&["app.yaml"]);
     let res = by_address(&loaded);
-    let job = res["k8s:CronJob/payments/nightly-report"];
+    let job = res["CronJob/payments/nightly-report"];
     assert_eq!(job.span.line, 51);
     let text = fixture("app.yaml").text;
     assert!(text[job.span.offset..].starts_with("apiVersion: batch/v1"));
@@ -99,7 +99,7 @@ fn second_document_has_its_own_span() {
         attr(job, "service_account_token_mounted"),
         &Value::Bool(true)
     );
-    let ns = res["k8s:Namespace/payments"];
+    let ns = res["Namespace/payments"];
     assert_eq!(ns.span.line, 68);
 }
 
@@ -107,20 +107,20 @@ fn second_document_has_its_own_span() {
 fn namespaces_join_network_policies_from_other_files() {
     let loaded = load_fixtures(&["app.yaml", "netpol.yaml"]);
     let res = by_address(&loaded);
-    let payments = res["k8s:Namespace/payments"];
+    let payments = res["Namespace/payments"];
     assert_eq!(attr(payments, "tenant"), &Value::str("acme"));
     assert_eq!(attr(payments, "default_deny_ingress"), &Value::Bool(true));
     assert_eq!(attr(payments, "network_policies"), &Value::Long(2));
-    let open = res["k8s:Namespace/open"];
+    let open = res["Namespace/open"];
     assert_eq!(attr(open, "tenant"), &Value::str("globex"));
     assert_eq!(attr(open, "default_deny_ingress"), &Value::Bool(false));
     assert_eq!(attr(open, "network_policies"), &Value::Long(1));
-    let egress = res["k8s:Namespace/egress"];
+    let egress = res["Namespace/egress"];
     assert_eq!(attr(egress, "tenant"), &Value::str(""));
     assert_eq!(attr(egress, "default_deny_ingress"), &Value::Bool(false));
     // Without the policies' file the namespace is not isolated.
     let alone = load_fixtures(&["app.yaml"]);
-    let payments = by_address(&alone)["k8s:Namespace/payments"];
+    let payments = by_address(&alone)["Namespace/payments"];
     assert_eq!(attr(payments, "default_deny_ingress"), &Value::Bool(false));
     assert_eq!(attr(payments, "network_policies"), &Value::Long(0));
     // Network policies are not resources themselves.
@@ -136,7 +136,7 @@ fn namespaces_join_network_policies_from_other_files() {
 fn pod_level_run_as_non_root_is_inherited() {
     let loaded = load_fixtures(&["pod-inherit.yaml"]);
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
-    let pod = by_address(&loaded)["k8s:Pod/default/web"];
+    let pod = by_address(&loaded)["Pod/default/web"];
     assert_eq!(attr(pod, "namespace"), &Value::str("default"));
     assert_eq!(
         attr(pod, "root_containers"),
@@ -150,7 +150,7 @@ fn lists_are_expanded_into_rbac_resources() {
     let loaded = load_fixtures(&["rbac-list.yaml"]);
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
     let res = by_address(&loaded);
-    let admin = res["k8s:ClusterRole/ops-admin"];
+    let admin = res["ClusterRole/ops-admin"];
     assert_eq!(admin.entity_type, "K8s::Role");
     assert_eq!(admin.span.line, 4);
     assert_eq!(admin.span.column, 5);
@@ -159,11 +159,11 @@ fn lists_are_expanded_into_rbac_resources() {
     assert_eq!(attr(admin, "secrets_access"), &Value::Bool(true));
     assert_eq!(attr(admin, "wildcard_verbs"), &Value::Bool(false));
     assert_eq!(attr(admin, "escalation_verbs"), &set(&["bind", "escalate"]));
-    let anything = res["k8s:Role/payments/anything"];
+    let anything = res["Role/payments/anything"];
     assert_eq!(attr(anything, "wildcard_verbs"), &Value::Bool(true));
     assert_eq!(attr(anything, "wildcard_resources"), &Value::Bool(true));
     assert_eq!(attr(anything, "secrets_access"), &Value::Bool(true));
-    let crb = res["k8s:ClusterRoleBinding/ops-admins"];
+    let crb = res["ClusterRoleBinding/ops-admins"];
     assert_eq!(crb.entity_type, "K8s::RoleBinding");
     assert_eq!(attr(crb, "cluster"), &Value::Bool(true));
     assert_eq!(attr(crb, "namespace"), &Value::str(""));
@@ -173,7 +173,7 @@ fn lists_are_expanded_into_rbac_resources() {
         attr(crb, "ordinary_subjects"),
         &set(&["ServiceAccount:ci/deployer", "User:alice@example.com"])
     );
-    let rb = res["k8s:RoleBinding/payments/payments-devs"];
+    let rb = res["RoleBinding/payments/payments-devs"];
     assert_eq!(
         attr(rb, "ordinary_subjects"),
         &set(&["Group:payments-devs", "ServiceAccount:payments/api"])
@@ -183,11 +183,9 @@ fn lists_are_expanded_into_rbac_resources() {
 
 #[test]
 fn malformed_yaml_is_a_parse_problem_at_its_line() {
-    let Err(problems) = parse_file(&fixture("malformed.yaml"), &CTX) else {
-        panic!("malformed YAML must be a problem");
-    };
-    assert_eq!(problems.len(), 1);
-    let p = &problems[0];
+    let loaded = load_fixtures(&["malformed.yaml"]);
+    assert_eq!(loaded.problems.len(), 1);
+    let p = &loaded.problems[0];
     assert_eq!(p.kind, ProblemKind::Parse);
     assert_eq!(p.file.as_deref(), Some("malformed.yaml"));
     assert_eq!(p.line, Some(5));
@@ -201,10 +199,9 @@ fn malformed_yaml_is_a_parse_problem_at_its_line() {
 
 #[test]
 fn wrong_shapes_are_problems_with_spans() {
-    let Err(problems) = parse_file(&fixture("wrong-shape.yaml"), &CTX) else {
-        panic!("a wrong shape must be a problem");
-    };
-    let found: Vec<(Option<u32>, &str)> = problems
+    let loaded = load_fixtures(&["wrong-shape.yaml"]);
+    let found: Vec<(Option<u32>, &str)> = loaded
+        .problems
         .iter()
         .map(|p| (p.line, p.message.as_str()))
         .collect();
@@ -218,31 +215,34 @@ fn wrong_shapes_are_problems_with_spans() {
             (Some(17), "StatefulSet has no `metadata.name`"),
         ]
     );
-    assert!(problems.iter().all(|p| p.kind == ProblemKind::Parse));
+    assert!(loaded.problems.iter().all(|p| p.kind == ProblemKind::Parse));
 }
 
 #[test]
-fn other_yaml_and_helm_templates_are_unrecognised() {
-    for name in ["workflow.yml", "chart/templates/deployment.yaml"] {
-        let parsed = parse_file(&fixture(name), &CTX);
-        assert!(
-            matches!(parsed, Ok(Parsed::Unrecognised)),
-            "{name}: {parsed:?}"
-        );
-    }
-    let loaded = load_fixtures(&["workflow.yml", "app.yaml"]);
+fn other_yaml_and_helm_templates_are_not_read_as_manifests() {
+    let loaded = load_fixtures(&[
+        "workflow.yml",
+        "app.yaml",
+        "chart/Chart.yaml",
+        "chart/templates/deployment.yaml",
+    ]);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
     assert_eq!(loaded.unrecognised, vec!["workflow.yml".to_owned()]);
+    assert_eq!(loaded.charts.len(), 1);
+    assert_eq!(
+        loaded.files.get("chart/templates/deployment.yaml"),
+        Some(&FileKind::Kubernetes),
+        "a chart's files are the chart's"
+    );
     // YAML with apiVersion/kind words but no object, and broken YAML that is not a manifest.
     for text in [
         "apiVersion_notes: see kind docs\n",
         "- kind\n- apiVersion\n",
         "config: [apiVersion, kind\n",
     ] {
-        let parsed = parse_file(&SourceFile::new("x.yaml", text), &CTX);
-        assert!(
-            matches!(parsed, Ok(Parsed::Unrecognised)),
-            "{text}: {parsed:?}"
-        );
+        let loaded = load(&[SourceFile::new("x.yaml", text)], &CTX);
+        assert_eq!(loaded.unrecognised, vec!["x.yaml".to_owned()], "{text}");
+        assert!(loaded.problems.is_empty(), "{text}: {:?}", loaded.problems);
     }
 }
 
@@ -251,6 +251,8 @@ fn recognised_objects_without_resources_still_count() {
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n";
     let parsed = parse_file(&SourceFile::new("cm.yaml", text), &CTX);
     assert!(matches!(parsed, Ok(Parsed::Kubernetes(_))), "{parsed:?}");
+    let loaded = load(&[SourceFile::new("cm.yaml", text)], &CTX);
+    assert_eq!(loaded.files.get("cm.yaml"), Some(&FileKind::Kubernetes));
     // A custom resource reusing a built-in kind name is not a workload.
     let crd = "apiVersion: batch.volcano.sh/v1alpha1\nkind: Job\nmetadata:\n  name: j\nspec:\n  tasks: []\n";
     let loaded = load(&[SourceFile::new("crd.yaml", crd)], &CTX);
@@ -261,30 +263,36 @@ fn recognised_objects_without_resources_still_count() {
 #[test]
 fn deep_and_explosive_yaml_does_not_crash() {
     let deep = format!("apiVersion: v1\nkind: Pod\nx:\n{}y\n", "- ".repeat(3_000));
-    let _ = parse_file(&SourceFile::new("deep.yaml", deep), &CTX);
+    let _ = load(&[SourceFile::new("deep.yaml", deep)], &CTX);
     let mut nested = String::from("apiVersion: v1\nkind: Pod\n");
     for i in 0..2_000 {
         nested.push_str(&" ".repeat(i));
         nested.push_str("a:\n");
     }
-    let _ = parse_file(&SourceFile::new("nested.yaml", nested), &CTX);
+    let _ = load(&[SourceFile::new("nested.yaml", nested)], &CTX);
     let too_deep = format!("apiVersion: v1\nkind: Pod\nx: {}\n", "- ".repeat(20_000));
-    let parsed = parse_file(&SourceFile::new("too-deep.yaml", too_deep), &CTX);
-    assert!(parsed.is_err());
+    let loaded = load(&[SourceFile::new("too-deep.yaml", too_deep)], &CTX);
+    assert!(!loaded.problems.is_empty());
     let laughs = "apiVersion: v1\nkind: Pod\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
-    let parsed = parse_file(&SourceFile::new("laughs.yaml", laughs), &CTX);
-    assert!(parsed.is_err(), "{parsed:?}");
+    let loaded = load(&[SourceFile::new("laughs.yaml", laughs)], &CTX);
+    assert!(
+        loaded
+            .problems
+            .iter()
+            .any(|p| p.message.contains("aliases")),
+        "{:?}",
+        loaded.problems
+    );
 }
 
 #[test]
 fn multibyte_text_keeps_byte_spans() {
     let text = "# café ☕\napiVersion: v1\nkind: Pod\nmetadata:\n  name: é\nspec:\n  containers:\n    - name: ünïcode\n      image: x:1\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers: 3\n";
-    let Err(problems) = parse_file(&SourceFile::new("u.yaml", text), &CTX) else {
-        panic!("containers: 3 is a problem");
-    };
-    let (offset, _, _) = problems[0].span.clone().expect("span");
+    let loaded = load(&[SourceFile::new("u.yaml", text)], &CTX);
+    let p = &loaded.problems[0];
+    let (offset, _, _) = p.span.clone().expect("span");
     assert!(text[offset..].starts_with("3\n"));
-    assert_eq!(problems[0].line, Some(15));
+    assert_eq!(p.line, Some(15));
 }
 
 proptest! {
@@ -692,4 +700,65 @@ fn a_chart_is_rendered_with_helm_and_values() {
             .contains("no values"),
         "{json}"
     );
+}
+
+/// Failing (control, address) pairs of a JSON assessment, with `unit: ` stripped for `unit`.
+fn failing_in_unit(
+    json: &serde_json::Value,
+    unit: Option<&str>,
+) -> std::collections::BTreeSet<(String, String)> {
+    json["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["status"] == "fail")
+        .filter_map(|r| {
+            let address = r["resource"]["address"].as_str()?;
+            let id = match unit {
+                Some(u) => address.strip_prefix(&format!("{u}: "))?,
+                None => address,
+            };
+            Some((r["control"].as_str()?.to_owned(), id.to_owned()))
+        })
+        .collect()
+}
+
+/// The built-in renderer against the real one: for every overlay of the fixture, the findings
+/// on vouch's rendering equal the findings on `kubectl kustomize`'s output read as plain
+/// manifests. Needs kubectl (in the CI image; `kubernetes-client` in Debian).
+#[test]
+fn kustomize_renders_as_kubectl_kustomize_does() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kubernetes/kustomize");
+    if std::process::Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs kubectl for this test"
+        );
+        eprintln!("kubectl is not installed: the comparison with `kubectl kustomize` is skipped");
+        return;
+    }
+    let (_, ours, stderr) = common::check_json(&root, &[]);
+    assert!(problems(&ours).is_empty(), "{:?} {stderr}", problems(&ours));
+    for overlay in ["overlays/prod", "overlays/dev"] {
+        let rendered = std::process::Command::new("kubectl")
+            .args(["kustomize"])
+            .arg(root.join(overlay))
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            rendered.status.success(),
+            "{}",
+            String::from_utf8_lossy(&rendered.stderr)
+        );
+        let dir = common::tree(&[("all.yaml", &String::from_utf8_lossy(&rendered.stdout))]);
+        let (_, theirs, _) = common::check_json(dir.path(), &[]);
+        let expected = failing_in_unit(&theirs, None);
+        assert!(expected.len() > 5, "{overlay}: {expected:?}");
+        assert_eq!(failing_in_unit(&ours, Some(overlay)), expected, "{overlay}");
+    }
 }

@@ -171,7 +171,11 @@ fn load_chunk(chunk: &str) -> Result<Vec<Node>, LoadError> {
                 return Err(LoadError {
                     offset: original_offset(at, &inserted),
                     message,
-                    help: "Kubernetes cannot read this document either; the file's other documents are still read",
+                    help: if chunk.contains("{{") {
+                        "this looks like a template (`{{ … }}`), which Kubernetes cannot read either; render it before checking it (a Helm chart is a directory with `Chart.yaml` and `templates/`)"
+                    } else {
+                        "Kubernetes cannot read this document either; the file's other documents are still read"
+                    },
                 });
             }
         }

@@ -69,9 +69,19 @@ fn chart_of<'c>(charts: &'c BTreeSet<String>, path: &str) -> Option<&'c str> {
 
 /// Groups every Kubernetes file into units and reads the units into resources.
 pub fn assemble(files: &[Arc<K8sFile>]) -> Assembled {
+    // A chart is a directory with `Chart.yaml` and templates (or dependencies to render).
     let charts: BTreeSet<String> = files
         .iter()
         .filter(|f| matches!(f.role, Role::Chart))
+        .filter(|f| {
+            let templates = if f.dir().is_empty() {
+                "templates/".to_owned()
+            } else {
+                format!("{}/templates/", f.dir())
+            };
+            f.origin.text.contains("dependencies:")
+                || files.iter().any(|o| o.path().starts_with(&templates))
+        })
         .map(|f| f.dir().to_owned())
         .collect();
     // Files under `templates/` that no chart holds are read now, as any other YAML.
@@ -122,7 +132,8 @@ pub fn assemble(files: &[Arc<K8sFile>]) -> Assembled {
                 out.files.push(path.to_owned())
             }
             Role::Other | Role::Deferred => out.unrecognised.push(path.to_owned()),
-            Role::Chart => {}
+            // A `Chart.yaml` without templates or dependencies renders nothing.
+            Role::Chart => out.unrecognised.push(path.to_owned()),
             Role::Manifests => {
                 out.files.push(path.to_owned());
                 out.problems.extend(f.problems.iter().cloned());
