@@ -194,7 +194,7 @@ impl Value {
 /// One thing that controls are evaluated against.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Resource {
-    /// Stable, human address: `aws_s3_bucket.logs`, `k8s:Deployment/payments/api`,
+    /// Stable, human address: `aws_s3_bucket.logs`, `overlays/prod: Deployment/payments/api`,
     /// `tenant:acme`. Unique together with `scope`.
     pub address: String,
     /// Disambiguates equal addresses from different roots (the Terraform module directory, or

@@ -46,6 +46,9 @@ pub struct ChartsRendered {
     pub not_rendered: Vec<NotRendered>,
 }
 
+/// One chart's resources and problems, or why it was not rendered.
+type Rendering = Result<(Vec<Resource>, Vec<Problem>), String>;
+
 /// The `helm` binary, if any.
 fn helm_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(HELM_ENV).filter(|p| !p.is_empty()) {
@@ -95,7 +98,7 @@ pub fn render_charts(charts: &[Chart], root: &Path, opts: &HelmOptions) -> Chart
             .collect();
         return out;
     };
-    let results: Vec<(String, Result<(Vec<Resource>, Vec<Problem>), String>)> = charts
+    let results: Vec<(String, Rendering)> = charts
         .par_iter()
         .map(|c| (c.dir.clone(), render_one(&helm, root, &c.dir, opts)))
         .collect();
@@ -129,12 +132,7 @@ fn escaping_symlink(root: &Path, dir: &Path) -> Option<PathBuf> {
 }
 
 /// Runs `helm template` on one chart and reads its output.
-fn render_one(
-    helm: &Path,
-    root: &Path,
-    dir: &str,
-    opts: &HelmOptions,
-) -> Result<(Vec<Resource>, Vec<Problem>), String> {
+fn render_one(helm: &Path, root: &Path, dir: &str, opts: &HelmOptions) -> Rendering {
     let chart_dir = if dir.is_empty() {
         root.to_path_buf()
     } else {

@@ -313,12 +313,12 @@ impl<'a> Graph<'a> {
     }
 
     /// Renders a root kustomization.
-    pub fn render(&self, dir: &String) -> Rendered {
+    pub fn render(&self, dir: &str) -> Rendered {
         let mut out = Rendered {
             label: if dir.is_empty() {
                 ".".to_owned()
             } else {
-                dir.clone()
+                dir.to_owned()
             },
             ..Rendered::default()
         };
@@ -601,8 +601,10 @@ fn set_namespace(ns_at: At<'_>, acc: &mut [Obj]) {
         {
             meta.set("namespace", ns_at.node.pos, written(ns, ns_at));
         }
-        if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
-            if let Some(Value::Seq(subjects)) = o.node.get_mut("subjects").map(|s| &mut s.value) {
+        if (kind == "RoleBinding" || kind == "ClusterRoleBinding")
+            && let Some(Value::Seq(subjects)) = o.node.get_mut("subjects").map(|s| &mut s.value)
+        {
+            {
                 for s in subjects.iter_mut() {
                     let is_unit_account = s.get("kind").and_then(Node::as_str)
                         == Some("ServiceAccount")

@@ -105,7 +105,7 @@ impl Cx<'_, '_> {
     }
 
     /// One `patchesJson6902` entry.
-    pub fn json6902_entry(&mut self, item: At<'_>, acc: &mut Vec<Obj>) {
+    pub fn json6902_entry(&mut self, item: At<'_>, acc: &mut [Obj]) {
         let Some(docs) = self.entry_docs(item, "patchesJson6902") else {
             return;
         };
@@ -178,10 +178,17 @@ impl Cx<'_, '_> {
         let text: &str = &origin.text;
         let start = at.node.pos.offset as usize;
         let end = start + at.node.pos.len as usize;
-        let raw = text.get(start..end).unwrap_or("");
-        let docs = if raw.starts_with('|') {
-            let content = start + raw.find('\n').map_or(raw.len(), |i| i + 1);
-            let rebuilt = blank_outside(text, content, end);
+        // saphyr's span of a block scalar starts at its content; its header is the last token
+        // before it (`patch: |-`).
+        let before = text.get(..start).unwrap_or("").trim_end();
+        let header = before.rsplit(char::is_whitespace).next().unwrap_or("");
+        let docs = if header.starts_with('|') {
+            let content = before.len()
+                + text
+                    .get(before.len()..)
+                    .and_then(|t| t.find('\n'))
+                    .map_or(0, |i| i + 1);
+            let rebuilt = blank_outside(text, content.min(end), end);
             load::documents_in(&rebuilt, origin)
         } else {
             let value = at.node.scalar_text().unwrap_or("");
@@ -254,9 +261,23 @@ impl Cx<'_, '_> {
             });
             return;
         }
+        // With a target, the patch's own kind and name do not rename what it patches.
+        let mut targeted;
+        let patch_node = if target.is_some() {
+            targeted = patch.node.clone();
+            targeted.remove("kind");
+            targeted.remove("apiVersion");
+            if let Some(meta) = targeted.get_mut("metadata") {
+                meta.remove("name");
+                meta.remove("namespace");
+            }
+            &targeted
+        } else {
+            patch.node
+        };
         for i in indices {
             if let Some(o) = acc.get_mut(i) {
-                merge(&mut o.node, patch.node, patch.origin, "");
+                merge(&mut o.node, patch_node, patch.origin, "");
             }
         }
     }
