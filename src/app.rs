@@ -32,6 +32,7 @@ pub struct CheckArgs {
     pub as_of: Option<String>,
     /// `--helm-values` files, applied to every chart.
     pub helm_values: Vec<PathBuf>,
+    pub terraform: crate::check::TerraformInputs,
 }
 
 /// Parses `--as-of` (default: today, UTC).
@@ -99,6 +100,7 @@ pub fn check(args: &CheckArgs) -> u8 {
             controls: args.controls.clone(),
             findings_only: false,
         },
+        terraform: args.terraform.clone(),
     };
     let helm = crate::formats::kubernetes::HelmOptions {
         values: args.helm_values.clone(),
@@ -338,6 +340,7 @@ pub struct GateArgs {
     pub sarif: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub summary: Option<PathBuf>,
+    pub terraform: crate::check::TerraformInputs,
 }
 
 /// `vouch gate`: only what the change breaks. Exit 0 pass, 1 fail, 2 the gate could not run.
@@ -350,6 +353,7 @@ pub fn gate(args: &GateArgs) -> u8 {
         fail_on: args.fail_on,
         as_of: args.as_of.clone(),
         helm_values: Vec::new(),
+        terraform: args.terraform.clone(),
     };
     let mut pre = validate_selection(&selection_args);
     let as_of = match as_of_days(args.as_of.as_deref()) {
@@ -374,6 +378,7 @@ pub fn gate(args: &GateArgs) -> u8 {
             controls: args.controls.clone(),
             findings_only: false,
         },
+        terraform: args.terraform.clone(),
     };
     let run = match crate::gate::run(&opts) {
         Ok(r) => r,

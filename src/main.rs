@@ -24,6 +24,7 @@ fn main() -> ExitCode {
             fail_on: c.fail_on.map(Into::into),
             as_of: c.as_of,
             helm_values: c.helm_values,
+            terraform: c.terraform.into(),
         }),
         Command::Gate(g) => app::gate(&app::GateArgs {
             path: g.path,
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
             sarif: g.sarif,
             junit: g.junit,
             summary: g.summary,
+            terraform: g.terraform.into(),
         }),
         Command::Controls(ControlsCmd::List { format, path }) => {
             app::controls_list(&path, format.into())
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
             format,
             out,
             as_of,
+            terraform,
         } => vouch::roadmap::cmd(&vouch::roadmap::RoadmapArgs {
             path,
             targets,
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
             },
             out,
             as_of,
+            terraform: terraform.into(),
         }),
         Command::Evidence(EvidenceCmd::Bundle {
             path,
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
             as_of,
             force,
             collected_at,
+            terraform,
         }) => vouch::evidence::cmd_bundle(&vouch::evidence::BundleArgs {
             path,
             out,
@@ -87,6 +92,7 @@ fn main() -> ExitCode {
             as_of,
             force,
             collected_at,
+            terraform: terraform.into(),
         }),
         Command::Evidence(EvidenceCmd::Verify {
             bundle,

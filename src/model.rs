@@ -212,6 +212,15 @@ pub struct Resource {
     /// that set it): a finding about that attribute points there.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub attr_spans: BTreeMap<String, Span>,
+    /// Why it is not known whether the resource exists (a Terraform block whose `count` or
+    /// `for_each` is unknown), or `None` when it does. A finding on it is never determined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence: Option<String>,
+    /// An orphan child (a security-group rule, a public access block, … whose parent is not in
+    /// the evaluated configuration) evaluated on its own: only the controls that read one of
+    /// its attributes apply to it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 impl Resource {
@@ -225,6 +234,8 @@ impl Resource {
             parents: Vec::new(),
             span,
             attr_spans: BTreeMap::new(),
+            presence: None,
+            partial: false,
         }
     }
 
