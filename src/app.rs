@@ -30,6 +30,8 @@ pub struct CheckArgs {
     pub controls: Vec<String>,
     pub fail_on: Option<Severity>,
     pub as_of: Option<String>,
+    /// `--helm-values` files, applied to every chart.
+    pub helm_values: Vec<PathBuf>,
     pub terraform: crate::check::TerraformInputs,
 }
 
@@ -100,7 +102,10 @@ pub fn check(args: &CheckArgs) -> u8 {
         },
         terraform: args.terraform.clone(),
     };
-    let run = check::run(&opts);
+    let helm = crate::formats::kubernetes::HelmOptions {
+        values: args.helm_values.clone(),
+    };
+    let run = check::run_with(&opts, &helm);
     let unknown_controls: Vec<Problem> = args
         .controls
         .iter()
@@ -348,6 +353,7 @@ pub fn gate(args: &GateArgs) -> u8 {
         controls: args.controls.clone(),
         fail_on: args.fail_on,
         as_of: args.as_of.clone(),
+        helm_values: Vec::new(),
         terraform: args.terraform.clone(),
     };
     let mut pre = validate_selection(&selection_args);

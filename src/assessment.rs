@@ -59,6 +59,24 @@ pub struct ResourceRef {
 }
 
 impl ResourceRef {
+    /// The reference of a failing resource: where the value of the first attribute a fired
+    /// policy reads was written, when the resource records it (a Kustomize patch), else the
+    /// resource itself.
+    fn at(r: &Resource, fired: &[String], reads: &BTreeMap<String, Vec<String>>) -> Self {
+        let mut out = ResourceRef::of(r);
+        let span = fired
+            .iter()
+            .filter_map(|p| reads.get(p))
+            .flatten()
+            .find_map(|attr| r.attr_spans.get(attr));
+        if let Some(span) = span {
+            out.file.clone_from(&span.file);
+            out.line = span.line;
+            out.column = span.column;
+        }
+        out
+    }
+
     /// The reference of a resource.
     pub fn of(r: &Resource) -> Self {
         ResourceRef {
@@ -174,6 +192,9 @@ pub struct Summary {
     pub controls: usize,
     pub results: Counts,
     pub frameworks: BTreeMap<String, FrameworkSummary>,
+    /// Kubernetes units, workloads and charts (present when the tree holds Kubernetes input).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<crate::formats::kubernetes::KubernetesSummary>,
     /// What the Terraform evaluation did: roots, modules expanded, and module calls not
     /// expanded (with why); absent when the tree holds no Terraform configuration.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -268,6 +289,33 @@ impl Selection {
     }
 }
 
+/// The resource attributes each policy reads (`resource.x`, `resource has x`), by policy id,
+/// in the order the policy text names them.
+fn policy_reads(lib: &Library) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for file in &lib.policies {
+        for chunk in file.text.split("@id(\"").skip(1) {
+            let Some((id, body)) = chunk.split_once("\")") else {
+                continue;
+            };
+            let mut attrs: Vec<String> = Vec::new();
+            for marker in ["resource.", "resource has "] {
+                for (i, _) in body.match_indices(marker) {
+                    let word: String = body[i + marker.len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if !word.is_empty() && !attrs.contains(&word) {
+                        attrs.push(word);
+                    }
+                }
+            }
+            out.insert(id.to_owned(), attrs);
+        }
+    }
+    out
+}
+
 /// The fingerprint of a finding: stable across line moves and reformatting.
 pub fn fingerprint(control: &str, resource: Option<&Resource>, policies: &[String]) -> String {
     use sha2::{Digest, Sha256};
@@ -330,6 +378,7 @@ impl Assessment {
             })
             .collect();
         let mut seen_controls: BTreeMap<&str, bool> = BTreeMap::new();
+        let reads = std::sync::OnceLock::new();
         for e in inputs.evaluations {
             let Some(control) = lib.controls.get(&*e.control) else {
                 continue;
@@ -355,13 +404,18 @@ impl Assessment {
             let detail = e.into_full_detail();
             let (policies, messages, unknown) = (detail.policies, detail.messages, detail.unknown);
             let determined = !detail.undetermined;
+            let at = if resource.attr_spans.is_empty() || status == Status::Pass {
+                ResourceRef::of(resource)
+            } else {
+                ResourceRef::at(resource, &policies, reads.get_or_init(|| policy_reads(lib)))
+            };
             results.push(CheckResult {
                 control: control.id.clone(),
                 title,
                 family,
                 status,
                 severity: control.severity,
-                resource: Some(ResourceRef::of(resource)),
+                resource: Some(at),
                 fingerprint: fingerprint(&control.id, Some(resource), &policies),
                 policies,
                 messages,

@@ -195,8 +195,13 @@ fn read_tree_and<T: Send>(
     (tree, after)
 }
 
-/// Runs a check on a directory tree.
+/// Runs a check on a directory tree (Helm charts rendered with their default values).
 pub fn run(opts: &CheckOptions) -> CheckRun {
+    run_with(opts, &formats::kubernetes::HelmOptions::default())
+}
+
+/// Runs a check on a directory tree, rendering Helm charts as `helm` says.
+pub fn run_with(opts: &CheckOptions, helm: &formats::kubernetes::HelmOptions) -> CheckRun {
     let ctx = LoadContext {
         as_of_days: opts.as_of_days,
     };
@@ -210,13 +215,14 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
             skipped,
             submodules,
         },
-        (loaded, tf_problems),
+        (mut loaded, tf_problems),
     ) = read_tree_and(&opts.root, |config, files| {
         let (overrides, problems) = terraform_overrides(&opts.root, config, &opts.terraform, files);
         (formats::load_with(files, &ctx, &overrides), problems)
     });
     let mut problems = problems;
     problems.extend(tf_problems);
+    formats::render_charts(&mut loaded, &opts.root, helm);
     let provenance = Provenance {
         tool: "vouch".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -389,6 +395,7 @@ pub fn assess(
     let waivers = apply_waivers(&mut assessment, &config.waivers, opts.as_of_days);
     assessment.waivers = waivers;
     assessment.summarise(&library);
+    assessment.summary.kubernetes = loaded.kubernetes.clone();
     let sources = files
         .iter()
         .map(|f| (f.path.clone(), Arc::clone(&f.text)))

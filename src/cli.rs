@@ -124,6 +124,9 @@ pub struct CheckCmd {
     /// Count ages (restore tests, logins, grants) up to this date, YYYY-MM-DD (default: today, UTC)
     #[arg(long)]
     pub as_of: Option<String>,
+    /// Values file for every Helm chart, after the chart's defaults (as `helm template --values`); repeatable
+    #[arg(long = "helm-values", value_name = "FILE")]
+    pub helm_values: Vec<PathBuf>,
     #[command(flatten)]
     pub terraform: TerraformArgs,
 }

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             controls: c.controls,
             fail_on: c.fail_on.map(Into::into),
             as_of: c.as_of,
+            helm_values: c.helm_values,
             terraform: c.terraform.into(),
         }),
         Command::Gate(g) => app::gate(&app::GateArgs {

@@ -194,7 +194,7 @@ impl Value {
 /// One thing that controls are evaluated against.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Resource {
-    /// Stable, human address: `aws_s3_bucket.logs`, `k8s:Deployment/payments/api`,
+    /// Stable, human address: `aws_s3_bucket.logs`, `overlays/prod: Deployment/payments/api`,
     /// `tenant:acme`. Unique together with `scope`.
     pub address: String,
     /// Disambiguates equal addresses from different roots (the Terraform module directory, or
@@ -208,6 +208,10 @@ pub struct Resource {
     pub parents: Vec<(String, String)>,
     /// Where it was declared.
     pub span: Span,
+    /// Where an attribute's deciding value was written, when not at `span` (a Kustomize patch
+    /// that set it): a finding about that attribute points there.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attr_spans: BTreeMap<String, Span>,
     /// Why it is not known whether the resource exists (a Terraform block whose `count` or
     /// `for_each` is unknown), or `None` when it does. A finding on it is never determined.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -229,6 +233,7 @@ impl Resource {
             attrs: BTreeMap::new(),
             parents: Vec::new(),
             span,
+            attr_spans: BTreeMap::new(),
             presence: None,
             partial: false,
         }

@@ -268,6 +268,8 @@ pub fn is_candidate(path: &str) -> bool {
     [".tf", ".tfvars", ".json", ".yaml", ".yml", ".toml"]
         .iter()
         .any(|ext| lower.ends_with(ext))
+        // Kustomize also reads a kustomization from a file named `Kustomization`.
+        || path.rsplit('/').next() == Some("Kustomization")
 }
 
 fn relative_string(rel: &Path) -> String {

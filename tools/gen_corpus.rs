@@ -10,9 +10,51 @@
 //! 10,000 resources in ~400 files), mixing S3 buckets with their split encryption, versioning
 //! and public-access-block resources, security groups, RDS instances, KMS keys, EBS volumes,
 //! CloudTrail trails and IAM policies, with about one resource in ten non-compliant.
+//!
+//! `cargo run --release --example gen-corpus -- k8s <workloads> <overlays> <dir>` writes a
+//! Kustomize tree instead: a base of `workloads / overlays` Deployments and `overlays` overlays
+//! that each render all of them (namespace, name prefix, image tag, and a strategic-merge
+//! patch that makes every tenth overlay's proxy privileged): `workloads` workloads in all.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)]
 
 use std::fmt::Write as _;
+
+/// A Kustomize tree of `workloads` workloads rendered through `overlays` overlays.
+fn kustomize_corpus(workloads: usize, overlays: usize, dir: &std::path::Path) {
+    let per_base = workloads.div_ceil(overlays.max(1));
+    let base = dir.join("base");
+    std::fs::create_dir_all(&base).unwrap();
+    let mut resources = String::from("resources:\n");
+    for f in 0..per_base.div_ceil(10) {
+        let mut text = String::new();
+        for i in f * 10..((f + 1) * 10).min(per_base) {
+            let _ = write!(
+                text,
+                "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  labels: {{app: app-{i}}}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: app-{i}}}\n  template:\n    metadata:\n      labels: {{app: app-{i}}}\n    spec:\n      automountServiceAccountToken: false\n      securityContext:\n        runAsNonRoot: true\n        runAsUser: 10001\n      containers:\n        - name: app\n          image: registry.acme.dev/app-{i}:1.{i}.0\n          securityContext:\n            allowPrivilegeEscalation: false\n            readOnlyRootFilesystem: true\n            capabilities: {{drop: [ALL]}}\n          resources:\n            limits: {{cpu: 500m, memory: 256Mi}}\n        - name: proxy\n          image: envoyproxy/envoy:v1.30.1\n          securityContext:\n            allowPrivilegeEscalation: false\n            readOnlyRootFilesystem: true\n          resources:\n            limits: {{cpu: 200m, memory: 128Mi}}\n"
+            );
+        }
+        let name = format!("deployments-{f:03}.yaml");
+        let _ = writeln!(resources, "  - {name}");
+        std::fs::write(base.join(name), text).unwrap();
+    }
+    std::fs::write(base.join("kustomization.yaml"), resources).unwrap();
+    for o in 0..overlays {
+        let od = dir.join("overlays").join(format!("env-{o:03}"));
+        std::fs::create_dir_all(&od).unwrap();
+        let mut k = format!(
+            "resources:\n  - ../../base\nnamespace: env-{o}\nnamePrefix: e{o}-\nimages:\n  - name: envoyproxy/envoy\n    newTag: v1.30.{o}\n"
+        );
+        if o % 10 == 3 {
+            k.push_str("patches:\n  - path: privileged.yaml\n    target: {kind: Deployment}\n");
+            std::fs::write(
+                od.join("privileged.yaml"),
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: any\nspec:\n  template:\n    spec:\n      containers:\n        - name: proxy\n          securityContext:\n            privileged: true\n",
+            )
+            .unwrap();
+        }
+        std::fs::write(od.join("kustomization.yaml"), k).unwrap();
+    }
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -20,6 +62,13 @@ fn main() {
         let calls: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000);
         let dir = std::path::PathBuf::from(args.get(3).map_or("corpus-modules", String::as_str));
         modules(calls, &dir);
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("k8s") {
+        let workloads = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+        let overlays = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100);
+        let dir = std::path::PathBuf::from(args.get(4).map_or("corpus-k8s", String::as_str));
+        kustomize_corpus(workloads, overlays, &dir);
         return;
     }
     let total: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);

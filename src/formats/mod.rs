@@ -84,6 +84,10 @@ pub struct Loaded {
     pub unrecognised: Vec<String>,
     /// Manual-control attestations declared in the inventory.
     pub attestations: Vec<inventory::Attestation>,
+    /// What the Kubernetes reader did (`None` when the tree holds no Kubernetes input).
+    pub kubernetes: Option<kubernetes::KubernetesSummary>,
+    /// Helm charts found, rendered only by [`render_charts`].
+    pub charts: Vec<kubernetes::Chart>,
     /// What the Terraform evaluation did (roots, modules expanded and not expanded).
     pub terraform: terraform::TerraformSummary,
 }
@@ -109,21 +113,31 @@ pub fn parse_file(file: &SourceFile, ctx: &LoadContext) -> Result<Parsed, Vec<Pr
             Some(inv) => Parsed::Inventory(Arc::new(inv)),
             None => Parsed::Unrecognised,
         }),
-        "yaml" | "yml" => kubernetes::parse(file).map(|k| match k {
-            Some(k) => Parsed::Kubernetes(Arc::new(k)),
-            None => Parsed::Unrecognised,
-        }),
+        "yaml" | "yml" => Ok(kubernetes_file(file)),
+        _ if kubernetes::KUSTOMIZATION_FILES.contains(&name) => Ok(kubernetes_file(file)),
         "json" => parse_json(file),
         _ => Ok(Parsed::Unrecognised),
     }
 }
 
-/// A `.json` file is a Terraform plan, an IAM policy document, or nothing of ours.
+/// A YAML (or JSON) file for the Kubernetes reader.
+fn kubernetes_file(file: &SourceFile) -> Parsed {
+    match kubernetes::parse(file) {
+        Some(k) => Parsed::Kubernetes(Arc::new(k)),
+        None => Parsed::Unrecognised,
+    }
+}
+
+/// A `.json` file is a Terraform plan, an IAM policy document, a Kubernetes manifest, or
+/// nothing of ours.
 fn parse_json(file: &SourceFile) -> Result<Parsed, Vec<Problem>> {
     let looks_like_plan = file.text.contains("\"format_version\"")
         && (file.text.contains("\"planned_values\"") || file.text.contains("\"resource_changes\""));
     let looks_like_iam = file.text.contains("\"Statement\"");
     if !looks_like_plan && !looks_like_iam {
+        if file.text.contains("\"apiVersion\"") && file.text.contains("\"kind\"") {
+            return Ok(kubernetes_file(file));
+        }
         return Ok(Parsed::Unrecognised);
     }
     let value: serde_json::Value = match serde_json::from_str(&file.text) {
@@ -220,7 +234,8 @@ pub fn assemble_with(
                 loaded.problems.extend(problems);
             }
             Ok(p) => {
-                if let Some(kind) = p.kind() {
+                // Kubernetes files count once their units are known (unused YAML is not ours).
+                if let Some(kind) = p.kind().filter(|k| *k != FileKind::Kubernetes) {
                     loaded.files.insert(path.clone(), kind);
                 }
                 match p {
@@ -238,7 +253,15 @@ pub fn assemble_with(
     loaded.resources.extend(tf);
     loaded.problems.extend(tf_problems);
     loaded.terraform = tf_summary;
-    loaded.resources.extend(kubernetes::assemble(&k8s_files));
+    let k8s = kubernetes::assemble(&k8s_files);
+    loaded.resources.extend(k8s.resources);
+    loaded.problems.extend(k8s.problems);
+    for f in k8s.files {
+        loaded.files.insert(f, FileKind::Kubernetes);
+    }
+    loaded.unrecognised.extend(k8s.unrecognised);
+    loaded.kubernetes = k8s.summary;
+    loaded.charts = k8s.charts;
     loaded.attestations = inventory::attestations(&inventories);
     let (inv, inv_problems) = inventory::assemble(&inventories, ctx);
     loaded.resources.extend(inv);
@@ -279,4 +302,33 @@ pub fn assemble_with(
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     loaded.unrecognised.sort();
     loaded
+}
+
+/// Renders the Helm charts of a tree read from `root` on disk (with `helm`, when installed)
+/// and adds their resources; charts that cannot be rendered are listed as not rendered.
+pub fn render_charts(loaded: &mut Loaded, root: &std::path::Path, helm: &kubernetes::HelmOptions) {
+    if loaded.charts.is_empty() {
+        return;
+    }
+    let out = kubernetes::render_charts(&loaded.charts, root, helm);
+    loaded.resources.extend(out.resources);
+    loaded.resources.sort_by(|a, b| {
+        (&a.entity_type, &a.scope, &a.address).cmp(&(&b.entity_type, &b.scope, &b.address))
+    });
+    loaded.problems.extend(out.problems);
+    loaded
+        .problems
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    if let Some(summary) = loaded.kubernetes.as_mut() {
+        summary.charts_rendered = out.rendered;
+        summary.charts_rendered.sort();
+        summary.charts_not_rendered = out.not_rendered;
+        summary.charts_not_rendered.sort();
+        summary.units += summary.charts_rendered.len();
+        summary.workloads = loaded
+            .resources
+            .iter()
+            .filter(|r| r.entity_type == "K8s::Workload")
+            .count();
+    }
 }

@@ -235,6 +235,24 @@ pub fn render_problems(problems: &[Problem], style: Style) -> String {
     out
 }
 
+/// Kubernetes units and workloads, and every chart or kustomization part not rendered.
+fn kubernetes_lines(out: &mut String, k: &crate::formats::kubernetes::KubernetesSummary) {
+    let _ = writeln!(
+        out,
+        "kubernetes: {} units, {} workloads; helm charts: {} rendered, {} not rendered",
+        k.units,
+        k.workloads,
+        k.charts_rendered.len(),
+        k.charts_not_rendered.len()
+    );
+    for c in &k.charts_not_rendered {
+        let _ = writeln!(out, "  not rendered: {} ({})", c.path, c.reason);
+    }
+    for p in &k.kustomizations_partial {
+        let _ = writeln!(out, "  partly rendered: {} ({})", p.path, p.reason);
+    }
+}
+
 /// The closing summary: files, per-framework status, counts and verdict.
 pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
     let mut out = String::new();
@@ -254,6 +272,9 @@ pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
     if !a.submodules.is_empty() {
         let subs: Vec<&str> = a.submodules.iter().map(|m| m.path.as_str()).collect();
         let _ = writeln!(out, "scanned git submodules: {}", subs.join(", "));
+    }
+    if let Some(k) = &s.kubernetes {
+        kubernetes_lines(&mut out, k);
     }
     if let Some(tf) = &s.terraform {
         let _ = writeln!(

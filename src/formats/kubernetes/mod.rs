@@ -1,60 +1,216 @@
-//! Kubernetes manifests (multi-document YAML): workloads, namespaces, network policies, RBAC.
+//! Kubernetes: manifests, Kustomize and Helm, rendered per deployment unit into workloads,
+//! namespaces and RBAC.
 //!
-//! A YAML document with `apiVersion` and `kind` is a Kubernetes object (`kind: List` and the
-//! typed `*List` kinds are expanded); a file with none is not ours. Workloads, roles and
-//! bindings become resources file by file; namespaces wait for the cross-file pass
-//! ([`assemble`]), which counts the network policies of every file that isolate them.
+//! Per file ([`parse`], cached per git blob by the gate): the YAML (or JSON) is loaded into
+//! documents the way Kubernetes' reader loads them ([`load`]), `kind: List` items are expanded,
+//! and a file is classified: manifests, a `kustomization.yaml`, a chart's `Chart.yaml`, a file
+//! that may be a chart template (kept unparsed until the charts are known), or other YAML.
+//!
+//! Across files ([`assemble`], in [`units`]): every object belongs to one *deployment unit* —
+//! a root kustomization, a Helm chart, or a directory of plain manifests — and its identity is
+//! (unit, kind, namespace, name). Objects are read into resources only after their unit is
+//! rendered, so a Kustomize patch's value is evaluated and a finding about it points at the
+//! patch.
 //!
 //! Objects are matched by API group as well as kind, so a custom resource that reuses a
 //! built-in kind name (a Volcano `Job`, say) is recognised but yields no resource.
 
-mod depth;
+mod helm;
+mod kustomize;
+mod load;
 mod network;
 mod rbac;
+mod read;
+mod summary;
+mod tree;
+mod units;
 mod workload;
-mod yaml;
 
 use std::sync::Arc;
 
-use saphyr::{LoadableYamlNode, MarkedYaml, ScanError, YamlData};
-
-use crate::error::{Problem, lowercase_first};
+use crate::error::Problem;
 use crate::model::Resource;
 use crate::source::SourceFile;
 
-pub use network::{NamespaceDecl, NetworkPolicyDecl};
-use yaml::{Node, Place, Source, as_str, field, untag};
+pub use helm::{ChartsRendered, HELM_ENV, HelmOptions, render_charts};
+pub use summary::{KubernetesSummary, NotRendered};
+pub use units::{Assembled, Chart, assemble};
 
-/// Files nesting no deeper than this are loaded on the calling thread (saphyr recurses per
-/// level; a 2 MiB stack holds several hundred levels even in a debug build).
-const INLINE_DEPTH: usize = 96;
+use read::{Place, Reader};
+use tree::{At, Node, Origin, Value};
 
-/// Files nesting deeper than this are refused rather than loaded.
-const MAX_DEPTH: usize = 10_000;
-
-/// Stack for loading a deeply nested file (reserved, not committed, until used).
-const DEEP_STACK_BYTES: usize = 256 * 1024 * 1024;
-
-/// The Kubernetes objects of one file, before the cross-file pass.
-#[derive(Debug, Clone, Default)]
-pub struct K8sFile {
-    pub path: String,
-    /// Workloads, roles and bindings: complete after this file.
-    pub resources: Vec<Resource>,
-    /// Namespace objects, completed by [`assemble`].
-    pub namespaces: Vec<NamespaceDecl>,
-    /// Network policies, which only feed their namespace.
-    pub network_policies: Vec<NetworkPolicyDecl>,
+/// What a file is to the Kubernetes reader.
+#[derive(Debug, Clone)]
+pub enum Role {
+    /// Manifests: the objects are in [`K8sFile::objects`].
+    Manifests,
+    /// A `kustomization.yaml` (its document, when it loaded).
+    Kustomization(Option<Node>),
+    /// A chart's `Chart.yaml`: its directory is a Helm chart.
+    Chart,
+    /// Under a `templates/` directory: a chart template unless no chart holds it; parsed in the
+    /// cross-file pass only if it is not one (a template is never read as plain YAML).
+    Deferred,
+    /// YAML with no Kubernetes object: a Kustomize patch may still use it.
+    Other,
 }
 
-/// One Kubernetes object of a document (or of a `List`'s items).
-pub(crate) struct Object<'n, 'i> {
-    node: &'n Node<'i>,
-    kind: &'n str,
-    /// `metadata.name` (or `generateName`).
-    name: String,
-    /// `metadata.namespace`, `default` when absent.
-    namespace: String,
+/// One YAML or JSON file, before the cross-file pass.
+#[derive(Debug, Clone)]
+pub struct K8sFile {
+    pub origin: Arc<Origin>,
+    pub role: Role,
+    /// Kubernetes objects (documents, `List` items expanded), in file order.
+    pub objects: Vec<Node>,
+    /// Documents that did not load (the others are still read).
+    pub problems: Vec<Problem>,
+}
+
+impl K8sFile {
+    /// The file's path relative to the scanned root.
+    pub fn path(&self) -> &str {
+        &self.origin.path
+    }
+
+    /// The directory part of the path (`""` for the root).
+    pub fn dir(&self) -> &str {
+        dir_of(self.path())
+    }
+}
+
+/// The directory part of a path (`""` for the root).
+fn dir_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// File names Kustomize reads as a kustomization.
+pub const KUSTOMIZATION_FILES: &[&str] =
+    &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// Reads one YAML or JSON file that may hold Kubernetes objects; `None` when it is not one
+/// vouch reads (no object, not a kustomization or chart, and no broken manifest).
+pub fn parse(file: &SourceFile) -> Option<K8sFile> {
+    let origin = Origin::new(&file.path, Arc::clone(&file.text));
+    let name = file.file_name();
+    if KUSTOMIZATION_FILES.contains(&name) {
+        let docs = load::documents(&origin);
+        let root = docs.roots.into_iter().next();
+        return Some(K8sFile {
+            origin,
+            role: Role::Kustomization(root),
+            objects: Vec::new(),
+            problems: docs.problems,
+        });
+    }
+    if name == "Chart.yaml" {
+        return Some(K8sFile {
+            origin,
+            role: Role::Chart,
+            objects: Vec::new(),
+            problems: Vec::new(),
+        });
+    }
+    if file.path.split('/').any(|part| part == "templates") {
+        return Some(K8sFile {
+            origin,
+            role: Role::Deferred,
+            objects: Vec::new(),
+            problems: Vec::new(),
+        });
+    }
+    Some(read_manifests(origin))
+}
+
+/// Loads a file's documents and keeps its Kubernetes objects.
+fn read_manifests(origin: Arc<Origin>) -> K8sFile {
+    // Every object spells out both keys: other YAML is kept unparsed, for a patch to use.
+    if !(origin.text.contains("apiVersion") && origin.text.contains("kind")) {
+        return K8sFile {
+            origin,
+            role: Role::Other,
+            objects: Vec::new(),
+            problems: Vec::new(),
+        };
+    }
+    let docs = load::documents(&origin);
+    let mut objects = Vec::new();
+    let mut problems = Vec::new();
+    for root in docs.roots {
+        objects_of(root, &origin, &mut objects, &mut problems);
+    }
+    // A document that does not load is a problem when the file was meant to be a manifest.
+    if looks_like_manifest(&origin.text) {
+        problems.extend(docs.problems);
+    }
+    let role = if objects.is_empty() && problems.is_empty() {
+        Role::Other
+    } else {
+        Role::Manifests
+    };
+    K8sFile {
+        origin,
+        role,
+        objects,
+        problems,
+    }
+}
+
+/// True when the text looks like it was meant to be a Kubernetes manifest.
+fn looks_like_manifest(text: &str) -> bool {
+    text.contains("apiVersion:") || text.contains("kind:") || text.contains("\"apiVersion\"")
+}
+
+/// True for a mapping with non-null `apiVersion` and `kind`.
+fn is_object(node: &Node) -> bool {
+    node.is_map()
+        && node.get("apiVersion").is_some_and(|n| !n.is_null())
+        && node.get("kind").is_some_and(|n| !n.is_null())
+}
+
+/// The objects of one document: the document itself, or the items of a `List`.
+fn objects_of(
+    mut doc: Node,
+    origin: &Arc<Origin>,
+    out: &mut Vec<Node>,
+    problems: &mut Vec<Problem>,
+) {
+    if !is_object(&doc) {
+        return;
+    }
+    let kind = doc.get("kind").and_then(Node::as_str).unwrap_or_default();
+    let is_list = kind.ends_with("List") && doc.get("items").is_some_and(|n| !n.is_null());
+    if !is_list {
+        out.push(doc.rooted(origin));
+        return;
+    }
+    let place = Place::new(kind, "");
+    let items = match doc
+        .get_mut("items")
+        .map(|n| std::mem::replace(&mut n.value, Value::Null))
+    {
+        Some(Value::Seq(items)) => items,
+        Some(other) => {
+            let node = Node::new(other, doc.pos);
+            let at = At::root(&node, origin);
+            problems.push(at.problem(
+                format!("`items` {} must be a list", place.what),
+                "expected a list of objects",
+            ));
+            return;
+        }
+        None => return,
+    };
+    for (i, item) in items.into_iter().enumerate() {
+        if is_object(&item) {
+            out.push(item.rooted(origin));
+        } else {
+            let at = At::root(&item, origin);
+            problems.push(at.problem(
+                format!("`items[{i}]` {} is not a Kubernetes object", place.what),
+                "this item has no `apiVersion` and `kind`",
+            ));
+        }
+    }
 }
 
 /// What vouch reads from an object, by API group and kind.
@@ -71,9 +227,11 @@ enum Category {
 
 fn category(group: &str, kind: &str) -> Category {
     match (group, kind) {
-        ("", "Pod")
+        ("", "Pod" | "ReplicationController" | "PodTemplate")
         | ("apps" | "extensions", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
-        | ("batch", "Job" | "CronJob") => Category::Workload,
+        | ("batch", "Job" | "CronJob")
+        // OpenShift's DeploymentConfig, in its API group or the legacy core group.
+        | ("apps.openshift.io" | "", "DeploymentConfig") => Category::Workload,
         ("", "Namespace") => Category::Namespace,
         ("networking.k8s.io" | "extensions", "NetworkPolicy") => Category::NetworkPolicy,
         ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => Category::Role,
@@ -84,216 +242,111 @@ fn category(group: &str, kind: &str) -> Category {
     }
 }
 
-/// Parses one YAML file; `Ok(None)` when it holds no Kubernetes object.
-pub fn parse(file: &SourceFile) -> Result<Option<K8sFile>, Vec<Problem>> {
-    // Every object spells out both keys: skip other YAML without loading it.
-    if !(file.text.contains("apiVersion") && file.text.contains("kind")) {
-        return Ok(None);
-    }
-    let depth = depth::nesting_bound(&file.text);
-    if depth <= INLINE_DEPTH {
-        return parse_loaded(file);
-    }
-    if depth > MAX_DEPTH {
-        if !looks_like_manifest(&file.text) || file.text.contains("{{") {
-            return Ok(None);
-        }
-        let problem = Problem::parse(
-            &file.path,
-            &file.text,
-            0,
-            0,
-            format!(
-                "`{}` nests YAML collections more than {MAX_DEPTH} levels deep",
-                file.path
-            ),
-            "in this file",
-        )
-        .with_help(
-            "a Kubernetes manifest never nests this deeply; check how the file was generated",
-        );
-        return Err(vec![problem]);
-    }
-    // Deep but bounded: load on a thread whose stack fits the recursion.
-    std::thread::scope(|scope| {
-        let spawned = std::thread::Builder::new()
-            .name("vouch-yaml".to_owned())
-            .stack_size(DEEP_STACK_BYTES)
-            .spawn_scoped(scope, || parse_loaded(file));
-        let failed = |why: String| {
-            Err(vec![
-                Problem::new(crate::error::ProblemKind::Parse, why).in_file(&file.path),
-            ])
-        };
-        match spawned {
-            Ok(handle) => handle.join().unwrap_or_else(|_| {
-                failed(format!(
-                    "`{}` could not be parsed: the YAML loader failed",
-                    file.path
-                ))
-            }),
-            Err(e) => failed(format!(
-                "`{}` could not be parsed: cannot start a thread for its deep nesting: {e}",
-                file.path
-            )),
-        }
-    })
+/// Kinds without a namespace (among those vouch reads).
+fn cluster_scoped(kind: &str) -> bool {
+    matches!(kind, "Namespace" | "ClusterRole" | "ClusterRoleBinding")
 }
 
-/// True when the text looks like it was meant to be a Kubernetes manifest.
-fn looks_like_manifest(text: &str) -> bool {
-    text.contains("apiVersion:") || text.contains("kind:")
+/// One Kubernetes object being read into a resource.
+struct Object<'a> {
+    at: At<'a>,
+    kind: &'a str,
+    /// `metadata.name` (or `generateName`).
+    name: String,
+    /// `metadata.namespace`, `default` when absent.
+    namespace: String,
+    /// The unit's label, prefixed to the address (`overlays/prod`), or empty for the root.
+    unit: &'a str,
 }
 
-/// Loads the YAML and reads every object in it (the tree is built and dropped here).
-fn parse_loaded(file: &SourceFile) -> Result<Option<K8sFile>, Vec<Problem>> {
-    let docs = match MarkedYaml::load_from_str(&file.text) {
-        Ok(docs) => docs,
-        Err(e) => return yaml_error(file, &e),
-    };
-    let mut src = Source::new(&file.path, &file.text);
-    let mut out = K8sFile {
-        path: file.path.clone(),
-        ..K8sFile::default()
-    };
-    let mut recognised = false;
-    for doc in &docs {
-        for node in objects(&mut src, doc) {
-            recognised = true;
-            read_object(&mut src, node, &mut out);
-        }
-    }
-    if !src.problems.is_empty() {
-        return Err(src.problems);
-    }
-    Ok(recognised.then_some(out))
-}
-
-/// A YAML syntax error: a problem when the file was meant to be a manifest, else not ours.
-fn yaml_error(file: &SourceFile, e: &ScanError) -> Result<Option<K8sFile>, Vec<Problem>> {
-    // Helm chart templates hold Go-template actions (`{{ .Values.x }}`) and are not YAML until
-    // rendered; vouch reads rendered manifests (`helm template`), so an unparseable file with
-    // template actions is unrecognised, not malformed.
-    if file.text.contains("{{") || !looks_like_manifest(&file.text) {
-        return Ok(None);
-    }
-    let src = Source::new(&file.path, &file.text);
-    let offset = src.offset(e.marker());
-    Err(vec![
-        Problem::parse(
-            &file.path,
-            &file.text,
-            offset,
-            0,
-            format!(
-                "`{}` is not valid YAML: {}",
-                file.path,
-                lowercase_first(e.info())
-            ),
-            "here",
-        )
-        .with_help("fix the YAML syntax; `kubectl apply --dry-run=client -f` shows the same error"),
-    ])
-}
-
-/// True for a mapping with non-null `apiVersion` and `kind`.
-fn is_object(node: &Node<'_>) -> bool {
-    matches!(untag(node).data, YamlData::Mapping(_))
-        && field(node, "apiVersion").is_some()
-        && field(node, "kind").is_some()
-}
-
-/// The objects of one document: the document itself, or the items of a `List`.
-fn objects<'n, 'i>(src: &mut Source<'_>, doc: &'n Node<'i>) -> Vec<&'n Node<'i>> {
-    if !is_object(doc) {
-        return Vec::new();
-    }
-    let kind = field(doc, "kind").and_then(as_str).unwrap_or_default();
-    if !(kind.ends_with("List") && field(doc, "items").is_some()) {
-        return vec![untag(doc)];
-    }
-    let place = Place::new(kind, "");
-    let mut out = vec![untag(doc)];
-    for (i, item) in src.list(doc, "items", "items", &place).iter().enumerate() {
-        if is_object(item) {
-            out.push(untag(item));
+impl Object<'_> {
+    /// `overlays/prod: Deployment/default/app` (`Deployment/default/app` at the root).
+    pub fn address(&self) -> String {
+        let id = if cluster_scoped(self.kind) {
+            format!("{}/{}", self.kind, self.name)
         } else {
-            src.problem(
-                item,
-                format!("`items[{i}]` {} is not a Kubernetes object", place.what),
-                "this item has no `apiVersion` and `kind`",
-            );
+            format!("{}/{}/{}", self.kind, self.namespace, self.name)
+        };
+        if self.unit.is_empty() {
+            id
+        } else {
+            format!("{}: {id}", self.unit)
         }
     }
-    out
 }
 
-/// Reads one object into `out`.
-fn read_object(src: &mut Source<'_>, node: &Node<'_>, out: &mut K8sFile) {
+/// The identity of an object inside its unit: (kind, namespace, name).
+fn identity(node: &Node) -> Option<(String, String, String)> {
+    let kind = node.get("kind").and_then(Node::as_str)?;
+    let meta = node.get("metadata")?;
+    let name = meta
+        .get("name")
+        .and_then(Node::as_str)
+        .or_else(|| meta.get("generateName").and_then(Node::as_str))?;
+    let namespace = if cluster_scoped(kind) {
+        ""
+    } else {
+        meta.get("namespace")
+            .and_then(Node::as_str)
+            .unwrap_or("default")
+    };
+    Some((kind.to_owned(), namespace.to_owned(), name.to_owned()))
+}
+
+/// What one object yields.
+enum Read {
+    Resource(Resource),
+    Namespace(network::NamespaceDecl),
+    NetworkPolicy(network::NetworkPolicyDecl),
+    Nothing,
+}
+
+/// Reads one object of a unit into what vouch evaluates.
+fn read_object(rd: &mut Reader, at: At<'_>, unit: &str) -> Read {
     let unnamed = Place::new("object", "");
-    let api_version = src.string(node, "apiVersion", "apiVersion", &unnamed);
-    let kind = src.string(node, "kind", "kind", &unnamed);
+    let api_version = rd.string(at, "apiVersion", "apiVersion", &unnamed);
+    let kind = rd.string(at, "kind", "kind", &unnamed);
     let (Some(api_version), Some(kind)) = (api_version, kind) else {
-        return;
+        return Read::Nothing;
     };
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     let category = category(group, kind);
     if category == Category::Other {
-        return;
+        return Read::Nothing;
     }
     let place = Place::new(kind, "");
-    let metadata = src.map(node, "metadata", "metadata", &place);
+    let metadata = rd.map(at, "metadata", "metadata", &place);
     let mut name = None;
     let mut namespace = None;
     if let Some(meta) = metadata {
-        name = src
+        name = rd
             .string(meta, "name", "metadata.name", &place)
-            .or_else(|| src.string(meta, "generateName", "metadata.generateName", &place));
-        namespace = src.string(meta, "namespace", "metadata.namespace", &place);
+            .or_else(|| rd.string(meta, "generateName", "metadata.generateName", &place));
+        namespace = rd.string(meta, "namespace", "metadata.namespace", &place);
     }
     let Some(name) = name.filter(|n| !n.is_empty()) else {
-        if metadata.is_none_or(|m| field(m, "name").is_none() && field(m, "generateName").is_none())
-        {
-            src.problem(
-                metadata.unwrap_or(node),
+        if metadata.is_none_or(|m| m.field("name").is_none() && m.field("generateName").is_none()) {
+            rd.problem(
+                metadata.unwrap_or(at),
                 format!("{kind} has no `metadata.name`"),
                 "every object needs a name",
             );
         }
-        return;
+        return Read::Nothing;
     };
     let obj = Object {
-        node,
+        at,
         kind,
         name: name.to_owned(),
         namespace: namespace.unwrap_or("default").to_owned(),
+        unit,
     };
     match category {
-        Category::Workload => {
-            if let Some(r) = workload::workload(src, &obj) {
-                out.resources.push(r);
-            }
-        }
-        Category::Namespace => out.namespaces.push(network::namespace(src, &obj)),
-        Category::NetworkPolicy => out
-            .network_policies
-            .push(network::network_policy(src, &obj)),
-        Category::Role => out.resources.push(rbac::role(src, &obj)),
-        Category::RoleBinding => out.resources.push(rbac::binding(src, &obj)),
-        Category::Other => {}
+        Category::Workload => workload::workload(rd, &obj).map_or(Read::Nothing, Read::Resource),
+        Category::Namespace => Read::Namespace(network::namespace(rd, &obj)),
+        Category::NetworkPolicy => Read::NetworkPolicy(network::network_policy(rd, &obj)),
+        Category::Role => Read::Resource(rbac::role(rd, &obj)),
+        Category::RoleBinding => Read::Resource(rbac::binding(rd, &obj)),
+        Category::Other => Read::Nothing,
     }
-}
-
-/// Joins objects across files (network policies onto namespaces) into resources, sorted by
-/// entity type and address.
-pub fn assemble(files: &[Arc<K8sFile>]) -> Vec<Resource> {
-    let mut out: Vec<Resource> = files
-        .iter()
-        .flat_map(|f| f.resources.iter().cloned())
-        .collect();
-    out.extend(network::assemble(files));
-    out.sort_by(|a, b| {
-        (&a.entity_type, &a.address, &a.span).cmp(&(&b.entity_type, &b.address, &b.span))
-    });
-    out
 }

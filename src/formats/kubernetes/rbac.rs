@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::Object;
-use super::yaml::{Place, Source, untag};
+use super::read::{Place, Reader};
 use crate::model::{Resource, Value};
 
 /// The escalation verbs a rule grants. Kubernetes checks `bind` and `escalate` only on roles
@@ -42,41 +42,33 @@ fn escalation_in_rule(
 /// Verbs that read a resource.
 const READ_VERBS: &[&str] = &["get", "list", "watch", "*"];
 
-/// The address of a namespaced or cluster-scoped RBAC object.
-fn address(obj: &Object<'_, '_>, cluster: bool) -> String {
-    if cluster {
-        format!("k8s:{}/{}", obj.kind, obj.name)
-    } else {
-        format!("k8s:{}/{}/{}", obj.kind, obj.namespace, obj.name)
-    }
-}
-
 /// Builds the `K8s::Role` of a Role or ClusterRole.
-pub(super) fn role(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
+pub(super) fn role(rd: &mut Reader, obj: &Object<'_>) -> Resource {
     let cluster = obj.kind == "ClusterRole";
     let place = Place::new(obj.kind, &obj.name);
     let mut wildcard_verbs = false;
     let mut wildcard_resources = false;
     let mut secrets_access = false;
     let mut escalation = BTreeSet::new();
-    for (i, rule) in src
-        .list(obj.node, "rules", "rules", &place)
-        .iter()
+    for (i, rule) in rd
+        .list(obj.at, "rules", "rules", &place)
+        .into_iter()
         .enumerate()
     {
         let path = format!("rules[{i}]");
-        if !matches!(untag(rule).data, saphyr::YamlData::Mapping(_)) {
-            src.problem(
+        if !rule.node.is_map() {
+            rd.problem(
                 rule,
                 format!("`{path}` {} must be a mapping", place.what),
                 "expected a policy rule",
             );
             continue;
         }
-        let verbs = src.strings(rule, "verbs", &format!("{path}.verbs"), &place);
-        let resources = src.strings(rule, "resources", &format!("{path}.resources"), &place);
-        let groups = super::yaml::field(rule, "apiGroups")
-            .map(|_| src.strings(rule, "apiGroups", &format!("{path}.apiGroups"), &place));
+        let verbs = rd.strings(rule, "verbs", &format!("{path}.verbs"), &place);
+        let resources = rd.strings(rule, "resources", &format!("{path}.resources"), &place);
+        let groups = rule
+            .field("apiGroups")
+            .map(|_| rd.strings(rule, "apiGroups", &format!("{path}.apiGroups"), &place));
         wildcard_verbs |= verbs.contains(&"*");
         wildcard_resources |= resources.contains(&"*");
         // Secrets live in the core group; a rule without apiGroups is read as matching it.
@@ -93,7 +85,7 @@ pub(super) fn role(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
             escalation.insert(v.to_owned());
         }
     }
-    let mut r = Resource::new("K8s::Role", address(obj, cluster), src.span(obj.node));
+    let mut r = Resource::new("K8s::Role", obj.address(), obj.at.span());
     r.set("cluster", Value::Bool(cluster));
     r.set(
         "namespace",
@@ -107,17 +99,17 @@ pub(super) fn role(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
 }
 
 /// Builds the `K8s::RoleBinding` of a RoleBinding or ClusterRoleBinding.
-pub(super) fn binding(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
+pub(super) fn binding(rd: &mut Reader, obj: &Object<'_>) -> Resource {
     let cluster = obj.kind == "ClusterRoleBinding";
     let place = Place::new(obj.kind, &obj.name);
     let (mut role_kind, mut role_name) = (String::new(), String::new());
-    match src.map(obj.node, "roleRef", "roleRef", &place) {
+    match rd.map(obj.at, "roleRef", "roleRef", &place) {
         Some(role_ref) => {
             for (key, out) in [("kind", &mut role_kind), ("name", &mut role_name)] {
                 let path = format!("roleRef.{key}");
-                match src.string(role_ref, key, &path, &place) {
+                match rd.string(role_ref, key, &path, &place) {
                     Some(v) => *out = v.to_owned(),
-                    None if super::yaml::field(role_ref, key).is_none() => src.problem(
+                    None if role_ref.field(key).is_none() => rd.problem(
                         role_ref,
                         format!("`{path}` is missing {}", place.what),
                         "a role reference needs a kind and a name",
@@ -126,8 +118,8 @@ pub(super) fn binding(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
                 }
             }
         }
-        None if super::yaml::field(obj.node, "roleRef").is_none() => src.problem(
-            obj.node,
+        None if obj.at.field("roleRef").is_none() => rd.problem(
+            obj.at,
             format!("`roleRef` is missing {}", place.what),
             "a binding needs the role it grants",
         ),
@@ -135,25 +127,25 @@ pub(super) fn binding(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
     }
     let mut subjects = BTreeSet::new();
     let default_ns = if cluster { "default" } else { &obj.namespace };
-    let items = src.list(obj.node, "subjects", "subjects", &place);
-    for (i, s) in items.iter().enumerate() {
+    let items = rd.list(obj.at, "subjects", "subjects", &place);
+    for (i, s) in items.into_iter().enumerate() {
         let path = format!("subjects[{i}]");
-        if !matches!(untag(s).data, saphyr::YamlData::Mapping(_)) {
-            src.problem(
+        if !s.node.is_map() {
+            rd.problem(
                 s,
                 format!("`{path}` {} must be a mapping", place.what),
                 "expected a subject",
             );
             continue;
         }
-        let kind = src.string(s, "kind", &format!("{path}.kind"), &place);
-        let name = src.string(s, "name", &format!("{path}.name"), &place);
-        let ns = src.string(s, "namespace", &format!("{path}.namespace"), &place);
+        let kind = rd.string(s, "kind", &format!("{path}.kind"), &place);
+        let name = rd.string(s, "name", &format!("{path}.name"), &place);
+        let ns = rd.string(s, "namespace", &format!("{path}.namespace"), &place);
         let (Some(kind), Some(name)) = (kind, name) else {
-            if kind.is_none() && super::yaml::field(s, "kind").is_none()
-                || name.is_none() && super::yaml::field(s, "name").is_none()
+            if kind.is_none() && s.field("kind").is_none()
+                || name.is_none() && s.field("name").is_none()
             {
-                src.problem(
+                rd.problem(
                     s,
                     format!("`{path}` {} needs a `kind` and a `name`", place.what),
                     "incomplete subject",
@@ -165,11 +157,7 @@ pub(super) fn binding(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
             subjects.insert(subject);
         }
     }
-    let mut r = Resource::new(
-        "K8s::RoleBinding",
-        address(obj, cluster),
-        src.span(obj.node),
-    );
+    let mut r = Resource::new("K8s::RoleBinding", obj.address(), obj.at.span());
     r.set("cluster", Value::Bool(cluster));
     r.set(
         "namespace",
@@ -183,15 +171,13 @@ pub(super) fn binding(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Resource {
 
 /// `User:alice`, `Group:devs`, `ServiceAccount:ns/name`, or `None` for system subjects
 /// (`system:` users and groups, service accounts in `kube-system`).
+///
+/// The subjects that stand for a whole population count as the broadest ordinary subjects
+/// there are: every authenticated user, every unauthenticated request, the anonymous user,
+/// and every service account of the cluster or of one namespace
+/// (`system:serviceaccounts[:<namespace>]`).
 fn ordinary_subject(kind: &str, name: &str, namespace: &str) -> Option<String> {
-    // Groups that mean "everyone" are the broadest subjects there are, never system-only.
-    const EVERYONE: &[&str] = &[
-        "system:authenticated",
-        "system:unauthenticated",
-        "system:anonymous",
-        "system:serviceaccounts",
-    ];
-    if EVERYONE.contains(&name) {
+    if is_cluster_wide(name) {
         return Some(format!("{kind}:{name}"));
     }
     if let Some(rest) = name.strip_prefix("system:serviceaccount:") {
@@ -208,9 +194,43 @@ fn ordinary_subject(kind: &str, name: &str, namespace: &str) -> Option<String> {
     }
 }
 
+/// A subject that stands for a whole population rather than one identity.
+fn is_cluster_wide(name: &str) -> bool {
+    matches!(
+        name,
+        "system:authenticated"
+            | "system:unauthenticated"
+            | "system:anonymous"
+            | "system:serviceaccounts"
+    ) || name
+        .strip_prefix("system:serviceaccounts:")
+        .is_some_and(|ns| !ns.is_empty() && ns != "kube-system")
+}
+
 #[cfg(test)]
 mod tests {
     use super::ordinary_subject;
+
+    #[test]
+    fn population_subjects_are_ordinary() {
+        for name in [
+            "system:authenticated",
+            "system:unauthenticated",
+            "system:anonymous",
+            "system:serviceaccounts",
+            "system:serviceaccounts:default",
+        ] {
+            assert_eq!(
+                ordinary_subject("Group", name, "x"),
+                Some(format!("Group:{name}")),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            ordinary_subject("Group", "system:serviceaccounts:kube-system", "x"),
+            None
+        );
+    }
 
     #[test]
     fn system_subjects_are_dropped() {

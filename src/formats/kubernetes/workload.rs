@@ -1,44 +1,54 @@
-//! Workloads (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob): the pod spec
-//! and the derived per-container facts of `K8s::Workload`.
+//! Workloads (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job,
+//! CronJob, PodTemplate, OpenShift DeploymentConfig): the pod spec and the derived
+//! per-container facts of `K8s::Workload`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Object;
-use super::yaml::{Node, Place, Source, field, has};
-use crate::model::{Resource, Value};
+use super::read::{Place, Reader};
+use super::tree::At;
+use crate::model::{Resource, Span, Value};
 
 /// The path from the object to its pod spec, by kind.
 pub(super) fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
     match kind {
         "Pod" => Some(&["spec"]),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-            Some(&["spec", "template", "spec"])
-        }
+        "PodTemplate" => Some(&["template", "spec"]),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job"
+        | "DeploymentConfig" => Some(&["spec", "template", "spec"]),
         "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
         _ => None,
     }
 }
 
+/// UIDs below this may collide with host users (Checkov CKV_K8S_40).
+const HIGH_UID: i64 = 10_000;
+
 /// Capabilities a container may add without counting as "added capabilities".
 const HARMLESS_CAPABILITIES: &[&str] = &["NET_BIND_SERVICE"];
 
 /// Builds the `K8s::Workload` of a workload object, or records why it cannot.
-pub(super) fn workload(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Option<Resource> {
+pub(super) fn workload(rd: &mut Reader, obj: &Object<'_>) -> Option<Resource> {
     let path = pod_spec_path(obj.kind)?;
     let place = Place::new(obj.kind, &obj.name);
-    let mut node = obj.node;
+    let mut at = obj.at;
     let mut walked = String::new();
     for key in path {
         if !walked.is_empty() {
             walked.push('.');
         }
         walked.push_str(key);
-        match src.map(node, key, &walked, &place) {
-            Some(next) => node = next,
+        match rd.map(at, key, &walked, &place) {
+            Some(next) => at = next,
             None => {
-                if !has(node, key) {
-                    src.problem(
-                        node,
+                if at.field(key).is_none() {
+                    rd.problem(
+                        at,
                         format!("{} `{}` has no `{walked}`", obj.kind, obj.name),
                         "the pod spec belongs here",
                     );
@@ -48,12 +58,8 @@ pub(super) fn workload(src: &mut Source<'_>, obj: &Object<'_, '_>) -> Option<Res
         }
     }
     let spec_path = path.join(".");
-    let facts = PodFacts::read(src, node, &spec_path, &place);
-    let mut r = Resource::new(
-        "K8s::Workload",
-        format!("k8s:{}/{}/{}", obj.kind, obj.namespace, obj.name),
-        src.span(obj.node),
-    );
+    let facts = PodFacts::read(rd, at, &spec_path, &place, obj);
+    let mut r = Resource::new("K8s::Workload", obj.address(), obj.at.span());
     r.set("kind", Value::str(obj.kind));
     r.set("namespace", Value::str(&obj.namespace));
     r.set("name", Value::str(&obj.name));
@@ -71,61 +77,85 @@ struct PodFacts {
     added_capabilities: BTreeSet<String>,
     latest_image: BTreeSet<String>,
     writable_root: BTreeSet<String>,
+    low_uid: BTreeSet<String>,
+    /// Containers with no `runAsUser` anywhere: the image decides their UID.
+    image_uid: BTreeSet<String>,
     host_network: bool,
     host_pid: bool,
     host_ipc: bool,
     host_path_volumes: BTreeSet<String>,
     token_mounted: bool,
+    /// Where a deciding value was written, when another file than the object's wrote it (a
+    /// Kustomize patch): findings about the attribute point there.
+    spans: BTreeMap<&'static str, Span>,
 }
 
 /// The pod-level defaults a container inherits.
 #[derive(Default, Clone, Copy)]
-struct PodSecurity {
-    run_as_non_root: Option<bool>,
-    run_as_user: Option<i64>,
+struct PodSecurity<'a> {
+    run_as_non_root: Option<(bool, At<'a>)>,
+    run_as_user: Option<(i64, At<'a>)>,
 }
 
 impl PodFacts {
-    fn read(src: &mut Source<'_>, spec: &Node<'_>, spec_path: &str, place: &Place) -> Self {
+    /// Remembers where the value deciding `attr` was written, if not in the object's file.
+    fn note(&mut self, obj: &Object<'_>, attr: &'static str, at: At<'_>) {
+        if !std::sync::Arc::ptr_eq(at.origin, obj.at.origin) && !self.spans.contains_key(attr) {
+            self.spans.insert(attr, at.span());
+        }
+    }
+
+    fn read(
+        rd: &mut Reader,
+        spec: At<'_>,
+        spec_path: &str,
+        place: &Place,
+        obj: &Object<'_>,
+    ) -> Self {
         let mut facts = PodFacts {
-            host_network: src
-                .boolean(
-                    spec,
-                    "hostNetwork",
-                    &format!("{spec_path}.hostNetwork"),
-                    place,
-                )
-                .unwrap_or(false),
-            host_pid: src
-                .boolean(spec, "hostPID", &format!("{spec_path}.hostPID"), place)
-                .unwrap_or(false),
-            host_ipc: src
-                .boolean(spec, "hostIPC", &format!("{spec_path}.hostIPC"), place)
-                .unwrap_or(false),
-            token_mounted: src
-                .boolean(
-                    spec,
-                    "automountServiceAccountToken",
-                    &format!("{spec_path}.automountServiceAccountToken"),
-                    place,
-                )
-                .unwrap_or(true),
+            token_mounted: true,
             ..PodFacts::default()
         };
+        for (key, attr) in [
+            ("hostNetwork", "host_network"),
+            ("hostPID", "host_pid"),
+            ("hostIPC", "host_ipc"),
+        ] {
+            if let Some((true, at)) = rd.boolean_at(spec, key, &format!("{spec_path}.{key}"), place)
+            {
+                match key {
+                    "hostNetwork" => facts.host_network = true,
+                    "hostPID" => facts.host_pid = true,
+                    _ => facts.host_ipc = true,
+                }
+                facts.note(obj, attr, at);
+            }
+        }
+        if let Some((false, _)) = rd.boolean_at(
+            spec,
+            "automountServiceAccountToken",
+            &format!("{spec_path}.automountServiceAccountToken"),
+            place,
+        ) {
+            facts.token_mounted = false;
+        }
         let mut pod = PodSecurity::default();
         let ctx_path = format!("{spec_path}.securityContext");
-        if let Some(ctx) = src.map(spec, "securityContext", &ctx_path, place) {
-            pod.run_as_non_root = src.boolean(
+        if let Some(ctx) = rd.map(spec, "securityContext", &ctx_path, place) {
+            pod.run_as_non_root = rd.boolean_at(
                 ctx,
                 "runAsNonRoot",
                 &format!("{ctx_path}.runAsNonRoot"),
                 place,
             );
-            pod.run_as_user =
-                src.integer(ctx, "runAsUser", &format!("{ctx_path}.runAsUser"), place);
+            let user_path = format!("{ctx_path}.runAsUser");
+            pod.run_as_user = ctx.field("runAsUser").and_then(|at| {
+                rd.integer(ctx, "runAsUser", &user_path, place)
+                    .map(|n| (n, at))
+            });
         }
-        if !has(spec, "containers") {
-            src.problem(
+        if spec.field("containers").is_none() {
+            rd.problem(
                 spec,
                 format!("`{spec_path}.containers` is missing {}", place.what),
                 "a pod spec needs at least one container",
@@ -133,58 +163,76 @@ impl PodFacts {
         }
         for key in ["containers", "initContainers", "ephemeralContainers"] {
             let list_path = format!("{spec_path}.{key}");
-            for (i, c) in src.list(spec, key, &list_path, place).iter().enumerate() {
+            for (i, c) in rd
+                .list(spec, key, &list_path, place)
+                .into_iter()
+                .enumerate()
+            {
                 let item_path = format!("{list_path}[{i}]");
-                facts.container(src, c, &item_path, place, pod, key == "ephemeralContainers");
+                facts.container(
+                    rd,
+                    c,
+                    &item_path,
+                    place,
+                    pod,
+                    key == "ephemeralContainers",
+                    obj,
+                );
             }
         }
         let volumes_path = format!("{spec_path}.volumes");
-        for (i, v) in src
+        for (i, v) in rd
             .list(spec, "volumes", &volumes_path, place)
-            .iter()
+            .into_iter()
             .enumerate()
         {
             let item_path = format!("{volumes_path}[{i}]");
-            if !is_mapping(v) {
-                src.problem(
+            if !v.node.is_map() {
+                rd.problem(
                     v,
                     format!("`{item_path}` {} must be a mapping", place.what),
                     "expected a volume",
                 );
                 continue;
             }
-            let name = src.string(v, "name", &format!("{item_path}.name"), place);
-            if has(v, "hostPath") {
+            let name = rd.string(v, "name", &format!("{item_path}.name"), place);
+            if let Some(host) = v.field("hostPath") {
                 facts
                     .host_path_volumes
                     .insert(name.unwrap_or_default().to_owned());
+                facts.note(obj, "host_path_volumes", host);
             }
         }
         facts
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one container's context, read once"
+    )]
     fn container(
         &mut self,
-        src: &mut Source<'_>,
-        c: &Node<'_>,
+        rd: &mut Reader,
+        c: At<'_>,
         path: &str,
         place: &Place,
-        pod: PodSecurity,
+        pod: PodSecurity<'_>,
         ephemeral: bool,
+        obj: &Object<'_>,
     ) {
-        if !is_mapping(c) {
-            src.problem(
+        if !c.node.is_map() {
+            rd.problem(
                 c,
                 format!("`{path}` {} must be a mapping", place.what),
                 "expected a container",
             );
             return;
         }
-        let name = match src.string(c, "name", &format!("{path}.name"), place) {
+        let name = match rd.string(c, "name", &format!("{path}.name"), place) {
             Some(n) => n.to_owned(),
             None => {
-                if !has(c, "name") {
-                    src.problem(
+                if c.field("name").is_none() {
+                    rd.problem(
                         c,
                         format!("`{path}` {} has no `name`", place.what),
                         "every container needs a name",
@@ -194,35 +242,38 @@ impl PodFacts {
             }
         };
         let ctx_path = format!("{path}.securityContext");
-        let ctx = src.map(c, "securityContext", &ctx_path, place);
-        let mut privileged = false;
+        let ctx = rd.map(c, "securityContext", &ctx_path, place);
+        let mut privileged = None;
         let mut escalation = None;
         let mut read_only_root = None;
         let mut non_root = None;
         let mut user = None;
         let mut added = Vec::new();
+        let mut added_at = None;
         if let Some(ctx) = ctx {
             let p = |k: &str| format!("{ctx_path}.{k}");
-            privileged = src
-                .boolean(ctx, "privileged", &p("privileged"), place)
-                .unwrap_or(false);
-            escalation = src.boolean(
+            privileged = rd.boolean_at(ctx, "privileged", &p("privileged"), place);
+            escalation = rd.boolean_at(
                 ctx,
                 "allowPrivilegeEscalation",
                 &p("allowPrivilegeEscalation"),
                 place,
             );
-            read_only_root = src.boolean(
+            read_only_root = rd.boolean_at(
                 ctx,
                 "readOnlyRootFilesystem",
                 &p("readOnlyRootFilesystem"),
                 place,
             );
-            non_root = src.boolean(ctx, "runAsNonRoot", &p("runAsNonRoot"), place);
-            user = src.integer(ctx, "runAsUser", &p("runAsUser"), place);
+            non_root = rd.boolean_at(ctx, "runAsNonRoot", &p("runAsNonRoot"), place);
+            user = ctx.field("runAsUser").and_then(|at| {
+                rd.integer(ctx, "runAsUser", &p("runAsUser"), place)
+                    .map(|n| (n, at))
+            });
             let caps_path = p("capabilities");
-            if let Some(caps) = src.map(ctx, "capabilities", &caps_path, place) {
-                added = src
+            if let Some(caps) = rd.map(ctx, "capabilities", &caps_path, place) {
+                added_at = caps.field("add");
+                added = rd
                     .strings(caps, "add", &format!("{caps_path}.add"), place)
                     .into_iter()
                     .map(normalise_capability)
@@ -231,40 +282,69 @@ impl PodFacts {
         }
         // Container settings override the pod's; runAsUser 0 is root whatever runAsNonRoot says.
         let user = user.or(pod.run_as_user);
-        let non_root = non_root.or(pod.run_as_non_root).unwrap_or(false);
-        let runs_as_root = match user {
-            Some(uid) => uid <= 0,
-            None => !non_root,
+        let non_root = non_root.or(pod.run_as_non_root);
+        let runs_as_root = match (user, non_root) {
+            (Some((uid, at)), _) => (uid <= 0).then_some(Some(at)),
+            (None, Some((true, _))) => None,
+            (None, Some((false, at))) => Some(Some(at)),
+            (None, None) => Some(None),
         };
         let sys_admin = added.iter().any(|c| c == "SYS_ADMIN");
-        if privileged {
+        if let Some((true, at)) = privileged {
             self.privileged.insert(name.clone());
+            self.note(obj, "privileged_containers", at);
         }
-        if runs_as_root {
+        if let Some(decided) = runs_as_root {
             self.root.insert(name.clone());
+            if let Some(at) = decided {
+                self.note(obj, "root_containers", at);
+            }
+        }
+        match user {
+            Some((uid, at)) if uid < HIGH_UID => {
+                self.low_uid.insert(name.clone());
+                self.note(obj, "low_uid_containers", at);
+            }
+            Some(_) => {}
+            None => {
+                self.image_uid.insert(name.clone());
+            }
         }
         // Escalation is allowed unless explicitly off, and always for privileged or
         // CAP_SYS_ADMIN containers (Kubernetes forces it on).
-        if privileged || sys_admin || escalation != Some(false) {
+        let privileged = privileged.is_some_and(|(p, _)| p);
+        if privileged || sys_admin || escalation.is_none_or(|(e, _)| e) {
             self.escalation.insert(name.clone());
+            if let Some((_, at)) = escalation {
+                self.note(obj, "escalation_containers", at);
+            }
         }
         if added
             .iter()
             .any(|c| !HARMLESS_CAPABILITIES.contains(&c.as_str()))
         {
             self.added_capabilities.insert(name.clone());
+            if let Some(at) = added_at {
+                self.note(obj, "containers_with_added_capabilities", at);
+            }
         }
-        if read_only_root != Some(true) {
+        if read_only_root.is_none_or(|(r, _)| !r) {
             self.writable_root.insert(name.clone());
+            if let Some((_, at)) = read_only_root {
+                self.note(obj, "writable_root_containers", at);
+            }
         }
         // Ephemeral (debug) containers cannot declare resources at all.
-        if !ephemeral && !has_limits(src, c, path, place) {
+        if !ephemeral && !has_limits(rd, c, path, place) {
             self.without_limits.insert(name.clone());
         }
-        if let Some(image) = src.string(c, "image", &format!("{path}.image"), place)
+        if let Some(image) = rd.string(c, "image", &format!("{path}.image"), place)
             && image_is_latest(image)
         {
             self.latest_image.insert(name);
+            if let Some(at) = c.field("image") {
+                self.note(obj, "containers_latest_image", at);
+            }
         }
     }
 
@@ -288,6 +368,19 @@ impl PodFacts {
             "writable_root_containers",
             Value::string_set(self.writable_root),
         );
+        r.set("low_uid_containers", Value::string_set(self.low_uid));
+        if self.image_uid.is_empty() {
+            r.set("uids_set", Value::Bool(true));
+        } else {
+            let names: Vec<String> = self.image_uid.iter().map(|n| format!("`{n}`")).collect();
+            r.set(
+                "uids_set",
+                Value::unknown(format!(
+                    "no `runAsUser` is set for container {}: its image's USER decides the UID, which the manifest does not show",
+                    names.join(", ")
+                )),
+            );
+        }
         r.set("host_network", Value::Bool(self.host_network));
         r.set("host_pid", Value::Bool(self.host_pid));
         r.set("host_ipc", Value::Bool(self.host_ipc));
@@ -299,24 +392,25 @@ impl PodFacts {
             "service_account_token_mounted",
             Value::Bool(self.token_mounted),
         );
+        r.attr_spans = self
+            .spans
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
     }
 }
 
-fn is_mapping(node: &Node<'_>) -> bool {
-    matches!(super::yaml::untag(node).data, saphyr::YamlData::Mapping(_))
-}
-
 /// True when the container limits both CPU and memory.
-fn has_limits(src: &mut Source<'_>, c: &Node<'_>, path: &str, place: &Place) -> bool {
+fn has_limits(rd: &mut Reader, c: At<'_>, path: &str, place: &Place) -> bool {
     let res_path = format!("{path}.resources");
-    let Some(resources) = src.map(c, "resources", &res_path, place) else {
+    let Some(resources) = rd.map(c, "resources", &res_path, place) else {
         return false;
     };
     let limits_path = format!("{res_path}.limits");
-    let Some(limits) = src.map(resources, "limits", &limits_path, place) else {
+    let Some(limits) = rd.map(resources, "limits", &limits_path, place) else {
         return false;
     };
-    field(limits, "cpu").is_some() && field(limits, "memory").is_some()
+    limits.field("cpu").is_some() && limits.field("memory").is_some()
 }
 
 /// `CAP_SYS_ADMIN`, `sys_admin` → `SYS_ADMIN`.
