@@ -333,3 +333,23 @@ resource "aws_security_group_rule" "r" {
         "the map is not null whatever its values"
     );
 }
+
+#[test]
+fn a_module_that_calls_its_parent_stops_at_the_bounds_with_a_problem() {
+    let roots = run(&[
+        (
+            "main.tf",
+            "module \"m\" {\n source = \"./m\"\n for_each = toset([\"a\", \"b\", \"c\"])\n}\nresource \"aws_s3_bucket\" \"b\" {}\n",
+        ),
+        ("m/main.tf", "module \"up\" {\n source = \"../\"\n}\n"),
+    ]);
+    let out = &roots[0].1;
+    assert!(!out.resources.is_empty());
+    assert!(
+        out.problems.iter().any(|p| p.message.contains("module instances"))
+            || out.not_expanded.iter().any(|n| n.reason.contains("nest")),
+        "the recursion is cut and said so: {:?} {:?}",
+        out.problems,
+        out.not_expanded
+    );
+}
