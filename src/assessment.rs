@@ -341,7 +341,12 @@ impl Assessment {
             let Some((title, family, frameworks)) = shared.get(control.id.as_str()).cloned() else {
                 continue;
             };
-            let (policies, messages) = e.into_detail();
+            let (policies, mut messages) = e.into_detail();
+            if status == Status::Fail
+                && let Some(notes) = resource.notes.get(control.id.as_str())
+            {
+                messages.extend(notes.iter().cloned());
+            }
             results.push(CheckResult {
                 control: control.id.clone(),
                 title,

@@ -208,6 +208,10 @@ pub struct Resource {
     pub parents: Vec<(String, String)>,
     /// Where it was declared.
     pub span: Span,
+    /// Lines explaining a finding, by control id (the paths, statements and policies behind an
+    /// IAM finding): appended to that control's messages when it fails on this resource.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<String, Vec<String>>,
 }
 
 impl Resource {
@@ -220,6 +224,7 @@ impl Resource {
             attrs: BTreeMap::new(),
             parents: Vec::new(),
             span,
+            notes: BTreeMap::new(),
         }
     }
 

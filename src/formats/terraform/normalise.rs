@@ -163,11 +163,11 @@ pub fn normalise(raws: &[RawResource]) -> Vec<Resource> {
             | "aws_iam_role_policy"
             | "aws_iam_user_policy"
             | "aws_iam_group_policy" => out.push(identity::policy(&m, r)),
-            "aws_iam_role" => out.extend(identity::role(&m, r)),
-            "aws_iam_user" => out.push(identity::user(&m, r)),
             _ => {}
         }
     }
+    // IAM users, groups and roles are evaluated together (groups, boundaries, assume-role chains).
+    out.extend(identity::principals(&m));
     out.sort_by(|a, b| (&a.entity_type, &a.address).cmp(&(&b.entity_type, &b.address)));
     out
 }
