@@ -748,3 +748,27 @@ fn resource_or_problem(text: &str) -> usize {
     );
     loaded.resources.len() + loaded.problems.len()
 }
+
+#[test]
+fn escalation_policies_match_the_catalog() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/iam/iam-no-privilege-escalation.cedar"),
+    )
+    .unwrap();
+    let ids: BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("@id(\"").and_then(|l| l.strip_suffix("\")")))
+        .map(str::to_owned)
+        .collect();
+    let mut want = BTreeSet::new();
+    for kind in ["policy", "role", "user", "group"] {
+        for p in PATHS {
+            want.insert(format!("iam-no-privilege-escalation/{kind}/{}", p.name));
+        }
+        want.insert(format!("iam-no-privilege-escalation/{kind}/undetermined"));
+    }
+    for kind in ["role", "user"] {
+        want.insert(format!("iam-no-privilege-escalation/{kind}/{}", paths::ASSUME_ROLE));
+    }
+    assert_eq!(ids, want, "one rule per path and entity type");
+}
