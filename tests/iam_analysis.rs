@@ -752,7 +752,8 @@ fn resource_or_problem(text: &str) -> usize {
 #[test]
 fn escalation_policies_match_the_catalog() {
     let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/iam/iam-no-privilege-escalation.cedar"),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("policies/iam/iam-no-privilege-escalation.cedar"),
     )
     .unwrap();
     let ids: BTreeSet<String> = text
@@ -768,7 +769,10 @@ fn escalation_policies_match_the_catalog() {
         want.insert(format!("iam-no-privilege-escalation/{kind}/undetermined"));
     }
     for kind in ["role", "user"] {
-        want.insert(format!("iam-no-privilege-escalation/{kind}/{}", paths::ASSUME_ROLE));
+        want.insert(format!(
+            "iam-no-privilege-escalation/{kind}/{}",
+            paths::ASSUME_ROLE
+        ));
     }
     assert_eq!(ids, want, "one rule per path and entity type");
 }

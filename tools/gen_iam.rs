@@ -55,7 +55,11 @@ fn encode(v: &Value) -> String {
 
 fn doc_value(i: usize) -> Value {
     let d = document(i);
-    if i % 4 == 0 { Value::String(encode(&d)) } else { d }
+    if i.is_multiple_of(4) {
+        Value::String(encode(&d))
+    } else {
+        d
+    }
 }
 
 fn main() {
@@ -79,8 +83,10 @@ fn main() {
             let policies = 200;
             let parn = |i: usize| format!("arn:aws:iam::{ACCOUNT}:policy/p{i}");
             let attached = |i: usize| {
-                let mut v = vec![json!({"PolicyName": format!("p{}", i % policies), "PolicyArn": parn(i % policies)})];
-                if i % 50 == 0 {
+                let mut v = vec![
+                    json!({"PolicyName": format!("p{}", i % policies), "PolicyArn": parn(i % policies)}),
+                ];
+                if i.is_multiple_of(50) {
                     v.push(json!({"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}));
                 }
                 v
@@ -91,9 +97,9 @@ fn main() {
                 "UserDetailList": (0..users).map(|i| json!({
                     "Path": "/", "UserName": format!("user{i}"), "UserId": format!("AIDA{i}"),
                     "Arn": format!("arn:aws:iam::{ACCOUNT}:user/user{i}"), "CreateDate": "2024-01-01T00:00:00Z",
-                    "UserPolicyList": if i % 7 == 0 { vec![json!({"PolicyName": "inline", "PolicyDocument": doc_value(i + 3)})] } else { vec![] },
+                    "UserPolicyList": if i.is_multiple_of(7) { vec![json!({"PolicyName": "inline", "PolicyDocument": doc_value(i + 3)})] } else { vec![] },
                     "GroupList": [format!("group{}", i % groups)],
-                    "AttachedManagedPolicies": if i % 3 == 0 { attached(i) } else { vec![] },
+                    "AttachedManagedPolicies": if i.is_multiple_of(3) { attached(i) } else { vec![] },
                     "Tags": []
                 })).collect::<Vec<_>>(),
                 "GroupDetailList": (0..groups).map(|g| json!({
@@ -104,7 +110,7 @@ fn main() {
                 "RoleDetailList": (0..roles).map(|i| json!({
                     "Path": "/", "RoleName": format!("role{i}"), "RoleId": format!("AROA{i}"),
                     "Arn": format!("arn:aws:iam::{ACCOUNT}:role/role{i}"), "CreateDate": "2024-01-01T00:00:00Z",
-                    "AssumeRolePolicyDocument": if i % 4 == 0 { Value::String(encode(&trust)) } else { trust.clone() },
+                    "AssumeRolePolicyDocument": if i.is_multiple_of(4) { Value::String(encode(&trust)) } else { trust.clone() },
                     "InstanceProfileList": [],
                     "RolePolicyList": [{"PolicyName": "inline", "PolicyDocument": doc_value(i)}],
                     "AttachedManagedPolicies": attached(i),
@@ -119,7 +125,11 @@ fn main() {
                 })).collect::<Vec<_>>(),
                 "IsTruncated": false
             });
-            std::fs::write(dir.join("authz.json"), serde_json::to_string_pretty(&export).unwrap()).unwrap();
+            std::fs::write(
+                dir.join("authz.json"),
+                serde_json::to_string_pretty(&export).unwrap(),
+            )
+            .unwrap();
         }
         _ => panic!("usage: gen-iam docs N DIR | gen-iam export ROLES USERS DIR"),
     }
