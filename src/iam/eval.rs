@@ -230,7 +230,7 @@ fn statement(cat: &Catalog, s: &Statement, covers: &mut CoverCache) -> CompiledS
         }
         Grant::PassedTo(_) => {
             let mut pass = cat.empty_set();
-            if let Some(id) = cat.find("iam:passrole") {
+            if let Some(id) = passrole() {
                 pass.insert(id);
             }
             definite.intersect_with(&pass);
@@ -254,6 +254,12 @@ fn statement(cat: &Catalog, s: &Statement, covers: &mut CoverCache) -> CompiledS
         grant,
         why,
     }
+}
+
+/// The id of `iam:PassRole`.
+pub fn passrole() -> Option<u32> {
+    static ID: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| catalog().find("iam:passrole"))
 }
 
 /// The policies a principal holds: identity policies and an optional permissions boundary.
@@ -362,7 +368,7 @@ impl Permissions {
 
     /// Whether `iam:PassRole` on every role reaches `service` (`ec2.amazonaws.com`).
     pub fn passes_role_to(&self, service: &str) -> Tri {
-        let Some(pass) = catalog().find("iam:passrole") else {
+        let Some(pass) = passrole() else {
             return Tri::No;
         };
         let overall = self.allows(pass);

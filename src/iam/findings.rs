@@ -209,7 +209,7 @@ pub fn analyse(perms: &Permissions) -> Facts {
     } else {
         Tri::No
     };
-    let pass = cat.find("iam:passrole");
+    let pass = super::eval::passrole();
     match f.full_admin.state {
         Tri::Yes => {
             let by = pass.map(|p| perms.granted_by(p)).unwrap_or_default();
@@ -285,11 +285,18 @@ pub fn analyse(perms: &Permissions) -> Facts {
     }
     // Named actions: data exfiltration, credentials exposure.
     for (class, list, control) in [
-        (&mut f.exfiltration, EXFILTRATION, EXFILTRATION_CONTROL),
-        (&mut f.credentials, CREDENTIALS, CREDENTIALS_CONTROL),
+        (
+            &mut f.exfiltration,
+            &lookup().exfiltration,
+            EXFILTRATION_CONTROL,
+        ),
+        (
+            &mut f.credentials,
+            &lookup().credentials,
+            CREDENTIALS_CONTROL,
+        ),
     ] {
-        for a in list {
-            let Some(id) = cat.find(a) else { continue };
+        for (a, id) in list.iter().copied() {
             let state = perms.allows(id);
             class.add(a, state, || perms.undetermined_because(id));
             match state {
@@ -315,28 +322,46 @@ pub fn analyse(perms: &Permissions) -> Facts {
     }
     // Services: resource exposure (permissions management), infrastructure modification (write
     // access on every resource, for actions that can be scoped to resources).
-    let mut exposure: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut exposure_maybe: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut infra: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut infra_maybe: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for id in perms.possible.iter() {
-        let Some(a) = cat.action(id) else { continue };
-        let Some(svc) = cat.services.get(a.service as usize) else {
-            continue;
+    let lookup = lookup();
+    let by_service =
+        |set: &ActionSet, class: &ActionSet| -> BTreeMap<String, (Vec<String>, usize)> {
+            let mut hits = set.clone();
+            hits.intersect_with(class);
+            let mut out: BTreeMap<String, (Vec<String>, usize)> = BTreeMap::new();
+            // Ids are in service order: one entry per run of a service.
+            let mut run: Option<(u32, Vec<String>, usize)> = None;
+            for id in hits.iter() {
+                let Some(a) = cat.action(id) else { continue };
+                match &mut run {
+                    Some((svc, shown, count)) if *svc == a.service => {
+                        if shown.len() < SAMPLE {
+                            shown.push(a.name.clone());
+                        }
+                        *count += 1;
+                    }
+                    _ => {
+                        if let Some((svc, shown, count)) = run.take()
+                            && let Some(s) = cat.services.get(svc as usize)
+                        {
+                            out.insert(s.prefix.clone(), (shown, count));
+                        }
+                        run = Some((a.service, vec![a.name.clone()], 1));
+                    }
+                }
+            }
+            if let Some((svc, shown, count)) = run
+                && let Some(s) = cat.services.get(svc as usize)
+            {
+                out.insert(s.prefix.clone(), (shown, count));
+            }
+            out
         };
-        let definite = perms.definite.contains(id);
-        let target = match a.level {
-            Level::PermissionsManagement if definite => &mut exposure,
-            Level::PermissionsManagement => &mut exposure_maybe,
-            Level::Write if !a.resources.is_empty() && definite => &mut infra,
-            Level::Write if !a.resources.is_empty() => &mut infra_maybe,
-            _ => continue,
-        };
-        target
-            .entry(svc.prefix.clone())
-            .or_default()
-            .push(a.name.clone());
-    }
+    let mut maybe_only = perms.possible.clone();
+    maybe_only.subtract(&perms.definite);
+    let exposure = by_service(&perms.definite, &lookup.permissions_management);
+    let exposure_maybe = by_service(&maybe_only, &lookup.permissions_management);
+    let infra = by_service(&perms.definite, &lookup.scoped_writes);
+    let infra_maybe = by_service(&maybe_only, &lookup.scoped_writes);
     for (class, def, maybe, control) in [
         (&mut f.exposure, exposure, exposure_maybe, EXPOSURE_CONTROL),
         (
@@ -346,15 +371,18 @@ pub fn analyse(perms: &Permissions) -> Facts {
             INFRASTRUCTURE_CONTROL,
         ),
     ] {
-        for (svc, actions) in &def {
-            class.definite.insert(svc.clone());
-            note(&mut f.notes, control, format!("{svc}: {}", sample(actions)));
+        if !def.is_empty() {
+            class.definite.extend(def.keys().cloned());
+            note(&mut f.notes, control, services_line(&def, ""));
         }
-        for (svc, actions) in maybe {
-            if def.contains_key(&svc) {
-                continue;
-            }
-            let why: Vec<String> = actions
+        let maybe: BTreeMap<String, (Vec<String>, usize)> = maybe
+            .into_iter()
+            .filter(|(svc, _)| !def.contains_key(svc))
+            .collect();
+        if let Some(first) = maybe.values().next() {
+            // The reasons are the same for every action of a statement: read them once.
+            let why: Vec<String> = first
+                .0
                 .first()
                 .and_then(|a| cat.find(a))
                 .map(|id| perms.undetermined_because(id))
@@ -363,29 +391,89 @@ pub fn analyse(perms: &Permissions) -> Facts {
                 &mut f.notes,
                 control,
                 format!(
-                    "{svc} may be open (not determined): {}: {}",
-                    sample(&actions),
+                    "{} (not determined: {})",
+                    services_line(&maybe, "may be open: "),
                     why.join("; ")
                 ),
             );
-            class.undetermined.insert(svc, why);
+            for svc in maybe.keys() {
+                class.undetermined.insert(svc.clone(), why.clone());
+            }
         }
     }
     f
 }
 
-/// The first few of a list, with the count.
-fn sample(actions: &[String]) -> String {
-    let shown: Vec<&str> = actions.iter().take(4).map(String::as_str).collect();
-    if actions.len() > shown.len() {
-        format!(
-            "{} and {} more",
-            shown.join(", "),
-            actions.len() - shown.len()
-        )
+/// How many actions a note shows per service, and how many services.
+const SAMPLE: usize = 4;
+const SERVICES_SHOWN: usize = 8;
+
+/// `12 services, 340 actions: ec2 (ec2:RunInstances, … and 210 more); …; and 4 more services`.
+fn services_line(services: &BTreeMap<String, (Vec<String>, usize)>, prefix: &str) -> String {
+    let actions: usize = services.values().map(|v| v.1).sum();
+    let shown: Vec<String> = services
+        .iter()
+        .take(SERVICES_SHOWN)
+        .map(|(svc, v)| format!("{svc} ({})", sample(v)))
+        .collect();
+    let more = services.len().saturating_sub(SERVICES_SHOWN);
+    let tail = if more > 0 {
+        format!("; and {more} more services")
+    } else {
+        String::new()
+    };
+    format!(
+        "{prefix}{} service{}, {actions} action{}: {}{tail}",
+        services.len(),
+        if services.len() == 1 { "" } else { "s" },
+        if actions == 1 { "" } else { "s" },
+        shown.join("; ")
+    )
+}
+
+/// The first few actions of a service, with the count.
+fn sample((shown, count): &(Vec<String>, usize)) -> String {
+    if *count > shown.len() {
+        format!("{} and {} more", shown.join(", "), count - shown.len())
     } else {
         shown.join(", ")
     }
+}
+
+/// Action ids and sets every analysis reads, computed once.
+struct Lookup {
+    permissions_management: ActionSet,
+    /// Write actions that take a resource type.
+    scoped_writes: ActionSet,
+    exfiltration: Vec<(&'static str, u32)>,
+    credentials: Vec<(&'static str, u32)>,
+}
+
+fn lookup() -> &'static Lookup {
+    static LOOKUP: std::sync::OnceLock<Lookup> = std::sync::OnceLock::new();
+    LOOKUP.get_or_init(|| {
+        let cat = catalog();
+        let mut permissions_management = cat.empty_set();
+        let mut scoped_writes = cat.empty_set();
+        for (i, a) in cat.actions.iter().enumerate() {
+            match a.level {
+                Level::PermissionsManagement => permissions_management.insert(i as u32),
+                Level::Write if !a.resources.is_empty() => scoped_writes.insert(i as u32),
+                _ => {}
+            }
+        }
+        let ids = |list: &[&'static str]| {
+            list.iter()
+                .filter_map(|a| cat.find(a).map(|id| (*a, id)))
+                .collect()
+        };
+        Lookup {
+            permissions_management,
+            scoped_writes,
+            exfiltration: ids(EXFILTRATION),
+            credentials: ids(CREDENTIALS),
+        }
+    })
 }
 
 /// Adds a note line for a control.

@@ -338,15 +338,34 @@ pub const PATHS: &[Path] = &[
 /// that is an administrator or opens a path. Found by the principal analysis, not by actions.
 pub const ASSUME_ROLE: &str = "AssumeRole";
 
+/// Each path's steps as action ids (computed once).
+fn step_ids() -> &'static [Vec<Vec<u32>>] {
+    static IDS: std::sync::OnceLock<Vec<Vec<Vec<u32>>>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        let cat = super::catalog::catalog();
+        PATHS
+            .iter()
+            .map(|p| {
+                p.steps
+                    .iter()
+                    .map(|s| s.iter().filter_map(|a| cat.find(a)).collect())
+                    .collect()
+            })
+            .collect()
+    })
+}
+
 /// Whether a path is open for a principal.
 pub fn state(p: &Path, perms: &Permissions) -> Tri {
-    let cat = super::catalog::catalog();
+    let index = PATHS.iter().position(|q| q.name == p.name).unwrap_or(0);
+    let Some(steps) = step_ids().get(index) else {
+        return Tri::No;
+    };
     let mut worst = Tri::Yes;
-    for step in p.steps {
+    for step in steps {
         let best = step
             .iter()
-            .filter_map(|a| cat.find(a))
-            .map(|id| perms.allows(id))
+            .map(|id| perms.allows(*id))
             .max()
             .unwrap_or(Tri::No);
         worst = worst.min(best);
