@@ -692,6 +692,7 @@ fn access_review_sees_a_leavers_iam_user() {
         String::from_utf8_lossy(&out.stderr)
     );
     let review: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(review["iam_principals"], 1);
     let f = review["findings"]
         .as_array()
         .unwrap()

@@ -73,11 +73,11 @@ pub fn parse_file(
     shape: Shape,
 ) -> Result<Vec<Resource>, Vec<Problem>> {
     match shape {
-        Shape::Document => standalone(file, v, v, &spans::top_level(&file.text, "Statement")),
+        Shape::Document => standalone(file, v, &spans::top_level(&file.text, "Statement")),
         Shape::PolicyVersion => {
             let doc = v.pointer("/PolicyVersion/Document").unwrap_or(&Json::Null);
             match decode(doc) {
-                Ok(d) => standalone(file, v, &d, &[]),
+                Ok(d) => standalone(file, &d, &[]),
                 Err(why) => Err(vec![problem(file, find(&file.text, "\"Document\""), why)]),
             }
         }
@@ -88,7 +88,6 @@ pub fn parse_file(
 /// One document file → one `Aws::IamPolicy`.
 fn standalone(
     file: &SourceFile,
-    whole: &Json,
     doc: &Json,
     stmt_offsets: &[usize],
 ) -> Result<Vec<Resource>, Vec<Problem>> {
@@ -103,7 +102,6 @@ fn standalone(
         file: file.path.clone(),
         line: 1,
     };
-    let _ = whole;
     match document::read(doc, &origin, &stmt_lines) {
         Ok(d) => {
             let mut r = Resource::new(

@@ -99,3 +99,12 @@ pub fn link(resources: &mut [Resource]) {
         }
     }
 }
+
+/// How many IAM users and roles belong to a person of the inventory.
+pub fn joined(resources: &[Resource]) -> usize {
+    resources
+        .iter()
+        .filter(|r| r.entity_type == "Aws::IamUser" || r.entity_type == "Aws::IamRole")
+        .filter(|r| matches!(r.attrs.get("person_status"), Some(Value::String(_))))
+        .count()
+}

@@ -90,6 +90,15 @@ pub fn key_of(id: &str) -> String {
     inner.to_owned()
 }
 
+/// `arn:aws:iam::123456789012:role/path/app` → `role:app` (how a principal whose account is not
+/// known, a Terraform one, is matched by name).
+pub fn name_key(arn: &str) -> Option<String> {
+    let resource = arn.strip_prefix("arn:")?.splitn(5, ':').nth(4)?;
+    let (kind, rest) = resource.split_once('/')?;
+    let name = rest.rsplit('/').next()?;
+    matches!(kind, "role" | "user" | "group").then(|| format!("{kind}:{name}"))
+}
+
 /// An unknown policy standing for something a principal holds that cannot be read.
 pub fn unknown_policy(name: &str, reason: &str) -> Arc<Compiled> {
     let doc = Document::unknown(Default::default(), reason);
@@ -167,7 +176,11 @@ pub fn resources(principals: Vec<Principal>) -> Vec<Resource> {
     let mut edges: Vec<Vec<(usize, Tri)>> = vec![Vec::new(); principals.len()];
     for (r, t) in trusts.iter().enumerate() {
         for (id, certain) in t.iter().flat_map(|t| t.trusted.iter()) {
-            if let Some(&from) = by_key.get(key_of(id).as_str())
+            let key = key_of(id);
+            let found = by_key
+                .get(key.as_str())
+                .or_else(|| name_key(&key).and_then(|k| by_key.get(k.as_str())));
+            if let Some(&from) = found
                 && from != r
             {
                 edges[from].push((r, *certain));
@@ -310,4 +323,24 @@ pub fn unknown_policy_facts(r: &mut Resource, reason: &str) {
     Facts::unknown(r, reason);
     r.set("wildcard_action", Value::unknown(reason));
     r.set("wildcard_services", Value::unknown(reason));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        assert_eq!(key_of("${aws_iam_role.start.arn}"), "aws_iam_role.start");
+        assert_eq!(
+            key_of("module.a.aws_iam_user.u[0].arn"),
+            "module.a.aws_iam_user.u[0]"
+        );
+        assert_eq!(key_of("arn:aws:iam::1:role/x"), "arn:aws:iam::1:role/x");
+        assert_eq!(
+            name_key("arn:aws:iam::111122223333:role/path/app").as_deref(),
+            Some("role:app")
+        );
+        assert_eq!(name_key("arn:aws:iam::111122223333:root"), None);
+    }
 }
