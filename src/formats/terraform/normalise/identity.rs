@@ -512,7 +512,7 @@ pub fn principals(m: &Module<'_>) -> Vec<Resource> {
             Kind::Group,
             Resource::new("Aws::IamGroup", r.address.clone(), r.span.clone()),
         );
-        p.keys = keys(r, "group");
+        p.keys = principal_keys(r, "group");
         p.policies = m
             .referrers("aws_iam_group_policy", "group", r, names)
             .iter()
@@ -634,7 +634,7 @@ fn role(m: &Module<'_>, docs: &Docs<'_>, r: &RawResource) -> (Principal, Vec<Res
         )),
     }
     p.resource = res;
-    p.keys = keys(r, "role");
+    p.keys = principal_keys(r, "role");
     (p, inline)
 }
 
@@ -699,13 +699,13 @@ fn user(m: &Module<'_>, docs: &Docs<'_>, r: &RawResource) -> Principal {
     p.boundary = boundary(m, docs, r);
     p.groups = groups_of(m, r);
     p.resource = out;
-    p.keys = keys(r, "user");
+    p.keys = principal_keys(r, "user");
     p
 }
 
 /// How trust policies and memberships name a principal: its address, and `kind:name` for an ARN
 /// naming it (the account of a Terraform principal is not known).
-fn keys(r: &RawResource, kind: &str) -> Vec<String> {
+fn principal_keys(r: &RawResource, kind: &str) -> Vec<String> {
     let mut k = vec![r.address.clone()];
     if let Ok(Some(name)) = literal_of(field(&r.attrs, &["name"])) {
         k.push(format!("{kind}:{name}"));
