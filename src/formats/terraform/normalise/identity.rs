@@ -512,6 +512,7 @@ pub fn principals(m: &Module<'_>) -> Vec<Resource> {
             Kind::Group,
             Resource::new("Aws::IamGroup", r.address.clone(), r.span.clone()),
         );
+        p.resource.presence.clone_from(&r.presence);
         p.keys = principal_keys(r, "group");
         p.policies = m
             .referrers("aws_iam_group_policy", "group", r, names)
@@ -547,6 +548,7 @@ pub fn principals(m: &Module<'_>) -> Vec<Resource> {
 fn role(m: &Module<'_>, docs: &Docs<'_>, r: &RawResource) -> (Principal, Vec<Resource>) {
     let a = &r.attrs;
     let mut res = Resource::new("Aws::IamRole", r.address.clone(), r.span.clone());
+    res.presence.clone_from(&r.presence);
     person_tag(r, &mut res);
     let mut p = Principal::new(
         Kind::Role,
@@ -614,6 +616,7 @@ fn role(m: &Module<'_>, docs: &Docs<'_>, r: &RawResource) -> (Principal, Vec<Res
                     ..origin(r)
                 };
                 let mut pr = Resource::new("Aws::IamPolicy", address.clone(), r.span.clone());
+                pr.presence.clone_from(&r.presence);
                 set_facts(m, field(b, &["policy"]), &o, &mut pr);
                 pr.set("attached_to_user", Value::Bool(false));
                 inline.push(pr);
@@ -640,6 +643,7 @@ fn role(m: &Module<'_>, docs: &Docs<'_>, r: &RawResource) -> (Principal, Vec<Res
 
 fn user(m: &Module<'_>, docs: &Docs<'_>, r: &RawResource) -> Principal {
     let mut out = Resource::new("Aws::IamUser", r.address.clone(), r.span.clone());
+    out.presence.clone_from(&r.presence);
     person_tag(r, &mut out);
     let names = &["name", "id"];
     out.set("root", Value::Bool(false));
