@@ -323,6 +323,8 @@ pub struct Review {
     pub as_of: String,
     pub grants: usize,
     pub users: usize,
+    /// IAM users and roles that belong to a person of the inventory (their findings are here).
+    pub iam_principals: usize,
     pub findings: Vec<CheckResult>,
     /// Findings per control, sorted.
     pub by_control: BTreeMap<String, usize>,
@@ -375,8 +377,8 @@ pub fn review_cmd(args: &ReviewArgs) -> u8 {
             let mut out = frames;
             let _ = writeln!(
                 out,
-                "access review as of {}: {} users, {} grants",
-                review.as_of, review.users, review.grants
+                "access review as of {}: {} users, {} grants, {} IAM users and roles of people",
+                review.as_of, review.users, review.grants, review.iam_principals
             );
             for (c, n) in &review.by_control {
                 let _ = writeln!(out, "  {n:4}  {c}");
@@ -426,6 +428,7 @@ pub fn review_of(run: &check::CheckRun, as_of: i64) -> Review {
             .iter()
             .filter(|r| r.entity_type == crate::engine::access::USER_TYPE)
             .count(),
+        iam_principals: crate::iam::people::joined(&run.resources),
         findings,
         by_control,
     }

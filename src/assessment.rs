@@ -409,6 +409,12 @@ impl Assessment {
             } else {
                 ResourceRef::at(resource, &policies, reads.get_or_init(|| policy_reads(lib)))
             };
+            let mut messages = messages;
+            if status == Status::Fail
+                && let Some(notes) = resource.notes.get(control.id.as_str())
+            {
+                messages.extend(notes.iter().cloned());
+            }
             results.push(CheckResult {
                 control: control.id.clone(),
                 title,

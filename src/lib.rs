@@ -20,6 +20,7 @@ pub mod formats;
 pub mod frameworks;
 pub mod gate;
 pub mod git;
+pub mod iam;
 pub mod library;
 pub mod model;
 pub mod report;

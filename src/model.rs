@@ -221,6 +221,10 @@ pub struct Resource {
     /// its attributes apply to it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
+    /// Lines explaining a finding, by control id (the paths, statements and policies behind an
+    /// IAM finding): appended to that control's messages when it fails on this resource.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<String, Vec<String>>,
 }
 
 impl Resource {
@@ -236,6 +240,7 @@ impl Resource {
             attr_spans: BTreeMap::new(),
             presence: None,
             partial: false,
+            notes: BTreeMap::new(),
         }
     }
 

@@ -244,7 +244,7 @@ fn iam_resources_from_terraform() {
     assert_eq!(deploy.entity_type, "Aws::IamPolicy");
     assert_eq!(
         deploy.attrs["escalation_paths"],
-        Value::string_set(["iam:PassRole+ec2:RunInstances"])
+        Value::string_set(["PassRole+EC2"])
     );
     assert_eq!(deploy.attrs["wildcard_services"], Value::string_set(["s3"]));
     assert_eq!(deploy.attrs["full_admin"], Value::Bool(false));

@@ -133,7 +133,7 @@ fn kubernetes_file(file: &SourceFile) -> Parsed {
 fn parse_json(file: &SourceFile) -> Result<Parsed, Vec<Problem>> {
     let looks_like_plan = file.text.contains("\"format_version\"")
         && (file.text.contains("\"planned_values\"") || file.text.contains("\"resource_changes\""));
-    let looks_like_iam = file.text.contains("\"Statement\"");
+    let looks_like_iam = iam::looks_like(&file.text);
     if !looks_like_plan && !looks_like_iam {
         if file.text.contains("\"apiVersion\"") && file.text.contains("\"kind\"") {
             return Ok(kubernetes_file(file));
@@ -148,8 +148,9 @@ fn parse_json(file: &SourceFile) -> Result<Parsed, Vec<Problem>> {
         return terraform::parse_plan(file, &value)
             .map(|r| Parsed::Resources(FileKind::TerraformPlan, r));
     }
-    if value.get("Statement").is_some() {
-        return iam::parse_file(file, &value).map(|r| Parsed::Resources(FileKind::IamPolicy, r));
+    if let Some(shape) = iam::shape(&value) {
+        return iam::parse_file(file, &value, shape)
+            .map(|r| Parsed::Resources(FileKind::IamPolicy, r));
     }
     Ok(Parsed::Unrecognised)
 }
@@ -266,6 +267,8 @@ pub fn assemble_with(
     let (inv, inv_problems) = inventory::assemble(&inventories, ctx);
     loaded.resources.extend(inv);
     loaded.problems.extend(inv_problems);
+    // IAM users and roles join the review of the inventory person they belong to.
+    crate::iam::people::link(&mut loaded.resources);
 
     loaded.resources.sort_by(|a, b| {
         (&a.entity_type, &a.scope, &a.address).cmp(&(&b.entity_type, &b.scope, &b.address))

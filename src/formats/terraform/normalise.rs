@@ -213,8 +213,6 @@ pub fn normalise(raws: &[RawResource]) -> Vec<Resource> {
             | "aws_iam_role_policy"
             | "aws_iam_user_policy"
             | "aws_iam_group_policy" => out.push(identity::policy(&m, r)),
-            "aws_iam_role" => out.extend(identity::role(&m, r)),
-            "aws_iam_user" => out.push(identity::user(&m, r)),
             // Children whose parent is not in the evaluated configuration: on their own.
             "aws_security_group_rule" | "aws_vpc_security_group_ingress_rule"
                 if !m.joins(r, "security_group_id", "aws_security_group", &["id"]) =>
@@ -242,6 +240,8 @@ pub fn normalise(raws: &[RawResource]) -> Vec<Resource> {
             made.presence.clone_from(&r.presence);
         }
     }
+    // IAM users, groups and roles are evaluated together (groups, boundaries, assume-role chains).
+    out.extend(identity::principals(&m));
     out.sort_by(|a, b| (&a.entity_type, &a.address).cmp(&(&b.entity_type, &b.address)));
     out
 }

@@ -4,7 +4,7 @@ resource "aws_iam_group" "engineers" {
 
 resource "aws_iam_group_policy_attachment" "engineers" {
   group      = aws_iam_group.engineers.name
-  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+  policy_arn = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
 }
 
 resource "aws_iam_user" "jo" {

@@ -22,3 +22,19 @@ resource "aws_iam_role" "vendor" {
     }]
   })
 }
+
+resource "aws_iam_role" "deploy" {
+  name = "acme-deploy"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com" }
+      Condition = {
+        StringEquals = { "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" }
+        StringLike   = { "token.actions.githubusercontent.com:sub" = "repo:acme/infra:ref:refs/heads/main" }
+      }
+    }]
+  })
+}
