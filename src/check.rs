@@ -68,11 +68,14 @@ pub struct Tree {
 
 /// Reads `vouch.toml`, walks the tree and loads the library (every job starts here).
 pub fn read_tree(root: &Path) -> Tree {
-    read_tree_and(root, |_| ()).0
+    read_tree_and(root, |_, _| ()).0
 }
 
 /// Reads a tree and runs `then` on its files while the library compiles on the other core.
-fn read_tree_and<T: Send>(root: &Path, then: impl FnOnce(&[SourceFile]) -> T + Send) -> (Tree, T) {
+fn read_tree_and<T: Send>(
+    root: &Path,
+    then: impl FnOnce(&Config, &[SourceFile]) -> T + Send,
+) -> (Tree, T) {
     let mut problems = Vec::new();
     let config = match Config::load(root) {
         Ok(c) => c,
@@ -91,7 +94,7 @@ fn read_tree_and<T: Send>(root: &Path, then: impl FnOnce(&[SourceFile]) -> T + S
     let ((walked, after), (library, compiled, mut lib_problems)) = rayon::join(
         || {
             let walked = source::walk(root, &excludes);
-            let after = then(&walked.files);
+            let after = then(&config, &walked.files);
             (walked, after)
         },
         || load_library(&config),
@@ -111,9 +114,6 @@ fn read_tree_and<T: Send>(root: &Path, then: impl FnOnce(&[SourceFile]) -> T + S
 
 /// Runs a check on a directory tree.
 pub fn run(opts: &CheckOptions) -> CheckRun {
-    let ctx = LoadContext {
-        as_of_days: opts.as_of_days,
-    };
     let (
         Tree {
             config,
@@ -124,7 +124,9 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
             skipped,
         },
         loaded,
-    ) = read_tree_and(&opts.root, |files| formats::load(files, &ctx));
+    ) = read_tree_and(&opts.root, |config, files| {
+        formats::load(files, &LoadContext::new(opts.as_of_days, config))
+    });
     let provenance = Provenance {
         tool: "vouch".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -161,10 +163,7 @@ pub fn evaluate_files(
     provenance: Provenance,
     opts: &CheckOptions,
 ) -> CheckRun {
-    let ctx = LoadContext {
-        as_of_days: opts.as_of_days,
-    };
-    let loaded = formats::load(files, &ctx);
+    let loaded = formats::load(files, &LoadContext::new(opts.as_of_days, &config));
     evaluate_loaded(
         loaded, files, config, library, compiled, problems, provenance, opts,
     )

@@ -42,6 +42,17 @@ struct RawConfig {
     /// Read by `vouch roadmap`.
     #[serde(default)]
     roadmap: Option<toml::Table>,
+    #[serde(default)]
+    access: RawAccess,
+}
+
+/// `[access]`: how access requests and grants are judged.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    /// A regex every ticket must match whole (default: a letter or digit, then letters,
+    /// digits and `._:/#-`).
+    ticket_pattern: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -96,6 +107,8 @@ pub struct Config {
     pub library_relative: Vec<String>,
     pub waivers: Vec<Waiver>,
     pub roadmap: Option<toml::Table>,
+    /// `[access]`: the ticket pattern.
+    pub access: crate::formats::inventory::AccessSettings,
 }
 
 impl Config {
@@ -221,6 +234,29 @@ impl Config {
             library_paths.push(root.join(&rel));
             library_relative.push(rel);
         }
+        let mut access = crate::formats::inventory::AccessSettings::default();
+        if let Some(pattern) = &raw.access.ticket_pattern {
+            match crate::formats::inventory::access::TicketPattern::new(pattern.get_ref()) {
+                Ok(p) => access.ticket_pattern = p,
+                Err(e) => {
+                    let r = pattern.span();
+                    let mut p = Problem::parse(
+                        FILE_NAME,
+                        &text,
+                        r.start,
+                        r.len(),
+                        format!(
+                            "`[access] ticket_pattern` is not a valid regex: {}",
+                            one_line(&e)
+                        ),
+                        "this pattern",
+                    )
+                    .with_help("write a regex the whole ticket must match, e.g. `SEC-[0-9]+`");
+                    p.kind = ProblemKind::Config;
+                    problems.push(p);
+                }
+            }
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -231,6 +267,7 @@ impl Config {
             library_relative,
             waivers,
             roadmap: raw.roadmap,
+            access,
         })
     }
 
@@ -242,4 +279,13 @@ impl Config {
         }
         globs
     }
+}
+
+/// A multi-line message (the regex crate draws a caret diagram) on one line.
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

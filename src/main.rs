@@ -77,6 +77,7 @@ fn main() -> ExitCode {
             as_of,
             force,
             collected_at,
+            decision_log,
         }) => vouch::evidence::cmd_bundle(&vouch::evidence::BundleArgs {
             path,
             out,
@@ -86,6 +87,7 @@ fn main() -> ExitCode {
             as_of,
             force,
             collected_at,
+            decision_log,
         }),
         Command::Evidence(EvidenceCmd::Verify {
             bundle,
@@ -152,6 +154,16 @@ fn main() -> ExitCode {
             base,
             format: format.into(),
             as_of,
+        }),
+        Command::Serve(s) => vouch::serve::cmd(&vouch::serve::ServeArgs {
+            path: s.path,
+            listen: s.listen,
+            token_file: s.token_file,
+            decision_log: s.decision_log,
+            as_of: s.as_of,
+            max_body_bytes: s.max_body_bytes,
+            request_timeout_ms: s.request_timeout_ms,
+            watch_interval_ms: s.watch_interval_ms,
         }),
         Command::Validate { path } => app::validate(&path),
         Command::Test {

@@ -153,6 +153,8 @@ pub struct Collection<'a> {
     /// `YYYY-MM-DDTHH:MM:SSZ`.
     pub collected_at: &'a str,
     pub key: Option<&'a SigningKey>,
+    /// A `vouch serve` decision log to carry (its chain is checked by `vouch evidence verify`).
+    pub decision_log: Option<&'a [u8]>,
 }
 
 /// The assessment as bundled: its root is the directory inside the repository (not the path
@@ -275,6 +277,12 @@ pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
         },
     );
     files.insert(oscal::PATH.to_owned(), to_json(&doc).into_bytes());
+    if let Some(log) = c.decision_log {
+        files.insert(
+            crate::serve::decision_log::BUNDLE_PATH.to_owned(),
+            log.to_vec(),
+        );
+    }
     // Manifest and signature.
     let m = Manifest::build(&files);
     if let Some(key) = c.key {

@@ -41,6 +41,9 @@ pub struct Verification {
     /// Files present but not listed in the manifest.
     pub extra: Vec<String>,
     pub signature: SignatureState,
+    /// The hash chain of a bundled `vouch serve` decision log, when the bundle carries one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_log: Option<crate::serve::decision_log::Verdict>,
 }
 
 impl Verification {
@@ -54,6 +57,7 @@ impl Verification {
                 self.signature,
                 SignatureState::Unsigned | SignatureState::Valid { .. }
             )
+            && self.decision_log.as_ref().is_none_or(|d| d.holds())
     }
 }
 
@@ -67,6 +71,7 @@ pub fn verify(files: &Files, key: Option<&VerifyingKey>) -> Verification {
         missing: Vec::new(),
         extra: Vec::new(),
         signature: SignatureState::Unsigned,
+        decision_log: None,
     };
     let parsed = files
         .get(MANIFEST)
@@ -241,6 +246,9 @@ pub fn render(bundle: &str, v: &Verification) -> String {
         SignatureState::Invalid { reason } => format!("BAD: {reason}"),
     };
     let _ = writeln!(s, "  signature: {sig}");
+    if let Some(d) = &v.decision_log {
+        let _ = writeln!(s, "  decision log: {}", d.describe());
+    }
     let _ = writeln!(
         s,
         "{}",

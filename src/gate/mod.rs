@@ -305,6 +305,7 @@ pub fn run(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
 
     let ctx = LoadContext {
         as_of_days: opts.as_of_days,
+        ..LoadContext::default()
     };
     let check_opts = CheckOptions {
         root: opts.path.clone(),
@@ -334,11 +335,13 @@ pub fn run(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
     let same_library = base.library.digest == head_side.library.digest;
     let ((base_loaded, base_compiled), (head_loaded, head_compiled)) = rayon::join(
         || {
+            let ctx = LoadContext::new(opts.as_of_days, &base.config);
             let loaded = formats::assemble(base_parsed, &ctx);
             let compiled = (base_ok || same_library).then(|| engine::compile(&base.library));
             (loaded, compiled)
         },
         || {
+            let ctx = LoadContext::new(opts.as_of_days, &head_side.config);
             let loaded = formats::assemble(head_parsed, &ctx);
             let compiled = (head_ok && !same_library).then(|| engine::compile(&head_side.library));
             (loaded, compiled)
@@ -631,8 +634,7 @@ pub fn resources_at_merge_base(
     let base_id = repo.merge_base(base_tip, head_id).map_err(|p| vec![p])?;
     let info = repo.commit_info(base_id).map_err(|p| vec![p])?;
     let side = read_commit_side(&repo, base_id, &format!("base {}", info.short_id));
-    let ctx = LoadContext { as_of_days };
-    let loaded = formats::load(&side.files, &ctx);
+    let loaded = formats::load(&side.files, &LoadContext::new(as_of_days, &side.config));
     let mut problems = side.problems;
     problems.extend(loaded.problems);
     if problems.is_empty() {
