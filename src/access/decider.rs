@@ -100,7 +100,7 @@ pub fn parse_duration(s: &str) -> Option<i64> {
     match unit {
         "" | "h" => Some(n),
         "d" => n.checked_mul(24),
-        "m" => Some(n.div_ceil(60)),
+        "m" => n.checked_add(59).map(|n| n / 60),
         "w" => n.checked_mul(24 * 7),
         _ => None,
     }

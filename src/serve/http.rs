@@ -441,6 +441,12 @@ pub async fn run(
     let mut interrupt =
         signal(SignalKind::interrupt()).map_err(|e| format!("cannot watch SIGINT: {e}"))?;
 
+    // The decision log may lie in the watched tree: its appends are no reason to reload.
+    let ignore: Vec<std::path::PathBuf> = writer
+        .as_ref()
+        .and_then(|w| w.path().canonicalize().ok())
+        .into_iter()
+        .collect();
     let (log_tx, log_thread) = match writer {
         Some(w) => {
             let (tx, handle) = spawn_writer(w);
@@ -459,7 +465,7 @@ pub async fn run(
     let (trigger_tx, trigger_rx) = mpsc::channel::<Trigger>();
     let watched = Arc::clone(&shared);
     let watcher = std::thread::spawn(move || {
-        super::state::watch(&watched, watch_interval, &trigger_rx, |t, outcome| {
+        super::state::watch(&watched, watch_interval, &ignore, &trigger_rx, |t, outcome| {
             let digest = watched.current().decider.digest().to_owned();
             match outcome {
                 Ok(()) => log(&format!("reloaded ({t:?}): serving {digest}")),

@@ -187,7 +187,11 @@ pub fn problem_line(p: &Problem) -> String {
 
 /// Size and modification time of every file under `root` (skipped directories as the walk
 /// skips them): a change to any file, an added or a removed one changes it.
-pub fn fingerprint(root: &Path) -> BTreeMap<PathBuf, (u64, Option<SystemTime>)> {
+/// Files in `ignore` (the decision log, when it lies in the tree) are left out.
+pub fn fingerprint(
+    root: &Path,
+    ignore: &[PathBuf],
+) -> BTreeMap<PathBuf, (u64, Option<SystemTime>)> {
     walkdir::WalkDir::new(root)
         .follow_links(false)
         .into_iter()
@@ -200,6 +204,13 @@ pub fn fingerprint(root: &Path) -> BTreeMap<PathBuf, (u64, Option<SystemTime>)> 
         })
         .filter_map(Result::ok)
         .filter(|e| !e.file_type().is_dir())
+        .filter(|e| {
+            ignore.is_empty()
+                || !e
+                    .path()
+                    .canonicalize()
+                    .is_ok_and(|p| ignore.iter().any(|i| *i == p))
+        })
         .filter_map(|e| {
             let m = e.metadata().ok()?;
             Some((e.path().to_path_buf(), (m.len(), m.modified().ok())))
@@ -220,10 +231,11 @@ pub enum Trigger {
 pub fn watch(
     shared: &Arc<Shared>,
     interval: Duration,
+    ignore: &[PathBuf],
     triggers: &std::sync::mpsc::Receiver<Trigger>,
     on_reload: impl Fn(Trigger, &Result<(), Vec<String>>),
 ) {
-    let mut seen = fingerprint(&shared.path);
+    let mut seen = fingerprint(&shared.path, ignore);
     let mut day = shared.as_of();
     loop {
         let trigger = match triggers.recv_timeout(interval) {
@@ -231,7 +243,7 @@ pub fn watch(
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
         };
-        let now = fingerprint(&shared.path);
+        let now = fingerprint(&shared.path, ignore);
         let trigger = trigger.or_else(|| {
             if now != seen {
                 Some(Trigger::FileChange)
