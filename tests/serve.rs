@@ -270,8 +270,11 @@ fn a_broken_reload_keeps_serving_the_last_good_state_and_reports_not_ready() {
     assert!(body.contains("inventory.toml"), "{body}");
     let (status, during) = check(&server.addr, &ask);
     assert_eq!((status, during.as_str()), (200, before.as_str()), "the old state is still served");
-    let log: Vec<String> = server.log.try_iter().collect();
-    assert!(log.iter().any(|l| l.contains("reload failed")), "{log:?}");
+    let mut log = Vec::new();
+    wait_until("the failure logged", || {
+        log.extend(server.log.try_iter());
+        log.iter().any(|l| l.contains("reload failed") && l.contains("inventory.toml"))
+    });
 
     // Fixed, with Ana's grant removed: ready again, and the answer follows the new state.
     let fixed = INVENTORY.replace("user = \"ana\"\nrole = \"admin\"", "user = \"bob\"\nrole = \"admin\"");

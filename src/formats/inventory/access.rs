@@ -665,3 +665,34 @@ pub struct Approval {
     /// The approver held approval authority for the target on the day.
     pub authorized: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_name_resources_exactly_or_by_prefix() {
+        assert!(covers("*", "tenant:globex"));
+        assert!(covers("tenant:*", "tenant:globex"));
+        assert!(covers("tenant:glo*", "tenant:globex"));
+        assert!(covers("datastore:pg", "datastore:pg"));
+        assert!(!covers("datastore:pg", "datastore:pg-eu"));
+        assert!(!covers("tenant:*", "datastore:pg"));
+        assert!(covers_pattern("*", "datastore:*"));
+        assert!(covers_pattern("datastore:*", "datastore:pg-*"));
+        assert!(covers_pattern("datastore:*", "datastore:pg"));
+        assert!(!covers_pattern("datastore:pg", "datastore:*"));
+        assert!(!covers_pattern("tenant:*", "datastore:pg"));
+    }
+
+    #[test]
+    fn a_grant_is_in_force_from_since_through_until() {
+        let (since, until) = (Some(10), Some(20));
+        assert_eq!(window(since, until, 9), Window::NotYetValid);
+        assert_eq!(window(since, until, 10), Window::InForce);
+        assert_eq!(window(since, until, 20), Window::InForce);
+        assert_eq!(window(since, until, 21), Window::Expired);
+        assert_eq!(window(None, None, 0), Window::InForce);
+        assert_eq!(window(None, Some(5), 6), Window::Expired);
+    }
+}

@@ -9,9 +9,11 @@ use regex::Regex;
 use super::identity::invisible_in;
 
 /// The default: a letter or digit, then letters, digits and `._:/#-` (Jira `SEC-1042`,
-/// ServiceNow `CHG0012345`, a ticket URL), at most 200 characters. Blanks and punctuation-only
-/// values never match.
-pub const DEFAULT_TICKET_PATTERN: &str = r"[\p{L}\p{N}][\p{L}\p{N}._:/#-]{0,199}";
+/// ServiceNow `CHG0012345`, a ticket URL). Blanks and punctuation-only values never match.
+pub const DEFAULT_TICKET_PATTERN: &str = r"[\p{L}\p{N}][\p{L}\p{N}._:/#-]*";
+
+/// No ticket is longer (whatever the pattern): a longer value is not a reference to a ticket.
+pub const MAX_TICKET_CHARS: usize = 200;
 
 /// A compiled ticket pattern; it must match the whole ticket.
 #[derive(Debug, Clone)]
@@ -53,7 +55,9 @@ impl TicketPattern {
             TicketVerdict::Invisible
         } else if ticket.trim().is_empty() {
             TicketVerdict::Missing
-        } else if self.regex.is_match(ticket.trim()) {
+        } else if ticket.trim().chars().count() <= MAX_TICKET_CHARS
+            && self.regex.is_match(ticket.trim())
+        {
             TicketVerdict::Valid
         } else {
             TicketVerdict::NoMatch
@@ -95,6 +99,7 @@ mod tests {
         assert_eq!(p.judge("n/a please"), TicketVerdict::NoMatch);
         assert_eq!(p.judge("\u{200B}"), TicketVerdict::Invisible);
         assert_eq!(p.judge("SEC-1\u{200D}"), TicketVerdict::Invisible);
+        assert_eq!(p.judge(&"A".repeat(201)), TicketVerdict::NoMatch);
     }
 
     #[test]
