@@ -16,8 +16,8 @@ pub use decider::{AccessRequest, Answer, Decider, Reason, RequestContext, parse_
 use crate::app::{as_of_days, exit, fail};
 use crate::assessment::{CheckResult, Selection, Status};
 use crate::check::{self, CheckOptions};
-use crate::engine::access::{AccessStore, RequestFacts};
 use crate::engine;
+use crate::engine::access::{AccessStore, RequestFacts};
 use crate::error::{Problem, ProblemKind};
 use crate::library::Library;
 use crate::report::{self, Format, human};

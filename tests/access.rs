@@ -219,7 +219,13 @@ fn eu_customer_data_needs_eu_staff_on_the_rotation() {
     );
     assert_eq!(code, 1);
     // Bob is neither EU staff nor on Globex's rotation: both conditions are named.
-    assert_eq!(policies_of(&json), ["access-eu-data-eu-support/region", "access-eu-data-eu-support/rotation"]);
+    assert_eq!(
+        policies_of(&json),
+        [
+            "access-eu-data-eu-support/region",
+            "access-eu-data-eu-support/rotation"
+        ]
+    );
     // A kind wildcard grant reaches the sandbox, which holds no EU data.
     let (code, json, _) = access_check(
         dir.path(),
@@ -252,7 +258,10 @@ fn self_approval_and_departed_people_are_denied() {
         ],
     );
     assert_eq!(code, 1);
-    assert!(policies_of(&json).contains(&"access-no-self-approval".to_owned()), "{json}");
+    assert!(
+        policies_of(&json).contains(&"access-no-self-approval".to_owned()),
+        "{json}"
+    );
     let (code, json, _) = access_check(
         dir.path(),
         &[
@@ -419,7 +428,10 @@ groups = [\"oncall\"]
     // Dan lacks both conditions: each is named, and only Dan is.
     assert_eq!(eu.len(), 2, "{eu:?}");
     assert!(eu.iter().all(|m| m.ends_with("(members: dan)")), "{eu:?}");
-    assert!(eu[0].contains("region") && eu[1].contains("rotation"), "{eu:?}");
+    assert!(
+        eu[0].contains("region") && eu[1].contains("rotation"),
+        "{eu:?}"
+    );
     let change = on_sre_grant(&json, "access-production-change-controls");
     assert!(
         change
@@ -537,8 +549,20 @@ fn ana_writes(dir: &Path, as_of: &str, ctx: &[(&str, &str)]) -> (i32, serde_json
         pairs.push(((*k).to_owned(), (*v).to_owned()));
     }
     let mut args: Vec<String> = [
-        "access", "check", "--principal", "ana", "--action", "write", "--resource",
-        "aws_account:prod", "--duration", "4h", "--format", "json", "--as-of", as_of,
+        "access",
+        "check",
+        "--principal",
+        "ana",
+        "--action",
+        "write",
+        "--resource",
+        "aws_account:prod",
+        "--duration",
+        "4h",
+        "--format",
+        "json",
+        "--as-of",
+        as_of,
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -751,32 +775,60 @@ fn tickets_must_match_the_pattern() {
     ]);
     let (code, _, stderr) = access_check(
         dir.path(),
-        &["--principal", "ana", "--action", "read", "--resource", "aws_account:prod"],
+        &[
+            "--principal",
+            "ana",
+            "--action",
+            "read",
+            "--resource",
+            "aws_account:prod",
+        ],
     );
     assert_eq!(code, 2);
-    assert!(stderr.contains("ticket_pattern` is not a valid regex"), "{stderr}");
+    assert!(
+        stderr.contains("ticket_pattern` is not a valid regex"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn a_person_with_an_open_finding_is_denied_with_that_reason() {
     // Ana, inactive for 207 days: the rest of the request is in order.
-    let inactive = INVENTORY.replacen("last_login = 2026-06-25\nmfa = true\nregion = \"eu\"", "last_login = 2025-12-05\nmfa = true\nregion = \"eu\"", 1);
+    let inactive = INVENTORY.replacen(
+        "last_login = 2026-06-25\nmfa = true\nregion = \"eu\"",
+        "last_login = 2025-12-05\nmfa = true\nregion = \"eu\"",
+        1,
+    );
     let dir = tree(&[("inventory.toml", inactive.as_str())]);
     let (code, json) = ana_writes(dir.path(), "2026-06-30", &[]);
     assert_eq!(code, 1, "{json}");
     assert_eq!(policies_of(&json), ["access-active-accounts-only/inactive"]);
     // Suspended.
-    let suspended = INVENTORY.replacen("id = \"ana\"\nstatus = \"active\"", "id = \"ana\"\nstatus = \"suspended\"", 1);
+    let suspended = INVENTORY.replacen(
+        "id = \"ana\"\nstatus = \"active\"",
+        "id = \"ana\"\nstatus = \"suspended\"",
+        1,
+    );
     let dir = tree(&[("inventory.toml", suspended.as_str())]);
     let (code, json) = ana_writes(dir.path(), "2026-06-30", &[]);
     assert_eq!(code, 1);
-    assert_eq!(policies_of(&json), ["access-active-accounts-only/suspended"]);
+    assert_eq!(
+        policies_of(&json),
+        ["access-active-accounts-only/suspended"]
+    );
     // Employment ended, account still active (a leaver not yet deprovisioned).
-    let leaver = INVENTORY.replacen("id = \"ana\"\nstatus = \"active\"", "id = \"ana\"\nstatus = \"active\"\nemployment_end = 2026-06-15", 1);
+    let leaver = INVENTORY.replacen(
+        "id = \"ana\"\nstatus = \"active\"",
+        "id = \"ana\"\nstatus = \"active\"\nemployment_end = 2026-06-15",
+        1,
+    );
     let dir = tree(&[("inventory.toml", leaver.as_str())]);
     let (code, json) = ana_writes(dir.path(), "2026-06-30", &[]);
     assert_eq!(code, 1);
-    assert_eq!(policies_of(&json), ["access-active-accounts-only/employment-ended"]);
+    assert_eq!(
+        policies_of(&json),
+        ["access-active-accounts-only/employment-ended"]
+    );
 }
 
 #[test]
@@ -808,7 +860,14 @@ last_used = 2026-06-28
     let ask = |principal: &str, resource: &str| {
         access_check(
             dir.path(),
-            &["--principal", principal, "--action", "read", "--resource", resource],
+            &[
+                "--principal",
+                principal,
+                "--action",
+                "read",
+                "--resource",
+                resource,
+            ],
         )
     };
     // Initech is US-resident: Bob's `tenant:*` grant covers it.
@@ -832,25 +891,60 @@ fn the_eu_rule_names_which_condition_is_missing() {
     // Ana is EU staff on the rotation: allowed. On the rotation but not EU: only `region`.
     let (code, _, _) = access_check(
         dir.path(),
-        &["--principal", "ana", "--action", "read", "--resource", "aws_account:prod"],
+        &[
+            "--principal",
+            "ana",
+            "--action",
+            "read",
+            "--resource",
+            "aws_account:prod",
+        ],
     );
     assert_eq!(code, 0);
-    let us = INVENTORY.replacen("region = \"eu\"\nsupport_rotation", "region = \"us\"\nsupport_rotation", 1);
+    let us = INVENTORY.replacen(
+        "region = \"eu\"\nsupport_rotation",
+        "region = \"us\"\nsupport_rotation",
+        1,
+    );
     let dir = tree(&[("inventory.toml", us.as_str())]);
     let (_, json, _) = access_check(
         dir.path(),
-        &["--principal", "ana", "--action", "read", "--resource", "aws_account:prod"],
+        &[
+            "--principal",
+            "ana",
+            "--action",
+            "read",
+            "--resource",
+            "aws_account:prod",
+        ],
     );
     assert_eq!(policies_of(&json), ["access-eu-data-eu-support/region"]);
-    assert!(json["denied_by"][0]["message"].as_str().unwrap().contains("region"));
+    assert!(
+        json["denied_by"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("region")
+    );
     let off = INVENTORY.replacen("support_rotation = [\"globex\"]\n", "", 1);
     let dir = tree(&[("inventory.toml", off.as_str())]);
     let (_, json, _) = access_check(
         dir.path(),
-        &["--principal", "ana", "--action", "read", "--resource", "aws_account:prod"],
+        &[
+            "--principal",
+            "ana",
+            "--action",
+            "read",
+            "--resource",
+            "aws_account:prod",
+        ],
     );
     assert_eq!(policies_of(&json), ["access-eu-data-eu-support/rotation"]);
-    assert!(json["denied_by"][0]["message"].as_str().unwrap().contains("rotation"));
+    assert!(
+        json["denied_by"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rotation")
+    );
 }
 
 #[test]
@@ -878,7 +972,10 @@ until = 2026-12-31
             .iter()
             .any(|f| f["control"] == "unused-grants" && f["resource"]["address"] == "grant:fresh")
     };
-    assert!(!unused(&grant("2026-06-29")), "created yesterday, never used");
+    assert!(
+        !unused(&grant("2026-06-29")),
+        "created yesterday, never used"
+    );
     assert!(unused(&grant("2026-03-01")), "four months, never used");
 }
 
@@ -889,7 +986,14 @@ fn an_invisible_character_in_a_person_s_name_is_an_input_problem() {
     let dir = tree(&[("inventory.toml", text.as_str())]);
     let (code, _, stderr) = access_check(
         dir.path(),
-        &["--principal", "ana", "--action", "read", "--resource", "aws_account:prod"],
+        &[
+            "--principal",
+            "ana",
+            "--action",
+            "read",
+            "--resource",
+            "aws_account:prod",
+        ],
     );
     assert_eq!(code, 2);
     assert!(stderr.contains("invisible character U+200B"), "{stderr}");
@@ -901,7 +1005,8 @@ mod names {
     use vouch::formats::inventory::access::{TicketPattern, TicketVerdict};
 
     /// Compiled once: a Unicode-class regex is slow to build without optimisations.
-    static PATTERN: std::sync::LazyLock<TicketPattern> = std::sync::LazyLock::new(TicketPattern::default);
+    static PATTERN: std::sync::LazyLock<TicketPattern> =
+        std::sync::LazyLock::new(TicketPattern::default);
 
     proptest! {
         /// Any text folds or is refused with a reason; nothing panics.

@@ -95,7 +95,12 @@ fn serve(dir: &Path, extra: &[&str]) -> Server {
     let mut child = Command::new(bin())
         .arg("serve")
         .arg(dir)
-        .args(["--listen", "127.0.0.1:0", "--as-of", AS_OF, "--watch-interval-ms", "200"])
+        .args(["--listen", "127.0.0.1:0", "--as-of", AS_OF])
+        .args(if extra.contains(&"--watch-interval-ms") {
+            &[][..]
+        } else {
+            &["--watch-interval-ms", "200"][..]
+        })
         .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -210,7 +215,10 @@ fn decisions_over_http_equal_the_cli_s() {
     let (_, allow) = check(&server.addr, &requests[0]);
     assert!(allow.contains("\"decision\": \"allow\""), "{allow}");
     let (_, deny) = check(&server.addr, &requests[1]);
-    assert!(deny.contains("access-no-self-approval") && deny.contains("ticket-format"), "{deny}");
+    assert!(
+        deny.contains("access-no-self-approval") && deny.contains("ticket-format"),
+        "{deny}"
+    );
 
     // Unknown ids: 400 with a problem body and the suggestion.
     let (status, body) = check(
@@ -220,10 +228,19 @@ fn decisions_over_http_equal_the_cli_s() {
     assert_eq!(status, 400, "{body}");
     let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(problem["status"], 400);
-    assert!(body.contains("unknown principal `anna`") && body.contains("`ana`"), "{body}");
+    assert!(
+        body.contains("unknown principal `anna`") && body.contains("`ana`"),
+        "{body}"
+    );
     assert!(body.contains("`tenant:globex`"), "{body}");
     // Not an access request at all.
-    let (status, _) = http(&server.addr, "POST", "/v1/access/check", "{\"who\": 1}", None);
+    let (status, _) = http(
+        &server.addr,
+        "POST",
+        "/v1/access/check",
+        "{\"who\": 1}",
+        None,
+    );
     assert_eq!(status, 400);
     // Too large.
     let big = format!("{{\"principal\": \"{}\"}}", "a".repeat(70_000));
@@ -244,10 +261,22 @@ fn decisions_over_http_equal_the_cli_s() {
     assert_eq!(review["users"], 2);
     let (status, body) = http(&server.addr, "GET", "/metrics", "", None);
     assert_eq!(status, 200);
-    assert!(body.contains("vouch_access_decisions_total{outcome=\"allow\"} 2"), "{body}");
-    assert!(body.contains("vouch_access_decisions_total{outcome=\"deny\"} 4"), "{body}");
-    assert!(body.contains("vouch_access_decision_duration_seconds_count"), "{body}");
-    assert!(body.contains("vouch_inventory_info{digest=\"sha256:"), "{body}");
+    assert!(
+        body.contains("vouch_access_decisions_total{outcome=\"allow\"} 2"),
+        "{body}"
+    );
+    assert!(
+        body.contains("vouch_access_decisions_total{outcome=\"deny\"} 4"),
+        "{body}"
+    );
+    assert!(
+        body.contains("vouch_access_decision_duration_seconds_count"),
+        "{body}"
+    );
+    assert!(
+        body.contains("vouch_inventory_info{digest=\"sha256:"),
+        "{body}"
+    );
     assert!(body.contains("vouch_inventory_age_seconds"), "{body}");
     let (status, _) = http(&server.addr, "GET", "/nope", "", None);
     assert_eq!(status, 404);
@@ -259,27 +288,44 @@ fn decisions_over_http_equal_the_cli_s() {
 fn a_broken_reload_keeps_serving_the_last_good_state_and_reports_not_ready() {
     let dir = tree(&[("inventory.toml", INVENTORY)]);
     let server = serve(dir.path(), &[]);
-    let ask = serde_json::json!({"principal": "ana", "action": "read", "resource": "aws_account:prod"});
+    let ask =
+        serde_json::json!({"principal": "ana", "action": "read", "resource": "aws_account:prod"});
     let (_, before) = check(&server.addr, &ask);
     assert!(before.contains("\"allow\""), "{before}");
 
     // A bad edit: the file no longer parses.
-    std::fs::write(dir.path().join("inventory.toml"), format!("{INVENTORY}\n[[user]\nid = ")).unwrap();
-    wait_until("not ready", || http(&server.addr, "GET", "/readyz", "", None).0 == 503);
+    std::fs::write(
+        dir.path().join("inventory.toml"),
+        format!("{INVENTORY}\n[[user]\nid = "),
+    )
+    .unwrap();
+    wait_until("not ready", || {
+        http(&server.addr, "GET", "/readyz", "", None).0 == 503
+    });
     let (_, body) = http(&server.addr, "GET", "/readyz", "", None);
     assert!(body.contains("inventory.toml"), "{body}");
     let (status, during) = check(&server.addr, &ask);
-    assert_eq!((status, during.as_str()), (200, before.as_str()), "the old state is still served");
+    assert_eq!(
+        (status, during.as_str()),
+        (200, before.as_str()),
+        "the old state is still served"
+    );
     let mut log = Vec::new();
     wait_until("the failure logged", || {
         log.extend(server.log.try_iter());
-        log.iter().any(|l| l.contains("reload failed") && l.contains("inventory.toml"))
+        log.iter()
+            .any(|l| l.contains("reload failed") && l.contains("inventory.toml"))
     });
 
     // Fixed, with Ana's grant removed: ready again, and the answer follows the new state.
-    let fixed = INVENTORY.replace("user = \"ana\"\nrole = \"admin\"", "user = \"bob\"\nrole = \"admin\"");
+    let fixed = INVENTORY.replace(
+        "user = \"ana\"\nrole = \"admin\"",
+        "user = \"bob\"\nrole = \"admin\"",
+    );
     std::fs::write(dir.path().join("inventory.toml"), fixed).unwrap();
-    wait_until("ready again", || http(&server.addr, "GET", "/readyz", "", None).0 == 200);
+    wait_until("ready again", || {
+        http(&server.addr, "GET", "/readyz", "", None).0 == 200
+    });
     let (_, after) = check(&server.addr, &ask);
     assert!(after.contains("\"deny\""), "{after}");
 }
@@ -297,7 +343,13 @@ fn sighup_reloads() {
     );
     std::fs::write(dir.path().join("inventory.toml"), more).unwrap();
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     wait_until("reloaded", || check(&server.addr, &ask).0 == 200);
 }
 
@@ -316,21 +368,46 @@ fn the_decision_log_is_chained_and_a_tampered_line_fails_verification() {
     }
     // Graceful shutdown on SIGTERM: exit 0, the log synced.
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     let text = std::fs::read_to_string(&log).unwrap();
-    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["request"]["principal"], "ana");
     assert_eq!(lines[1]["decision"], "deny");
     assert_eq!(lines[1]["denied_by"][0], "access-eu-data-eu-support/region");
-    assert!(lines[2]["inventory_digest"].as_str().unwrap().starts_with("sha256:"));
+    assert!(
+        lines[2]["inventory_digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
     assert_eq!(lines[2]["prev"], lines[1]["hash"]);
 
-    let verify = |path: &Path| vouch().args(["evidence", "verify"]).arg(path).output().unwrap();
+    let verify = |path: &Path| {
+        vouch()
+            .args(["evidence", "verify"])
+            .arg(path)
+            .output()
+            .unwrap()
+    };
     let ok = verify(&log);
-    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stdout));
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
 
     // The log travels in an evidence bundle, and the bundle verifies it.
     let bundle = dir.path().join("bundle");
@@ -344,7 +421,12 @@ fn the_decision_log_is_chained_and_a_tampered_line_fails_verification() {
         .env("VOUCH_COLLECTION_TIME", "2026-06-30T12:00:00Z")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(bundle.join("decisions/decision-log.jsonl").is_file());
     let out = verify(&bundle);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -377,14 +459,28 @@ fn a_token_is_required_when_configured_and_beyond_loopback() {
     let dir = tree(&[("inventory.toml", INVENTORY), ("token", "s3cret-token\n")]);
     let token = dir.path().join("token");
     let server = serve(dir.path(), &["--token-file", token.to_str().unwrap()]);
-    let body = serde_json::json!({"principal": "ana", "action": "read", "resource": "aws_account:prod"}).to_string();
+    let body =
+        serde_json::json!({"principal": "ana", "action": "read", "resource": "aws_account:prod"})
+            .to_string();
     let (status, text) = http(&server.addr, "POST", "/v1/access/check", &body, None);
     assert_eq!(status, 401, "{text}");
-    let (status, _) = http(&server.addr, "POST", "/v1/access/check", &body, Some("wrong"));
+    let (status, _) = http(
+        &server.addr,
+        "POST",
+        "/v1/access/check",
+        &body,
+        Some("wrong"),
+    );
     assert_eq!(status, 401);
     let (status, _) = http(&server.addr, "GET", "/metrics", "", None);
     assert_eq!(status, 401);
-    let (status, text) = http(&server.addr, "POST", "/v1/access/check", &body, Some("s3cret-token"));
+    let (status, text) = http(
+        &server.addr,
+        "POST",
+        "/v1/access/check",
+        &body,
+        Some("s3cret-token"),
+    );
     assert_eq!(status, 200, "{text}");
     // Probes need no token.
     assert_eq!(http(&server.addr, "GET", "/healthz", "", None).0, 200);
@@ -398,5 +494,8 @@ fn a_token_is_required_when_configured_and_beyond_loopback() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("beyond loopback") && stderr.contains("--token-file"), "{stderr}");
+    assert!(
+        stderr.contains("beyond loopback") && stderr.contains("--token-file"),
+        "{stderr}"
+    );
 }

@@ -105,10 +105,13 @@ fn main() {
     let as_of = vouch::dates::parse_date("2026-11-25").unwrap();
     let t0 = Instant::now();
     let files = vec![vouch::source::SourceFile::new("inventory.toml", text)];
-    let loaded = vouch::formats::load(&files, &vouch::formats::LoadContext {
+    let loaded = vouch::formats::load(
+        &files,
+        &vouch::formats::LoadContext {
             as_of_days: as_of,
             ..Default::default()
-        });
+        },
+    );
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems.first());
     let load_time = t0.elapsed();
     let (library, _) = vouch::library::Library::load(&[]);

@@ -10,7 +10,9 @@ use sha2::{Digest as _, Sha256};
 
 use crate::check;
 use crate::engine::Compiled;
-use crate::engine::access::{ACTIONS, AccessStore, GRANT_TYPE, RESOURCE_TYPE, RequestFacts, USER_TYPE};
+use crate::engine::access::{
+    ACTIONS, AccessStore, GRANT_TYPE, RESOURCE_TYPE, RequestFacts, USER_TYPE,
+};
 use crate::error::{Problem, ProblemKind};
 use crate::formats::inventory::access::identity::Resolved;
 use crate::formats::inventory::access::{Directory, TicketPattern, TicketVerdict};
@@ -490,7 +492,8 @@ impl Decider {
 /// Grants outside their window, by the people they would give access to.
 fn lapsed_grants(resources: &[Resource]) -> HashMap<String, Vec<Lapsed>> {
     let flag = |r: &Resource, n: &str| matches!(r.attrs.get(n), Some(Value::Bool(true)));
-    let parents = |r: &Resource| -> Vec<String> { r.parents.iter().map(|(_, g)| g.clone()).collect() };
+    let parents =
+        |r: &Resource| -> Vec<String> { r.parents.iter().map(|(_, g)| g.clone()).collect() };
     let nesting: HashMap<String, Vec<String>> = resources
         .iter()
         .filter(|r| r.entity_type == "Access::Group")

@@ -145,7 +145,10 @@ impl RequestFacts {
                 b(self.approver_active_known),
             ),
             ("approver_active".to_owned(), b(self.approver_active)),
-            ("approver_authorized".to_owned(), b(self.approver_authorized)),
+            (
+                "approver_authorized".to_owned(),
+                b(self.approver_authorized),
+            ),
         ])
         .map_err(|e| e.to_string())
     }

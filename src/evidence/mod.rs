@@ -114,7 +114,11 @@ pub fn cmd_bundle(args: &BundleArgs) -> u8 {
         Err(p) => return fail(&[p]),
     };
     // A decision log is carried only when its chain holds.
-    let decision_log = match args.decision_log.as_deref().map(crate::serve::decision_log::read_verified) {
+    let decision_log = match args
+        .decision_log
+        .as_deref()
+        .map(crate::serve::decision_log::read_verified)
+    {
         Some(Ok(bytes)) => Some(bytes),
         Some(Err(p)) => return fail(&[p]),
         None => None,

@@ -17,8 +17,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// The `prev` of the first line.
-pub const GENESIS: &str =
-    "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+pub const GENESIS: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
 /// What a line records, in this order (the hash follows).
 #[derive(Debug, Clone, Serialize)]
@@ -95,15 +94,18 @@ pub fn verify(reader: impl Read) -> Result<Chain, Break> {
                 "was changed: its hash is {computed}, it states {stated}"
             )));
         }
-        let value: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| at(format!("is not a JSON object: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| at(format!("is not a JSON object: {e}")))?;
         if value.get("prev").and_then(|p| p.as_str()) != Some(prev.as_str()) {
             return Err(at(format!(
                 "does not follow the line before (its `prev` should be {prev}): a line was removed, inserted or reordered"
             )));
         }
         if value.get("seq").and_then(serde_json::Value::as_u64) != Some(count + 1) {
-            return Err(at(format!("has `seq` out of order (expected {})", count + 1)));
+            return Err(at(format!(
+                "has `seq` out of order (expected {})",
+                count + 1
+            )));
         }
         prev = stated.to_owned();
         count += 1;
@@ -265,14 +267,14 @@ pub fn read_verified(path: &Path) -> Result<Vec<u8>, crate::error::Problem> {
 pub fn cmd_verify(path: &Path, format: crate::report::Format) -> u8 {
     let verdict = Verdict::from(verify_file(path));
     match format {
-        crate::report::Format::Json => crate::report::emit(&crate::report::to_json(
-            &serde_json::json!({
+        crate::report::Format::Json => {
+            crate::report::emit(&crate::report::to_json(&serde_json::json!({
                 "schema_version": 1,
                 "decision_log": path.display().to_string(),
                 "verified": verdict.holds(),
                 "result": verdict,
-            }),
-        )),
+            })))
+        }
         crate::report::Format::Human => crate::report::emit(&format!(
             "decision log {}\n  {}\n{}\n",
             path.display(),

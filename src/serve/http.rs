@@ -18,9 +18,9 @@ use serde::Deserialize;
 use tokio::sync::oneshot;
 
 use super::decision_log::{self, Entry, Writer};
+use super::log;
 use super::metrics::{Metrics, Outcome};
 use super::state::{Shared, Trigger};
-use super::log;
 use crate::access::{AccessRequest, Answer, RequestContext};
 use crate::error::{Problem, ProblemKind};
 
@@ -243,7 +243,10 @@ impl App {
                     "send the whole body at once",
                 ));
             }
-            Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Ok(Err(e))
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
                 return rejected(one_problem(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!("the request body is larger than {limit} bytes"),
@@ -289,7 +292,12 @@ impl App {
             let shared = Arc::clone(&self.shared);
             match tokio::task::spawn_blocking(move || shared.decider_on(as_of)).await {
                 Ok(Ok(d)) => d,
-                Ok(Err(ps)) => return (problem(StatusCode::SERVICE_UNAVAILABLE, &ps), Outcome::Failed),
+                Ok(Err(ps)) => {
+                    return (
+                        problem(StatusCode::SERVICE_UNAVAILABLE, &ps),
+                        Outcome::Failed,
+                    );
+                }
                 Err(e) => {
                     return (
                         one_problem(
@@ -316,7 +324,10 @@ impl App {
                 return if bad_input {
                     rejected(problem(StatusCode::BAD_REQUEST, &ps))
                 } else {
-                    (problem(StatusCode::INTERNAL_SERVER_ERROR, &ps), Outcome::Failed)
+                    (
+                        problem(StatusCode::INTERNAL_SERVER_ERROR, &ps),
+                        Outcome::Failed,
+                    )
                 };
             }
         };
@@ -339,7 +350,9 @@ impl App {
             };
             // A decision that cannot be recorded is not given.
             let written = match log.send(job) {
-                Ok(()) => wait.await.unwrap_or_else(|_| Err("the decision log stopped".to_owned())),
+                Ok(()) => wait
+                    .await
+                    .unwrap_or_else(|_| Err("the decision log stopped".to_owned())),
                 Err(_) => Err("the decision log stopped".to_owned()),
             };
             if let Err(e) = written {
@@ -359,7 +372,10 @@ impl App {
         } else {
             Outcome::Deny
         };
-        (json(StatusCode::OK, crate::report::to_json(&answer)), outcome)
+        (
+            json(StatusCode::OK, crate::report::to_json(&answer)),
+            outcome,
+        )
     }
 }
 
@@ -435,7 +451,8 @@ pub async fn run(
     let local = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
-    let mut hangup = signal(SignalKind::hangup()).map_err(|e| format!("cannot watch SIGHUP: {e}"))?;
+    let mut hangup =
+        signal(SignalKind::hangup()).map_err(|e| format!("cannot watch SIGHUP: {e}"))?;
     let mut terminate =
         signal(SignalKind::terminate()).map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
     let mut interrupt =
@@ -465,16 +482,22 @@ pub async fn run(
     let (trigger_tx, trigger_rx) = mpsc::channel::<Trigger>();
     let watched = Arc::clone(&shared);
     let watcher = std::thread::spawn(move || {
-        super::state::watch(&watched, watch_interval, &ignore, &trigger_rx, |t, outcome| {
-            let digest = watched.current().decider.digest().to_owned();
-            match outcome {
-                Ok(()) => log(&format!("reloaded ({t:?}): serving {digest}")),
-                Err(problems) => log(&format!(
-                    "reload failed ({t:?}), still serving {digest}: {}",
-                    problems.join("; ")
-                )),
-            }
-        });
+        super::state::watch(
+            &watched,
+            watch_interval,
+            &ignore,
+            &trigger_rx,
+            |t, outcome| {
+                let digest = watched.current().decider.digest().to_owned();
+                match outcome {
+                    Ok(()) => log(&format!("reloaded ({t:?}): serving {digest}")),
+                    Err(problems) => log(&format!(
+                        "reload failed ({t:?}), still serving {digest}: {}",
+                        problems.join("; ")
+                    )),
+                }
+            },
+        );
     });
 
     let current = shared.current();

@@ -140,7 +140,12 @@ mod tests {
         m.record(Outcome::Allow, Duration::from_micros(40));
         m.record(Outcome::Deny, Duration::from_micros(700));
         m.record(Outcome::Rejected, Duration::from_secs(3));
-        let text = m.render(("sha256:ab", "sha256:cd", 100, "2026-11-25"), 160, true, (1, 0));
+        let text = m.render(
+            ("sha256:ab", "sha256:cd", 100, "2026-11-25"),
+            160,
+            true,
+            (1, 0),
+        );
         assert!(text.contains("vouch_access_decisions_total{outcome=\"allow\"} 1"));
         assert!(text.contains("vouch_access_decisions_total{outcome=\"deny\"} 1"));
         assert!(text.contains("vouch_access_decision_duration_seconds_bucket{le=\"0.00005\"} 1"));

@@ -43,8 +43,8 @@ pub struct ServeArgs {
 
 /// Reads the bearer token: the file's content, trimmed; it must not be empty.
 fn read_token(path: &std::path::Path) -> Result<String, Problem> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Problem::io(path.display().to_string(), &e))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Problem::io(path.display().to_string(), &e))?;
     let token = text.trim().to_owned();
     if token.is_empty() || token.chars().any(char::is_whitespace) {
         return Err(Problem::config(

@@ -134,7 +134,10 @@ impl Shared {
         match load(&self.path, self.as_of()) {
             Ok(state) => {
                 *self.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(state);
-                self.others.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                self.others
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clear();
                 let mut h = self.health.lock().unwrap_or_else(|p| p.into_inner());
                 h.problems.clear();
                 h.reloads_ok += 1;
@@ -181,7 +184,11 @@ pub fn problem_line(p: &Problem) -> String {
         (Some(f), None) => format!("{f}: "),
         _ => String::new(),
     };
-    let help = p.help.as_deref().map(|h| format!(" ({h})")).unwrap_or_default();
+    let help = p
+        .help
+        .as_deref()
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
     format!("{at}{}{help}", p.message)
 }
 

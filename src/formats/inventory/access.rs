@@ -416,10 +416,7 @@ pub fn resources(files: &[Arc<InventoryFile>], as_of: i64) -> Vec<Resource> {
                 .with("readers", users(readers))
                 .with("writers", users(writers))
                 .with("admins", users(admins))
-                .with(
-                    "approvers",
-                    Value::entity_set("Access::User", may_approve),
-                ),
+                .with("approvers", Value::entity_set("Access::User", may_approve)),
         );
     }
     out

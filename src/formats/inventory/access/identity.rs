@@ -24,7 +24,10 @@ impl BadName {
             BadName::Blank => "it is blank".to_owned(),
             BadName::NoLetters => "it has no letter or digit".to_owned(),
             BadName::Invisible(c) => {
-                format!("it contains the invisible character U+{:04X}", u32::from(*c))
+                format!(
+                    "it contains the invisible character U+{:04X}",
+                    u32::from(*c)
+                )
             }
         }
     }
@@ -160,7 +163,11 @@ mod tests {
         d.add("priya", ["priya", "priya@acme.example"]);
         d.add("maria", ["maria", "maria@acme.example"]);
         for name in ["PRIYA", "Priya@ACME.example", "ｐｒｉｙａ"] {
-            assert_eq!(d.resolve(name), Resolved::Person("priya".to_owned()), "{name}");
+            assert_eq!(
+                d.resolve(name),
+                Resolved::Person("priya".to_owned()),
+                "{name}"
+            );
         }
         assert_eq!(d.resolve(""), Resolved::Nobody);
         assert_eq!(d.resolve("nobody"), Resolved::Unknown);

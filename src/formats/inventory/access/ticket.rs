@@ -89,7 +89,12 @@ mod tests {
     fn the_default_accepts_tickets_and_rejects_blanks_and_punctuation() {
         let p = TicketPattern::default();
         assert_eq!(p.source(), DEFAULT_TICKET_PATTERN);
-        for good in ["SEC-1042", "CHG0012345", "INC-7", "https://jira.example/browse/SEC-1"] {
+        for good in [
+            "SEC-1042",
+            "CHG0012345",
+            "INC-7",
+            "https://jira.example/browse/SEC-1",
+        ] {
             assert_eq!(p.judge(good), TicketVerdict::Valid, "{good}");
         }
         assert_eq!(p.judge(""), TicketVerdict::Missing);
