@@ -120,7 +120,10 @@ fn standalone_policy_files() {
     };
     let loaded = load(
         &[read("admin.json"), read("broken.json")],
-        &LoadContext { as_of_days: 20_000 },
+        &LoadContext {
+            as_of_days: 20_000,
+            ..LoadContext::default()
+        },
     );
     assert_eq!(loaded.resources.len(), 1);
     let r = &loaded.resources[0];

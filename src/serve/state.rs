@@ -212,11 +212,7 @@ pub fn fingerprint(
         .filter_map(Result::ok)
         .filter(|e| !e.file_type().is_dir())
         .filter(|e| {
-            ignore.is_empty()
-                || !e
-                    .path()
-                    .canonicalize()
-                    .is_ok_and(|p| ignore.iter().any(|i| *i == p))
+            ignore.is_empty() || !e.path().canonicalize().is_ok_and(|p| ignore.contains(&p))
         })
         .filter_map(|e| {
             let m = e.metadata().ok()?;

@@ -383,14 +383,14 @@ pub fn resources(files: &[Arc<InventoryFile>], as_of: i64) -> Vec<Resource> {
             .flat_map(|t| residency_of.get(t).cloned().unwrap_or_default())
             .collect();
         let [readers, writers, admins] = held.on(&id);
-        let may_approve = approvers.iter().filter_map(|(user, grants)| {
-            grants
-                .iter()
-                .any(|a| {
+        let may_approve = approvers
+            .iter()
+            .filter(|(_, grants)| {
+                grants.iter().any(|a| {
                     window(a.since, a.until, as_of) == Window::InForce && covers(&a.target, &id)
                 })
-                .then(|| format!("user:{user}"))
-        });
+            })
+            .map(|(user, _)| format!("user:{user}"));
         let users = |set: BTreeSet<&str>| {
             Value::entity_set("Access::User", set.into_iter().map(|u| format!("user:{u}")))
         };
