@@ -179,7 +179,7 @@ mod tests {
         d.add("mallory", ["maria@acme.example"]);
         assert_eq!(
             d.resolve("maria@acme.example"),
-            Resolved::Ambiguous(vec!["maria".to_owned(), "mallory".to_owned()])
+            Resolved::Ambiguous(vec!["mallory".to_owned(), "maria".to_owned()])
         );
     }
 }
