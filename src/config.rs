@@ -8,6 +8,9 @@
 //! [library]
 //! paths = ["compliance"]        # each holds controls/ and policies/
 //!
+//! [terraform]
+//! var_files = ["envs/prod/prod.tfvars"]  # as `terraform plan -var-file` would be given
+//!
 //! [[waiver]]
 //! control = "s3-versioning"
 //! resource = "aws_s3_bucket.scratch*"
@@ -44,6 +47,8 @@ struct RawConfig {
     roadmap: Option<toml::Table>,
     #[serde(default)]
     access: RawAccess,
+    #[serde(default)]
+    terraform: RawTerraform,
 }
 
 /// `[access]`: how access requests and grants are judged.
@@ -57,10 +62,20 @@ struct RawAccess {
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+struct RawTerraform {
+    /// Values files passed to every plan (`-var-file`), relative to the repository root.
+    #[serde(default)]
+    var_files: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct RawCheck {
     #[serde(default)]
     exclude: Vec<String>,
     fail_on: Option<Severity>,
+    /// Files larger than this many MiB are a problem instead of being read.
+    max_file_mb: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -97,7 +112,7 @@ pub struct Waiver {
 }
 
 /// The validated configuration.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub exclude: Vec<String>,
     pub fail_on: Option<Severity>,
@@ -109,6 +124,26 @@ pub struct Config {
     pub roadmap: Option<toml::Table>,
     /// `[access]`: the ticket pattern.
     pub access: crate::formats::inventory::AccessSettings,
+    /// Terraform values files given to every root (`-var-file`), relative to the root.
+    pub terraform_var_files: Vec<String>,
+    /// The largest input file read, in bytes (`[check] max_file_mb`).
+    pub max_file_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            exclude: Vec::new(),
+            fail_on: None,
+            library_paths: Vec::new(),
+            library_relative: Vec::new(),
+            waivers: Vec::new(),
+            roadmap: None,
+            terraform_var_files: Vec::new(),
+            max_file_bytes: crate::source::MAX_FILE_BYTES,
+            access: crate::formats::inventory::AccessSettings::default(),
+        }
+    }
 }
 
 impl Config {
@@ -257,6 +292,29 @@ impl Config {
                 }
             }
         }
+        let mut terraform_var_files = Vec::new();
+        for f in &raw.terraform.var_files {
+            let rel = f.trim_start_matches("./").to_owned();
+            if Path::new(&rel).is_absolute() || rel.split('/').any(|c| c == "..") {
+                problems.push(Problem::config(
+                    format!("terraform var file `{f}` must be a file inside the repository"),
+                    Some(FILE_NAME),
+                ));
+                continue;
+            }
+            terraform_var_files.push(rel);
+        }
+        let max_file_bytes = match raw.check.max_file_mb {
+            Some(0) => {
+                problems.push(Problem::config(
+                    "`max_file_mb` must be at least 1".to_owned(),
+                    Some(FILE_NAME),
+                ));
+                crate::source::MAX_FILE_BYTES
+            }
+            Some(mb) => mb.saturating_mul(1024 * 1024),
+            None => crate::source::MAX_FILE_BYTES,
+        };
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -268,6 +326,8 @@ impl Config {
             waivers,
             roadmap: raw.roadmap,
             access,
+            terraform_var_files,
+            max_file_bytes,
         })
     }
 

@@ -208,6 +208,15 @@ pub struct Resource {
     pub parents: Vec<(String, String)>,
     /// Where it was declared.
     pub span: Span,
+    /// Why it is not known whether the resource exists (a Terraform block whose `count` or
+    /// `for_each` is unknown), or `None` when it does. A finding on it is never determined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence: Option<String>,
+    /// An orphan child (a security-group rule, a public access block, … whose parent is not in
+    /// the evaluated configuration) evaluated on its own: only the controls that read one of
+    /// its attributes apply to it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 impl Resource {
@@ -220,6 +229,8 @@ impl Resource {
             attrs: BTreeMap::new(),
             parents: Vec::new(),
             span,
+            presence: None,
+            partial: false,
         }
     }
 
