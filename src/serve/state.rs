@@ -53,6 +53,7 @@ pub fn load(path: &Path, as_of: i64) -> Result<State, Vec<Problem>> {
             controls: library_controls,
             findings_only: true,
         },
+        terraform: check::TerraformInputs::default(),
     };
     let provenance = Provenance {
         tool: "vouch".to_owned(),
