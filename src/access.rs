@@ -5,19 +5,21 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
+
+pub mod decider;
+
+pub use decider::{AccessRequest, Answer, Decider, Reason, RequestContext, parse_duration};
 
 use crate::app::{as_of_days, exit, fail};
 use crate::assessment::{CheckResult, Selection, Status};
 use crate::check::{self, CheckOptions};
+use crate::engine;
 use crate::engine::access::{AccessStore, RequestFacts};
-use crate::engine::{self, Compiled};
 use crate::error::{Problem, ProblemKind};
-use crate::formats::{self, LoadContext};
 use crate::library::Library;
-use crate::model::Resource;
 use crate::report::{self, Format, human};
 
 /// Control families whose findings `review` reports.
@@ -38,111 +40,77 @@ pub struct CheckArgs {
     pub as_of: Option<String>,
 }
 
-/// Why a policy decided, in words, with the control and requirements behind it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Reason {
-    pub policy: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub control: Option<String>,
-    pub message: String,
-    pub frameworks: BTreeMap<String, Vec<String>>,
-}
-
-/// The answer to one access request.
-#[derive(Debug, Clone, Serialize)]
-pub struct Answer {
-    pub schema_version: u32,
-    pub decision: &'static str,
-    pub principal: String,
-    pub action: String,
-    pub resource: String,
-    pub context: serde_json::Value,
-    /// The grant permits that matched.
-    pub granted_by: Vec<String>,
-    /// The least-privilege rules that denied, with what is missing.
-    pub denied_by: Vec<Reason>,
-    /// Said when no grant gives the access at all.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub missing_grant: Option<String>,
-}
-
-/// Parses `4h`, `2d`, `90m` (or a bare number of hours) into whole hours, rounding up; `None`
-/// when malformed or out of range (see [`crate::dates::parse_duration_hours`]).
-pub fn parse_duration(s: &str) -> Option<i64> {
-    crate::dates::parse_duration_hours(s).ok()
-}
-
-/// The hours of a duration given as `shown` (`--duration 4h`, `duration=4h`), or why not.
-fn duration_hours(shown: &str, v: &str) -> Result<i64, Problem> {
-    use crate::dates::{DurationError, MAX_DURATION_HOURS};
-    crate::dates::parse_duration_hours(v).map_err(|e| match e {
-        DurationError::Malformed => {
-            Problem::config(format!("`{shown}` is not a duration like 4h or 2d"), None)
-        }
-        DurationError::OutOfRange => Problem::config(format!("`{shown}` is out of range"), None)
-            .with_help(format!(
-                "a request lasts at most {MAX_DURATION_HOURS}h (ten years); ask for 4h, 2d or 1w"
-            )),
-    })
-}
-
-/// Loads the tree's resources and compiles the library (the access store is built from them).
-fn load(path: &Path, as_of: i64) -> Result<(Vec<Resource>, Library, Compiled), Vec<Problem>> {
-    let mut tree = check::read_tree(path);
-    let loaded = formats::load(&tree.files, &LoadContext { as_of_days: as_of });
-    tree.problems.extend(loaded.problems);
-    match tree.compiled {
-        Some(c) if tree.problems.is_empty() => Ok((loaded.resources, tree.library, c)),
-        _ => Err(tree.problems),
-    }
-}
-
-fn unknown(what: &str, name: &str, known: &[&str], hint: &str) -> Problem {
-    let help = crate::error::did_you_mean(name, known).unwrap_or_else(|| hint.to_owned());
-    Problem::new(ProblemKind::Config, format!("unknown {what} `{name}`")).with_help(help)
-}
-
-/// Builds the request facts from `--context` pairs and `--duration`.
-fn facts(args: &CheckArgs) -> Result<RequestFacts, Vec<Problem>> {
-    let mut f = RequestFacts::default();
+/// The request of `vouch access check`, from its flags.
+fn request_of(args: &CheckArgs) -> Result<AccessRequest, Vec<Problem>> {
+    let mut req = AccessRequest {
+        principal: args.principal.clone(),
+        action: args.action.clone(),
+        resource: args.resource.clone(),
+        context: RequestContext::default(),
+        duration: args.duration.clone(),
+    };
     let mut problems = Vec::new();
+    // How the duration was given, for messages: `--duration 4h` or `duration=4h`.
+    let mut duration_shown = args.duration.as_ref().map(|d| format!("--duration {d}"));
     for pair in &args.context {
         let Some((k, v)) = pair.split_once('=') else {
-            problems.push(Problem::config(
-                format!("`--context {pair}` is not key=value"),
-                None,
-            ));
+            problems.push(
+                Problem::config(format!("`--context {pair}` is not key=value"), None)
+                    .with_help("e.g. --context mfa=true --context ticket=CHG-1"),
+            );
             continue;
         };
         match k.trim() {
             "mfa" => match v.trim() {
-                "true" | "yes" => f.mfa = true,
-                "false" | "no" => f.mfa = false,
+                "true" | "yes" => req.context.mfa = true,
+                "false" | "no" => req.context.mfa = false,
                 other => problems.push(Problem::config(
                     format!("`mfa={other}` must be true or false"),
                     None,
                 )),
             },
-            "ticket" => f.ticket = v.trim().to_owned(),
-            "approver" => f.approver = v.trim().to_owned(),
-            "duration" => match duration_hours(&format!("duration={v}"), v) {
-                Ok(h) => f.duration_hours = h,
-                Err(p) => problems.push(p),
-            },
+            "ticket" => v.clone_into(&mut req.context.ticket),
+            "approver" => v.clone_into(&mut req.context.approver),
+            "duration" if args.duration.is_none() => {
+                req.duration = Some(v.to_owned());
+                duration_shown = Some(format!("duration={v}"));
+            }
+            "duration" => problems.push(Problem::config(
+                "the duration is given twice (`--duration` and `--context duration=`)",
+                None,
+            )),
             other => problems.push(
-                Problem::config(format!("unknown context key `{other}`"), None)
-                    .with_help("the access context has: mfa, ticket, approver, duration"),
+                Problem::config(format!("unknown context key `{other}`"), None).with_help(
+                    crate::error::did_you_mean(other, &["mfa", "ticket", "approver", "duration"])
+                        .unwrap_or_else(|| {
+                            "the access context has: mfa, ticket, approver, duration".to_owned()
+                        }),
+                ),
             ),
         }
     }
-    if let Some(d) = &args.duration {
-        match duration_hours(&format!("--duration {d}"), d) {
-            Ok(h) => f.duration_hours = h,
-            Err(p) => problems.push(p),
+    if let (Some(d), Some(shown)) = (&req.duration, &duration_shown) {
+        use crate::dates::{DurationError, MAX_DURATION_HOURS};
+        match crate::dates::parse_duration_hours(d) {
+            Ok(_) => {}
+            Err(DurationError::Malformed) => problems.push(
+                Problem::config(
+                    format!("`{shown}` is not a duration like 4h or 2d"),
+                    None,
+                )
+                .with_help("write a whole number with m, h, d or w: 90m, 4h, 2d, 1w"),
+            ),
+            Err(DurationError::OutOfRange) => problems.push(
+                Problem::config(format!("`{shown}` is out of range"), None).with_help(
+                    format!(
+                        "a request lasts at most {MAX_DURATION_HOURS}h (ten years); ask for 4h, 2d or 1w"
+                    ),
+                ),
+            ),
         }
     }
     if problems.is_empty() {
-        Ok(f)
+        Ok(req)
     } else {
         Err(problems)
     }
@@ -150,142 +118,47 @@ fn facts(args: &CheckArgs) -> Result<RequestFacts, Vec<Problem>> {
 
 /// `vouch access check`: exit 0 allow, 1 deny, 2 error.
 pub fn check_cmd(args: &CheckArgs) -> u8 {
-    let as_of = match as_of_days(args.as_of.as_deref()) {
-        Ok(d) => d,
-        Err(p) => return fail(&[p]),
-    };
-    let request = match facts(args) {
-        Ok(f) => f,
-        Err(ps) => return fail(&ps),
-    };
-    let (resources, library, compiled) = match load(&args.path, as_of) {
-        Ok(x) => x,
-        Err(ps) => return fail(&ps),
-    };
-    let store = match AccessStore::build(&compiled, &resources) {
-        Ok(s) => s,
-        Err(e) => {
-            return fail(&[Problem::new(
-                ProblemKind::Evaluation,
-                format!("the access entities do not load: {e}"),
-            )]);
+    let (request, as_of) = match (
+        request_of(args),
+        crate::app::preflight(Vec::new(), args.as_of.as_deref(), &args.path),
+    ) {
+        (Ok(r), Ok(d)) => (r, d),
+        (r, d) => {
+            let mut ps = r.err().unwrap_or_default();
+            ps.extend(d.err().unwrap_or_default());
+            return fail(&ps);
         }
     };
-    let user = if args.principal.starts_with("user:") {
-        args.principal.clone()
-    } else {
-        format!("user:{}", args.principal)
-    };
-    let mut problems = Vec::new();
-    if !store.has_user(&user) {
-        let names: Vec<&str> = store
-            .user_ids()
-            .into_iter()
-            .map(|u| u.trim_start_matches("user:"))
-            .collect();
-        problems.push(unknown(
-            "principal",
-            &args.principal,
-            &names,
-            "principals are the `[[user]]` ids of the inventory",
-        ));
-    }
-    if !crate::engine::access::ACTIONS.contains(&args.action.as_str()) {
-        problems.push(unknown(
-            "action",
-            &args.action,
-            crate::engine::access::ACTIONS,
-            "actions are read, write and admin",
-        ));
-    }
-    if !store.has_resource(&args.resource) {
-        problems.push(unknown(
-            "resource",
-            &args.resource,
-            &store.resource_ids(),
-            "resources are `<kind>:<id>`, e.g. `datastore:pg-globex`",
-        ));
-    }
-    if !problems.is_empty() {
-        return fail(&problems);
-    }
-    let decision = match store.explain(&compiled, &user, &args.action, &args.resource, &request) {
+    let decider = match Decider::load(&args.path, as_of) {
         Ok(d) => d,
-        Err(e) => {
-            return fail(&[Problem::new(
-                ProblemKind::Evaluation,
-                format!("the request could not be evaluated: {e}"),
-            )]);
-        }
+        Err(ps) => return fail(&ps),
     };
-    if !decision.errors.is_empty() {
-        return fail(&[Problem::new(
-            ProblemKind::Evaluation,
-            format!(
-                "policies could not be evaluated: {}",
-                decision.errors.join(", ")
-            ),
-        )]);
-    }
-    let denied_by: Vec<Reason> = decision
-        .forbids
-        .iter()
-        .map(|id| {
-            let info = compiled.access().policy(id);
-            let control = info.and_then(|i| i.control.clone());
-            let frameworks = control
-                .as_ref()
-                .and_then(|c| library.controls.get(c))
-                .map(|c| c.frameworks.clone())
-                .unwrap_or_default();
-            Reason {
-                policy: id.clone(),
-                control,
-                message: info.map(|i| i.message.clone()).unwrap_or_default(),
-                frameworks,
-            }
-        })
-        .collect();
-    let missing_grant = decision.permits.is_empty().then(|| {
-        format!(
-            "no grant gives `{}` `{}` on `{}`",
-            args.principal, args.action, args.resource
-        )
-    });
-    let answer = Answer {
-        schema_version: 1,
-        decision: if decision.allowed { "allow" } else { "deny" },
-        principal: args.principal.clone(),
-        action: args.action.clone(),
-        resource: args.resource.clone(),
-        context: serde_json::json!({
-            "mfa": request.mfa, "ticket": request.ticket, "approver": request.approver,
-            "duration_hours": request.duration_hours,
-        }),
-        granted_by: decision.permits.clone(),
-        denied_by,
-        missing_grant,
+    let answer = match decider.decide(&request) {
+        Ok(a) => a,
+        Err(ps) => return fail(&ps),
     };
     match args.format {
-        Format::Json => report::emit_json(&answer),
-        Format::Human => report::emit(&render_answer(&answer, &library)),
+        Format::Json => report::emit(&report::to_json(&answer)),
+        Format::Human => report::emit(&render_answer(&answer, decider.library())),
     }
-    if decision.allowed {
+    if answer.allowed() {
         exit::CLEAN
     } else {
         exit::FINDINGS
     }
 }
 
-fn render_answer(a: &Answer, lib: &Library) -> String {
+/// The answer in words, for a terminal.
+pub fn render_answer(a: &Answer, lib: &Library) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}: {} {} {}",
+        "{}: {} {} {} (as of {})",
         a.decision.to_uppercase(),
         a.principal,
         a.action,
-        a.resource
+        a.resource,
+        a.as_of
     );
     if !a.granted_by.is_empty() {
         let but = if a.denied_by.is_empty() { "" } else { ", but:" };
@@ -464,6 +337,24 @@ pub struct AccessDiff {
     pub newly_denied: Vec<Change>,
 }
 
+/// The request every pair is asked with in a diff: MFA, a valid ticket, an approver who may
+/// approve (and is nobody's own), four hours.
+fn best_case() -> RequestFacts {
+    let approver = "(an authorised approver)".to_owned();
+    RequestFacts {
+        mfa: true,
+        ticket: "CHANGE".to_owned(),
+        ticket_valid: true,
+        duration_hours: 4,
+        approver_user: approver.clone(),
+        approver,
+        approver_invisible: false,
+        approver_active_known: true,
+        approver_active: true,
+        approver_authorized: true,
+    }
+}
+
 /// `vouch access diff --base REV`: exit 0 no change, 1 access changed, 2 error.
 pub fn diff_cmd(args: &DiffArgs) -> u8 {
     let as_of = match as_of_days(args.as_of.as_deref()) {
@@ -479,8 +370,8 @@ pub fn diff_cmd(args: &DiffArgs) -> u8 {
         Ok(c) => c,
         Err(ps) => return fail(&ps),
     };
-    let (head_resources, _, head_compiled) = match load(&args.path, as_of) {
-        Ok(x) => x,
+    let (head_resources, head_compiled) = match decider::load(&args.path, as_of) {
+        Ok(l) => (l.loaded.resources, l.compiled),
         Err(ps) => return fail(&ps),
     };
     let (base_store, head_store) = match (
@@ -505,12 +396,7 @@ pub fn diff_cmd(args: &DiffArgs) -> u8 {
         .into_iter()
         .filter(|r| head_store.has_resource(r))
         .collect();
-    let request = RequestFacts {
-        mfa: true,
-        ticket: "CHANGE".to_owned(),
-        duration_hours: 4,
-        approver: "(reviewer)".to_owned(),
-    };
+    let request = best_case();
     let mut newly_allowed = Vec::new();
     let mut newly_denied = Vec::new();
     let mut compared = 0;
@@ -549,7 +435,10 @@ pub fn diff_cmd(args: &DiffArgs) -> u8 {
     let diff = AccessDiff {
         schema_version: 1,
         base: base_info.short_id,
-        request: serde_json::json!({ "mfa": true, "ticket": "CHANGE", "approver": "(reviewer)", "duration_hours": 4 }),
+        request: serde_json::json!({
+            "mfa": true, "ticket": request.ticket, "approver": request.approver,
+            "duration_hours": request.duration_hours,
+        }),
         requests_compared: compared,
         newly_allowed,
         newly_denied,
@@ -590,19 +479,5 @@ pub fn diff_cmd(args: &DiffArgs) -> u8 {
         exit::CLEAN
     } else {
         exit::FINDINGS
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_duration;
-
-    #[test]
-    fn durations_round_up_to_hours() {
-        assert_eq!(parse_duration("4h"), Some(4));
-        assert_eq!(parse_duration("2d"), Some(48));
-        assert_eq!(parse_duration("30m"), Some(1));
-        assert_eq!(parse_duration("6"), Some(6));
-        assert_eq!(parse_duration("soon"), None);
     }
 }

@@ -202,9 +202,6 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
 
 /// Runs a check on a directory tree, rendering Helm charts as `helm` says.
 pub fn run_with(opts: &CheckOptions, helm: &formats::kubernetes::HelmOptions) -> CheckRun {
-    let ctx = LoadContext {
-        as_of_days: opts.as_of_days,
-    };
     let (
         Tree {
             config,
@@ -218,6 +215,7 @@ pub fn run_with(opts: &CheckOptions, helm: &formats::kubernetes::HelmOptions) ->
         (mut loaded, tf_problems),
     ) = read_tree_and(&opts.root, |config, files| {
         let (overrides, problems) = terraform_overrides(&opts.root, config, &opts.terraform, files);
+        let ctx = LoadContext::new(opts.as_of_days, config);
         (formats::load_with(files, &ctx, &overrides), problems)
     });
     let mut problems = problems;
@@ -260,9 +258,7 @@ pub fn evaluate_files(
     provenance: Provenance,
     opts: &CheckOptions,
 ) -> CheckRun {
-    let ctx = LoadContext {
-        as_of_days: opts.as_of_days,
-    };
+    let ctx = LoadContext::new(opts.as_of_days, &config);
     let (overrides, tf_problems) = terraform_overrides(&opts.root, &config, &opts.terraform, files);
     let mut problems = problems;
     problems.extend(tf_problems);

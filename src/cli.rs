@@ -29,6 +29,8 @@ pub enum Command {
     /// Access requests and least privilege: check one request, review standing grants, diff a change
     #[command(subcommand)]
     Access(AccessCmd),
+    /// Serve access decisions over HTTP (POST /v1/access/check …), reloading the inventory as it changes
+    Serve(ServeCmd),
     /// List the frameworks with their coverage, or show which controls evidence each requirement
     #[command(subcommand)]
     Frameworks(FrameworksCmd),
@@ -278,15 +280,18 @@ pub enum EvidenceCmd {
         /// For tests and backfills only: the collection time, YYYY-MM-DDTHH:MM:SSZ (default: now)
         #[arg(long, env = "VOUCH_COLLECTION_TIME", hide = true)]
         collected_at: Option<String>,
+        /// Carry this `vouch serve` decision log in the bundle (its hash chain must hold)
+        #[arg(long)]
+        decision_log: Option<PathBuf>,
         #[command(flatten)]
         terraform: TerraformArgs,
         /// Seconds to wait for other collections to release the locker before giving up
         #[arg(long, default_value_t = 300, value_name = "SECONDS")]
         locker_timeout: u64,
     },
-    /// Recompute every digest of a bundle (directory or .tar.gz) and check its signature
+    /// Recompute every digest of a bundle (directory or .tar.gz) and check its signature; or check the hash chain of a decision log (.jsonl)
     Verify {
-        /// The bundle directory or archive
+        /// The bundle directory or archive, or a `vouch serve` decision log (.jsonl)
         bundle: PathBuf,
         /// The signer's public key (PEM): require a valid signature by this key
         #[arg(long)]
@@ -371,4 +376,32 @@ pub enum AccessCmd {
         #[arg(long)]
         as_of: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeCmd {
+    /// Directory holding the inventory (and its vouch.toml)
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Address and port to listen on (beyond loopback, --token-file is required)
+    #[arg(long, default_value = "127.0.0.1:8181")]
+    pub listen: String,
+    /// File holding the bearer token clients must send (`Authorization: Bearer <token>`)
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// Append every decision to this JSON Lines file, each line hash-chained to the previous
+    #[arg(long)]
+    pub decision_log: Option<PathBuf>,
+    /// Decide as of this date, YYYY-MM-DD (default: today, UTC, following the calendar)
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Largest request body accepted, in bytes
+    #[arg(long, default_value_t = 65_536)]
+    pub max_body_bytes: usize,
+    /// Longest time to receive a request's headers and body, in milliseconds
+    #[arg(long, default_value_t = 5_000)]
+    pub request_timeout_ms: u64,
+    /// How often the tree is checked for changed files, in milliseconds
+    #[arg(long, default_value_t = 2_000)]
+    pub watch_interval_ms: u64,
 }

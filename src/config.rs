@@ -47,7 +47,18 @@ struct RawConfig {
     #[serde(default)]
     roadmap: Option<toml::Table>,
     #[serde(default)]
+    access: RawAccess,
+    #[serde(default)]
     terraform: RawTerraform,
+}
+
+/// `[access]`: how access requests and grants are judged.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    /// A regex every ticket must match whole (default: a letter or digit, then letters,
+    /// digits and `._:/#-`).
+    ticket_pattern: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -127,6 +138,8 @@ pub struct Config {
     pub library_relative: Vec<String>,
     pub waivers: Vec<Waiver>,
     pub roadmap: Option<toml::Table>,
+    /// `[access]`: the ticket pattern.
+    pub access: crate::formats::inventory::AccessSettings,
     /// Terraform values files given to every root (`-var-file`), relative to the root.
     pub terraform_var_files: Vec<String>,
     /// The largest input file read, in bytes (`[check] max_file_mb`).
@@ -147,6 +160,7 @@ impl Default for Config {
             terraform_var_files: Vec::new(),
             max_file_bytes: crate::source::MAX_FILE_BYTES,
             document: toml::Table::new(),
+            access: crate::formats::inventory::AccessSettings::default(),
         }
     }
 }
@@ -289,6 +303,29 @@ impl Config {
             library_paths.push(root.join(&rel));
             library_relative.push(rel);
         }
+        let mut access = crate::formats::inventory::AccessSettings::default();
+        if let Some(pattern) = &raw.access.ticket_pattern {
+            match crate::formats::inventory::access::TicketPattern::new(pattern.get_ref()) {
+                Ok(p) => access.ticket_pattern = p,
+                Err(e) => {
+                    let r = pattern.span();
+                    let mut p = Problem::parse(
+                        FILE_NAME,
+                        &text,
+                        r.start,
+                        r.len(),
+                        format!(
+                            "`[access] ticket_pattern` is not a valid regex: {}",
+                            one_line(&e)
+                        ),
+                        "this pattern",
+                    )
+                    .with_help("write a regex the whole ticket must match, e.g. `SEC-[0-9]+`");
+                    p.kind = ProblemKind::Config;
+                    problems.push(p);
+                }
+            }
+        }
         let mut terraform_var_files = Vec::new();
         for f in &raw.terraform.var_files {
             let rel = f.trim_start_matches("./").to_owned();
@@ -323,6 +360,7 @@ impl Config {
             waivers,
             roadmap: raw.roadmap,
             document: toml::from_str(&text).unwrap_or_default(),
+            access,
             terraform_var_files,
             max_file_bytes,
         })
@@ -338,6 +376,13 @@ impl Config {
     }
 }
 
+/// A multi-line message (the regex crate draws a caret diagram) on one line.
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 /// A waiver's `path`: a glob relative to the root, where `*` stays within a directory and `**`
 /// crosses directories.
 fn path_glob(glob: &str) -> Result<globset::GlobMatcher, String> {

@@ -25,4 +25,5 @@ pub mod library;
 pub mod model;
 pub mod report;
 pub mod roadmap;
+pub mod serve;
 pub mod source;

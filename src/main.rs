@@ -83,6 +83,7 @@ fn main() -> ExitCode {
             as_of,
             force,
             collected_at,
+            decision_log,
             terraform,
             locker_timeout,
         }) => vouch::evidence::cmd_bundle(&vouch::evidence::BundleArgs {
@@ -94,6 +95,7 @@ fn main() -> ExitCode {
             as_of,
             force,
             collected_at,
+            decision_log,
             terraform: terraform.into(),
             locker_wait: std::time::Duration::from_secs(locker_timeout),
         }),
@@ -162,6 +164,16 @@ fn main() -> ExitCode {
             base,
             format: format.into(),
             as_of,
+        }),
+        Command::Serve(s) => vouch::serve::cmd(&vouch::serve::ServeArgs {
+            path: s.path,
+            listen: s.listen,
+            token_file: s.token_file,
+            decision_log: s.decision_log,
+            as_of: s.as_of,
+            max_body_bytes: s.max_body_bytes,
+            request_timeout_ms: s.request_timeout_ms,
+            watch_interval_ms: s.watch_interval_ms,
         }),
         Command::Validate { path } => app::validate(&path),
         Command::Test {

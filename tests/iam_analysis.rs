@@ -297,7 +297,10 @@ fn finding_classes() {
 fn resource(json_text: &str) -> Resource {
     let loaded = load(
         &[SourceFile::new("p.json", json_text.to_owned())],
-        &LoadContext { as_of_days: 20_000 },
+        &LoadContext {
+            as_of_days: 20_000,
+            ..LoadContext::default()
+        },
     );
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
     loaded.resources.into_iter().next().unwrap()
@@ -347,7 +350,10 @@ fn standalone_policy_files() {
             read("broken.json"),
             read("policy-version.json"),
         ],
-        &LoadContext { as_of_days: 20_000 },
+        &LoadContext {
+            as_of_days: 20_000,
+            ..LoadContext::default()
+        },
     );
     assert_eq!(loaded.resources.len(), 2);
     let r = &loaded.resources[0];
@@ -373,7 +379,10 @@ fn export() -> Vec<Resource> {
     let text = std::fs::read_to_string(dir.join("authz.json")).unwrap();
     let loaded = load(
         &[SourceFile::new("authz.json", text)],
-        &LoadContext { as_of_days: 20_000 },
+        &LoadContext {
+            as_of_days: 20_000,
+            ..LoadContext::default()
+        },
     );
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
     loaded.resources

@@ -9,6 +9,7 @@ use vouch::source::SourceFile;
 fn ctx() -> LoadContext {
     LoadContext {
         as_of_days: vouch::dates::parse_date("2026-06-30").unwrap(),
+        ..LoadContext::default()
     }
 }
 

@@ -16,7 +16,10 @@ use vouch::formats::{FileKind, LoadContext, Loaded, Parsed, load, parse_file};
 use vouch::model::{Resource, Value};
 use vouch::source::SourceFile;
 
-const CTX: LoadContext = LoadContext { as_of_days: 20_000 };
+static CTX: std::sync::LazyLock<LoadContext> = std::sync::LazyLock::new(|| LoadContext {
+    as_of_days: 20_000,
+    ..LoadContext::default()
+});
 
 fn fixture(name: &str) -> SourceFile {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

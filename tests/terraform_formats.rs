@@ -10,7 +10,10 @@ use vouch::formats::{LoadContext, Loaded, load, terraform};
 use vouch::model::{Resource, Value};
 use vouch::source::SourceFile;
 
-const CTX: LoadContext = LoadContext { as_of_days: 20_000 };
+static CTX: std::sync::LazyLock<LoadContext> = std::sync::LazyLock::new(|| LoadContext {
+    as_of_days: 20_000,
+    ..LoadContext::default()
+});
 
 fn fixture(rel: &str, as_path: &str) -> SourceFile {
     let full = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -9,7 +9,8 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use vouch::engine::access::{AccessStore, RequestFacts};
+use vouch::access::{AccessRequest, Decider, RequestContext};
+use vouch::engine::access::AccessStore;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -69,6 +70,16 @@ fn main() {
         text,
         "[[role]]\nid = \"admin\"\nprivileged = true\nactions = [\"*\"]\n"
     );
+    // Ten people hold approval authority on everything; grants are approved by them.
+    let _ = writeln!(text, "[[role]]\nid = \"approver\"\napproves = true\n");
+    for a in 0..10 {
+        let _ = writeln!(
+            text,
+            "[[grant]]\nid = \"approver-{a}\"\nuser = \"u{}\"\nrole = \"approver\"\nresource = \"*\"\napproved_by = \"u{}\"\nticket = \"SEC-{a}\"\nsince = 2026-01-01\nuntil = 2026-12-31\nlast_used = 2026-11-20\n",
+            a + 1,
+            (a + 1) % 10 + 1
+        );
+    }
     for g in 0..grants {
         let role = ["reader", "reader", "operator", "admin"][g % 4];
         let _ = writeln!(
@@ -76,7 +87,7 @@ fn main() {
             "[[grant]]\nid = \"gr{g}\"\nuser = \"u{}\"\nrole = \"{role}\"\nresource = \"aws_account:a{}\"\napproved_by = \"u{}\"\nticket = \"CHG-{g}\"\nsince = 2026-11-01\nuntil = 2026-{}\nlast_used = 2026-11-20\n",
             g % users,
             (g * 7) % resources,
-            (g + 1) % users,
+            g % 10 + 1,
             if g % 5 == 0 { "12-31" } else { "11-02" }
         );
     }
@@ -94,7 +105,13 @@ fn main() {
     let as_of = vouch::dates::parse_date("2026-11-25").unwrap();
     let t0 = Instant::now();
     let files = vec![vouch::source::SourceFile::new("inventory.toml", text)];
-    let loaded = vouch::formats::load(&files, &vouch::formats::LoadContext { as_of_days: as_of });
+    let loaded = vouch::formats::load(
+        &files,
+        &vouch::formats::LoadContext {
+            as_of_days: as_of,
+            ..Default::default()
+        },
+    );
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems.first());
     let load_time = t0.elapsed();
     let (library, _) = vouch::library::Library::load(&[]);
@@ -123,24 +140,34 @@ fn main() {
             t.elapsed().as_secs_f64() * 1e3
         );
     }
-    let facts = RequestFacts {
-        mfa: true,
-        ticket: "CHG-1".to_owned(),
-        duration_hours: 4,
-        approver: "reviewer".to_owned(),
-    };
+    drop(store);
+    // One decision through the public API (`vouch::access::Decider`), as an embedding
+    // service or `vouch serve` makes it.
+    let t3 = Instant::now();
+    let decider = Decider::load(&dir, as_of).unwrap();
+    println!(
+        "Decider::load (read, parse, compile, store): {:.0} ms",
+        t3.elapsed().as_secs_f64() * 1e3
+    );
     let actions = ["read", "write", "admin"];
     let mut samples = Vec::with_capacity(100_000);
     let mut allowed = 0;
     for i in 0..100_000usize {
-        let user = format!("user:u{}", (i * 7919) % users);
-        let resource = format!("aws_account:a{}", (i * 104_729) % resources);
+        let request = AccessRequest {
+            principal: format!("u{}", (i * 7919) % users),
+            action: actions[i % 3].to_owned(),
+            resource: format!("aws_account:a{}", (i * 104_729) % resources),
+            context: RequestContext {
+                mfa: true,
+                ticket: "CHG-1".to_owned(),
+                approver: "u3".to_owned(),
+            },
+            duration: Some("4h".to_owned()),
+        };
         let start = Instant::now();
-        let d = store
-            .decide(&compiled, &user, actions[i % 3], &resource, &facts)
-            .unwrap();
+        let answer = decider.decide(&request).unwrap();
         samples.push(start.elapsed().as_nanos());
-        allowed += usize::from(d.allowed);
+        allowed += usize::from(answer.allowed());
     }
     samples.sort_unstable();
     let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0;

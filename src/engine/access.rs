@@ -104,31 +104,50 @@ impl AccessSet {
     }
 }
 
-/// The facts of a request, as the context of the access actions declares them.
+/// The facts of a request, as the context of the access actions declares them: what was asked
+/// (`mfa`, `ticket`, `duration_hours`, `approver`) and what vouch derived from it (whether the
+/// ticket matches the pattern, who the approver is and whether they could approve).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestFacts {
     pub mfa: bool,
     pub ticket: String,
+    /// The ticket matches `[access] ticket_pattern`.
+    pub ticket_valid: bool,
     /// 0 = standing access.
     pub duration_hours: i64,
+    /// The approver as given.
     pub approver: String,
+    /// The id of the person the approver names, empty when it names nobody known.
+    pub approver_user: String,
+    pub approver_invisible: bool,
+    pub approver_active_known: bool,
+    pub approver_active: bool,
+    pub approver_authorized: bool,
 }
 
 impl RequestFacts {
     fn context(&self) -> Result<Context, String> {
+        let s = |v: &str| RestrictedExpression::new_string(v.to_owned());
+        let b = RestrictedExpression::new_bool;
         Context::from_pairs([
-            ("mfa".to_owned(), RestrictedExpression::new_bool(self.mfa)),
-            (
-                "ticket".to_owned(),
-                RestrictedExpression::new_string(self.ticket.clone()),
-            ),
+            ("mfa".to_owned(), b(self.mfa)),
+            ("ticket".to_owned(), s(&self.ticket)),
+            ("ticket_valid".to_owned(), b(self.ticket_valid)),
             (
                 "duration_hours".to_owned(),
                 RestrictedExpression::new_long(self.duration_hours),
             ),
+            ("approver".to_owned(), s(&self.approver)),
+            ("approver_user".to_owned(), s(&self.approver_user)),
+            ("approver_invisible".to_owned(), b(self.approver_invisible)),
             (
-                "approver".to_owned(),
-                RestrictedExpression::new_string(self.approver.clone()),
+                "approver_active_known".to_owned(),
+                b(self.approver_active_known),
+            ),
+            ("approver_active".to_owned(), b(self.approver_active)),
+            (
+                "approver_authorized".to_owned(),
+                b(self.approver_authorized),
             ),
         ])
         .map_err(|e| e.to_string())
@@ -398,6 +417,11 @@ fn text(r: &Resource, name: &str) -> String {
     }
 }
 
+/// A boolean attribute; absent or unknown reads as false (fail closed).
+fn flag(r: &Resource, name: &str) -> bool {
+    matches!(r.attrs.get(name), Some(Value::Bool(true)))
+}
+
 /// Re-evaluates each standing grant (held by a user, on one resource) as the requests it
 /// answers: one result per (access control, grant), in parts.
 pub(super) fn evaluate_grants(
@@ -484,15 +508,24 @@ pub(super) fn evaluate_grants(
         // control → policy → the principals it fired for; control → error texts.
         let mut fired: BTreeMap<&str, BTreeMap<String, BTreeSet<&str>>> = BTreeMap::new();
         let mut errored: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        let (ticket, approver) = (text(grant, "ticket"), text(grant, "approver"));
+        // The request a standing grant answers: its ticket and its approval, judged on the
+        // day it was given (by the loader).
+        let asked = RequestFacts {
+            ticket: text(grant, "ticket"),
+            ticket_valid: flag(grant, "ticket_valid"),
+            duration_hours,
+            approver: text(grant, "approver"),
+            approver_user: text(grant, "approver_user"),
+            approver_invisible: flag(grant, "approver_invisible"),
+            approver_active_known: flag(grant, "approver_active_known"),
+            approver_active: flag(grant, "approver_active"),
+            approver_authorized: flag(grant, "approver_authorized"),
+            ..RequestFacts::default()
+        };
         for user_id in principals {
             let facts = RequestFacts {
-                mfa: users
-                    .get(user_id)
-                    .is_some_and(|u| matches!(u.attrs.get("mfa"), Some(Value::Bool(true)))),
-                ticket: ticket.clone(),
-                duration_hours,
-                approver: approver.clone(),
+                mfa: users.get(user_id).is_some_and(|u| flag(u, "mfa")),
+                ..asked.clone()
             };
             let context = facts.context();
             for (action, target) in actions

@@ -153,6 +153,8 @@ pub struct Collection<'a> {
     /// `YYYY-MM-DDTHH:MM:SSZ`.
     pub collected_at: &'a str,
     pub key: Option<&'a SigningKey>,
+    /// A `vouch serve` decision log to carry (its chain is checked by `vouch evidence verify`).
+    pub decision_log: Option<&'a [u8]>,
 }
 
 /// The assessment as bundled: its root is the directory inside the repository (not the path
@@ -300,6 +302,13 @@ pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
         oscal::PATH.to_owned(),
         known.scrub(&to_json(&doc)).into_bytes(),
     );
+    // The decision log is carried as written: its hash chain is the evidence.
+    if let Some(log) = c.decision_log {
+        files.insert(
+            crate::serve::decision_log::BUNDLE_PATH.to_owned(),
+            log.to_vec(),
+        );
+    }
     // Manifest and signature.
     let m = Manifest::build(&files);
     if let Some(key) = c.key {

@@ -58,6 +58,8 @@ pub struct BundleArgs {
     pub force: bool,
     /// For tests and backfills: the collection time (`YYYY-MM-DDTHH:MM:SSZ`) instead of now.
     pub collected_at: Option<String>,
+    /// A `vouch serve` decision log to carry in the bundle (its chain must hold).
+    pub decision_log: Option<PathBuf>,
     /// Terraform values (`--var-file`, `--var`).
     pub terraform: crate::check::TerraformInputs,
     /// How long to wait for other collections to release the locker.
@@ -117,11 +119,22 @@ pub fn cmd_bundle(args: &BundleArgs) -> u8 {
         Ok(s) => s,
         Err(p) => return fail(&[p]),
     };
+    // A decision log is carried only when its chain holds.
+    let decision_log = match args
+        .decision_log
+        .as_deref()
+        .map(crate::serve::decision_log::read_verified)
+    {
+        Some(Ok(bytes)) => Some(bytes),
+        Some(Err(p)) => return fail(&[p]),
+        None => None,
+    };
     let files = match bundle::assemble(&bundle::Collection {
         run: &run,
         source: source.as_ref(),
         collected_at: &collected_at,
         key: key.as_ref(),
+        decision_log: decision_log.as_deref(),
     }) {
         Ok(f) => f,
         Err(p) => return fail(&[p]),
@@ -221,6 +234,10 @@ pub struct VerifyArgs {
 /// `vouch evidence verify`: exit 0 when everything holds, 1 when the bundle was tampered
 /// with (or a required signature is missing or wrong), 2 when it cannot be read.
 pub fn cmd_verify(args: &VerifyArgs) -> u8 {
+    // A `vouch serve` decision log on its own: its hash chain.
+    if crate::serve::decision_log::is_log(&args.bundle) {
+        return crate::serve::decision_log::cmd_verify(&args.bundle, args.format);
+    }
     let key = match &args.key {
         Some(p) => match sign::read_public(p) {
             Ok(k) => Some(k),
@@ -241,7 +258,8 @@ pub fn cmd_verify(args: &VerifyArgs) -> u8 {
             None,
         )]);
     }
-    let v = verify::verify(&read, key.as_ref());
+    let mut v = verify::verify(&read, key.as_ref());
+    v.decision_log = crate::serve::decision_log::verify_in_bundle(&read.files);
     match args.format {
         Format::Json => report::emit(&report::to_json(&serde_json::json!({
             "schema_version": 1,

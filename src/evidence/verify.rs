@@ -49,6 +49,9 @@ pub struct Verification {
     /// outside the archive's top directory, data after the archive.
     pub rejected: Vec<Rejected>,
     pub signature: SignatureState,
+    /// The hash chain of a bundled `vouch serve` decision log, when the bundle carries one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_log: Option<crate::serve::decision_log::Verdict>,
 }
 
 impl Verification {
@@ -64,6 +67,7 @@ impl Verification {
                 self.signature,
                 SignatureState::Unsigned | SignatureState::Valid { .. }
             )
+            && self.decision_log.as_ref().is_none_or(|d| d.holds())
     }
 }
 
@@ -80,6 +84,7 @@ pub fn verify(bundle: &ReadBundle, key: Option<&VerifyingKey>) -> Verification {
         extra_directories: bundle.directories.iter().cloned().collect(),
         rejected: bundle.rejected.clone(),
         signature: SignatureState::Unsigned,
+        decision_log: None,
     };
     let parsed = files
         .get(MANIFEST)
@@ -286,6 +291,9 @@ pub fn render(bundle: &str, v: &Verification) -> String {
         SignatureState::Invalid { reason } => format!("BAD: {reason}"),
     };
     let _ = writeln!(s, "  signature: {sig}");
+    if let Some(d) = &v.decision_log {
+        let _ = writeln!(s, "  decision log: {}", d.describe());
+    }
     let _ = writeln!(
         s,
         "{}",

@@ -22,10 +22,22 @@ use crate::model::Resource;
 use crate::source::SourceFile;
 
 /// Facts every parser may need about the run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadContext {
     /// The evaluation date, as days since 1970-01-01 (UTC): ages are counted up to it.
     pub as_of_days: i64,
+    /// `[access]` of `vouch.toml`: the ticket pattern grants are judged by.
+    pub access: inventory::AccessSettings,
+}
+
+impl LoadContext {
+    /// The context of a run on `as_of_days` under a configuration.
+    pub fn new(as_of_days: i64, config: &crate::config::Config) -> LoadContext {
+        LoadContext {
+            as_of_days,
+            access: config.access.clone(),
+        }
+    }
 }
 
 /// Which parser handled a file.

@@ -227,8 +227,8 @@ impl Policy {
 
 /// How files are read under a policy. Settings of the applied policy that change how inputs
 /// are read (such as Terraform variable files) belong here, so that they come from the base.
-fn load_context(_policy: &Config, as_of_days: i64) -> LoadContext {
-    LoadContext { as_of_days }
+fn load_context(policy: &Config, as_of_days: i64) -> LoadContext {
+    LoadContext::new(as_of_days, policy)
 }
 
 fn provenance(

@@ -63,15 +63,17 @@ fn age(as_of: i64, date: Option<&toml::value::Datetime>) -> Option<i64> {
 pub struct Builder<'a> {
     files: &'a [Arc<InventoryFile>],
     as_of: i64,
+    access: &'a super::access::AccessSettings,
     problems: Vec<Problem>,
     out: Vec<Resource>,
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(files: &'a [Arc<InventoryFile>], ctx: &LoadContext) -> Self {
+    pub fn new(files: &'a [Arc<InventoryFile>], ctx: &'a LoadContext) -> Self {
         Builder {
             files,
             as_of: ctx.as_of_days,
+            access: &ctx.access,
             problems: Vec::new(),
             out: Vec::new(),
         }
@@ -110,7 +112,7 @@ impl<'a> Builder<'a> {
         self.tenancy(files);
         self.operations(files);
         self.access(files);
-        self.out.extend(super::access::resources(files));
+        self.out.extend(super::access::resources(files, self.as_of));
         self.out
             .sort_by(|a, b| (&a.entity_type, &a.address).cmp(&(&b.entity_type, &b.address)));
         (self.out, self.problems)
@@ -712,6 +714,14 @@ impl<'a> Builder<'a> {
                 if let Some(d) = age(as_of, v.last_login.as_ref()) {
                     r.set("days_since_login", Value::Long(d));
                 }
+                match super::access::aliases(v) {
+                    Ok(names) => r.set("aliases", names),
+                    Err((name, bad)) => problems.push(u.problem_at(
+                        u.item,
+                        format!("user `{}` has the name `{name}`, which {}", v.id, bad.describe().replacen("it ", "", 1)),
+                        "this user",
+                    ).with_help("remove the invisible character: a name that looks like another person's must not be a different person")),
+                }
                 if let Some(reg) = &v.region {
                     r.set("region", Value::str(reg));
                 }
@@ -810,6 +820,7 @@ impl<'a> Builder<'a> {
             }
             valid.push((g, address, holder_id, holder_kind, user));
         }
+        let judge = super::access::GrantJudge::new(files, as_of, self.access);
         let built: Vec<Resource> = valid
             .par_iter()
             .map(|&(g, ref address, holder_id, holder_kind, user)| {
@@ -850,15 +861,16 @@ impl<'a> Builder<'a> {
                         Value::Bool(user.is_some_and(|u| u.admin)),
                     )
                     .with("has_expiry", Value::Bool(v.until.is_some()))
-                    .with(
-                        "self_approved",
-                        Value::Bool(v.approved_by.as_deref() == Some(holder_id)),
-                    )
                     .with("sod_conflicts", Value::string_set(conflicts))
                     .with("unused_after_days", Value::Long(unused_after))
                     .with(
                         "actions",
-                        Value::string_set(role_def.map(|r| r.level().as_str())),
+                        // An approving role gives authority, not access, unless it says so.
+                        Value::string_set(
+                            role_def
+                                .filter(|r| !(r.approves && r.access.is_none()))
+                                .map(|r| r.level().as_str()),
+                        ),
                     );
                 if let (Some(since), Some(until)) = (
                     v.since.as_ref().and_then(toml_days),
@@ -874,6 +886,10 @@ impl<'a> Builder<'a> {
                 }
                 if let Some(d) = age(as_of, v.last_used.as_ref()) {
                     r.set("days_since_used", Value::Long(d));
+                }
+                let holder = (holder_kind == "user").then_some(holder_id);
+                for (name, value) in judge.attributes(v, holder) {
+                    r.set(name, value);
                 }
                 r
             })

@@ -7,7 +7,7 @@
 //! (a tenant's datastores outside its residency, a datastore shared by tenants of different
 //! residencies, a grant held by a deprovisioned user, …).
 
-mod access;
+pub mod access;
 mod chunked;
 mod derive;
 pub mod raw;
@@ -22,6 +22,7 @@ use crate::error::Problem;
 use crate::model::Resource;
 use crate::source::SourceFile;
 
+pub use access::AccessSettings;
 pub use raw::RawInventory;
 
 /// One parsed inventory file.

@@ -424,6 +424,10 @@ pub struct RawRole {
     /// requests ask for it. Default: `admin` when privileged, `write` when an action changes
     /// something (write, deploy, delete, ddl, grant, `*`, …), else `read`.
     pub access: Option<AccessLevel>,
+    /// Approval authority: a grant of this role lets its holder approve access to what the
+    /// grant names (and, unless `access` says otherwise, gives no data access itself).
+    #[serde(default)]
+    pub approves: bool,
 }
 
 /// The access level of a role.
