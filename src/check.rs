@@ -36,6 +36,8 @@ pub struct CheckRun {
     pub library: Library,
     /// The evaluated resources (the gate reuses evaluations of unchanged ones).
     pub resources: Vec<crate::model::Resource>,
+    /// Attestations' evidence files (path from the root → bytes), for evidence bundles.
+    pub evidence_files: BTreeMap<String, Arc<[u8]>>,
 }
 
 /// Loads the library (built-in plus custom) and compiles it.
@@ -120,11 +122,14 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
             files,
             library,
             compiled,
-            problems,
+            mut problems,
             skipped,
         },
-        loaded,
+        mut loaded,
     ) = read_tree_and(&opts.root, |files| formats::load(files, &ctx));
+    let (evidence_problems, evidence_files) =
+        crate::basis::resolve_evidence(&opts.root, &mut loaded.attestations);
+    problems.extend(evidence_problems);
     let provenance = Provenance {
         tool: "vouch".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -143,6 +148,7 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
         provenance,
         opts,
     );
+    run.evidence_files = evidence_files;
     // Files the walk did not read are listed and counted with the unrecognised ones.
     let a = &mut run.assessment;
     a.unrecognised.extend(skipped);
@@ -301,6 +307,7 @@ pub fn assess(
         config,
         library,
         resources: loaded.resources,
+        evidence_files: BTreeMap::new(),
     }
 }
 

@@ -208,6 +208,83 @@ pub struct Resource {
     pub parents: Vec<(String, String)>,
     /// Where it was declared.
     pub span: Span,
+    /// Where its facts come from (declared or imported) and why derived facts hold; `None` for
+    /// configuration files, whose span says it all (boxed: most resources have none).
+    #[serde(skip)]
+    pub facts: Option<Box<Facts>>,
+}
+
+/// How a fact is known: declared by hand, or imported from a system's export.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct FactSource {
+    /// `declared` (an inventory TOML file) or `imported` (a system export).
+    pub origin: FactOrigin,
+    /// The export format (`scim`, `okta_users`, …) or `inventory`.
+    pub format: String,
+    pub file: String,
+    pub line: u32,
+    /// `sha256:` of the export file (imported facts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// When the export was taken (`YYYY-MM-DD`), from the file or its declared `collected_at`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<String>,
+    /// Days from `collected_at` to the run's date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_days: Option<i64>,
+    /// The `max_export_age_days` of its kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<i64>,
+    /// The export is older than its `max_export_age_days` (or its age is not known): controls
+    /// reading it fail as stale.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
+}
+
+/// Declared by hand or imported from a system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactOrigin {
+    Declared,
+    Imported,
+}
+
+/// The provenance of a resource's facts (see `formats::exports`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Facts {
+    /// Every source of the resource's facts, sorted and deduplicated.
+    pub sources: Vec<FactSource>,
+    /// Attribute name → index in `sources` of the export it was imported from (attributes not
+    /// listed are declared).
+    pub imported: BTreeMap<String, usize>,
+    /// Attribute name → sentences explaining its value (both sides of a disagreement, the
+    /// accounts behind an orphan count), shown with a finding of a control that reads it.
+    pub details: BTreeMap<String, Vec<String>>,
+}
+
+impl Facts {
+    /// Adds a source (once) and returns its index.
+    pub fn source(&mut self, s: FactSource) -> usize {
+        if let Some(i) = self.sources.iter().position(|x| *x == s) {
+            return i;
+        }
+        self.sources.push(s);
+        self.sources.len() - 1
+    }
+
+    /// Records that `attr` was imported from `source`.
+    pub fn import(&mut self, attr: &str, source: FactSource) {
+        let i = self.source(source);
+        self.imported.insert(attr.to_owned(), i);
+    }
+
+    /// Adds an explanation of `attr`.
+    pub fn explain(&mut self, attr: &str, text: impl Into<String>) {
+        self.details
+            .entry(attr.to_owned())
+            .or_default()
+            .push(text.into());
+    }
 }
 
 impl Resource {
@@ -220,7 +297,13 @@ impl Resource {
             attrs: BTreeMap::new(),
             parents: Vec::new(),
             span,
+            facts: None,
         }
+    }
+
+    /// The provenance of its facts, created on first use.
+    pub fn facts_mut(&mut self) -> &mut Facts {
+        self.facts.get_or_insert_with(Box::default)
     }
 
     /// The identity of the resource across the whole scan (`scope` + `address`).

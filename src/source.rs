@@ -171,7 +171,7 @@ pub fn walk(root: &Path, excludes: &GlobSet) -> Walked {
 /// True when a parser may want a file with this name.
 pub fn is_candidate(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
-    [".tf", ".json", ".yaml", ".yml", ".toml"]
+    [".tf", ".json", ".yaml", ".yml", ".toml", ".csv"]
         .iter()
         .any(|ext| lower.ends_with(ext))
 }

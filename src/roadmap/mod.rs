@@ -98,7 +98,7 @@ impl Roadmap {
             soc2_categories: settings.soc2_categories.clone(),
             readiness: frameworks
                 .iter()
-                .map(|f| (f.id.clone(), f.readiness))
+                .map(|f| (f.id.clone(), f.readiness.clone()))
                 .collect(),
             next_certification,
             steps,
