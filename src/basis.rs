@@ -315,3 +315,40 @@ pub fn resolve_evidence(
     }
     (problems, files)
 }
+
+/// What a run could verify, in plain words for the closing summary: how many results rest on
+/// configuration, exports and evidence files, how many only on declarations, and which
+/// organisation controls were not evaluated.
+pub fn coverage_words(a: &crate::assessment::Assessment) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let get = |b: Basis| a.summary.by_basis.get(&b).copied().unwrap_or(0);
+    let shown: usize = Basis::ALL.iter().filter(|b| b.shown()).map(|b| get(*b)).sum();
+    let unshown = get(Basis::Declared) + get(Basis::AttestationUnverified);
+    if shown + unshown > 0 {
+        let _ = writeln!(
+            out,
+            "verified: {} from configuration, {} from system exports, {} attestations with evidence files; not verified: {} on declared facts only, {} on attestations without evidence",
+            get(Basis::Configuration),
+            get(Basis::SystemExport),
+            get(Basis::Attestation),
+            get(Basis::Declared),
+            get(Basis::AttestationUnverified),
+        );
+    }
+    if shown == 0 {
+        let _ = writeln!(
+            out,
+            "{}",
+            if unshown == 0 {
+                "nothing was verified: no configuration, system export or evidence file was found in this tree"
+            } else {
+                "nothing was verified: every result rests on declarations or on attestations without evidence files (add configuration, system exports or `evidence_file`s; docs/sources.md)"
+            }
+        );
+    }
+    if let Some(n) = &a.not_evaluated {
+        let _ = writeln!(out, "{}; {}", n.reason, n.help);
+    }
+    out
+}

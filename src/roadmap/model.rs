@@ -213,6 +213,29 @@ impl Readiness {
         r
     }
 
+    /// Met requirements the headline does not count: met on declared facts only, or on
+    /// attestations without an evidence file.
+    pub fn unshown(&self) -> usize {
+        self.met - self.verified
+    }
+
+    /// How the met requirements are shown, in words (`31 shown · 6 declared only · 3 on
+    /// unverified attestations`).
+    pub fn shown_words(&self) -> String {
+        let get = |b: Basis| self.by_basis.get(&b).copied().unwrap_or(0);
+        let mut parts = vec![format!("{} shown", self.verified)];
+        if get(Basis::Declared) > 0 {
+            parts.push(format!("{} declared only", get(Basis::Declared)));
+        }
+        if get(Basis::AttestationUnverified) > 0 {
+            parts.push(format!(
+                "{} on attestations without evidence files",
+                get(Basis::AttestationUnverified)
+            ));
+        }
+        parts.join(" · ")
+    }
+
     /// Every requirement met, and shown.
     pub fn ready(&self) -> bool {
         self.requirements > 0 && self.verified == self.requirements

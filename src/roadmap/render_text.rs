@@ -56,12 +56,13 @@ pub fn render(roadmap: &Roadmap, color: bool) -> String {
         let r = &fw.readiness;
         let _ = writeln!(
             out,
-            "  {:w$}  {}  {:>3}%  {} of {} met · {} failing · {} awaiting attestation · {} no control yet",
+            "  {:w$}  {}  {:>3}%  {} of {} met ({}) · {} failing · {} awaiting attestation · {} no control yet",
             short_name(roadmap, &fw.id),
             bar(r, color),
             r.percent,
             r.met,
             r.requirements,
+            r.shown_words(),
             r.failing,
             r.pending,
             r.unaddressed,
@@ -69,7 +70,7 @@ pub fn render(roadmap: &Roadmap, color: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "  (█ met  ▓ failing  ▒ awaiting attestation  ░ no control yet)\n"
+        "  (█ met  ▓ failing  ▒ awaiting attestation  ░ no control yet; the percent counts only\n   requirements shown by configuration, system exports or attestations with an evidence file)\n"
     );
 
     let _ = writeln!(
