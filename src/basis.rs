@@ -191,9 +191,9 @@ pub fn annotate(reads: &BTreeSet<String>, resource: &Resource) -> Annotation {
         };
     };
     let mut used: BTreeSet<usize> = BTreeSet::new();
-    for (attr, i) in &facts.imported {
+    for (attr, from) in &facts.imported {
         if reads.contains(attr) {
-            used.insert(*i);
+            used.extend(from.iter().copied());
         }
     }
     let imported = !used.is_empty();
@@ -323,7 +323,11 @@ pub fn coverage_words(a: &crate::assessment::Assessment) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let get = |b: Basis| a.summary.by_basis.get(&b).copied().unwrap_or(0);
-    let shown: usize = Basis::ALL.iter().filter(|b| b.shown()).map(|b| get(*b)).sum();
+    let shown: usize = Basis::ALL
+        .iter()
+        .filter(|b| b.shown())
+        .map(|b| get(*b))
+        .sum();
     let unshown = get(Basis::Declared) + get(Basis::AttestationUnverified);
     if shown + unshown > 0 {
         let _ = writeln!(
@@ -351,4 +355,42 @@ pub fn coverage_words(a: &crate::assessment::Assessment) -> String {
         let _ = writeln!(out, "{}; {}", n.reason, n.help);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Basis, literals, statements};
+
+    #[test]
+    fn statements_split_outside_strings_and_comments() {
+        let text = "@id(\"a;b\")\n// c; d\nforbid (principal, action, resource) when { resource.x };\n@id(\"e\") permit(principal, action, resource);";
+        let s = statements(text);
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert!(s[0].contains("resource.x"));
+        assert_eq!(
+            literals("when { resource.unknown.contains(\"orphan_accounts\") && x == \"a b\" }"),
+            ["orphan_accounts"]
+        );
+    }
+
+    #[test]
+    fn the_weakest_basis_wins_and_only_shown_ones_count() {
+        assert_eq!(
+            Basis::Configuration.weakest(Basis::Declared),
+            Basis::Declared
+        );
+        assert_eq!(
+            Basis::Attestation.weakest(Basis::SystemExport),
+            Basis::Attestation
+        );
+        let shown: Vec<Basis> = Basis::ALL.into_iter().filter(|b| b.shown()).collect();
+        assert_eq!(
+            shown,
+            [
+                Basis::Configuration,
+                Basis::SystemExport,
+                Basis::Attestation
+            ]
+        );
+    }
 }

@@ -252,11 +252,11 @@ pub enum FactOrigin {
 /// The provenance of a resource's facts (see `formats::exports`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Facts {
-    /// Every source of the resource's facts, sorted and deduplicated.
+    /// Every source of the resource's facts, each once, in the order first met.
     pub sources: Vec<FactSource>,
-    /// Attribute name → index in `sources` of the export it was imported from (attributes not
-    /// listed are declared).
-    pub imported: BTreeMap<String, usize>,
+    /// Attribute name → indexes in `sources` of the exports it was imported or derived from
+    /// (attributes not listed are declared).
+    pub imported: BTreeMap<String, Vec<usize>>,
     /// Attribute name → sentences explaining its value (both sides of a disagreement, the
     /// accounts behind an orphan count), shown with a finding of a control that reads it.
     pub details: BTreeMap<String, Vec<String>>,
@@ -272,10 +272,13 @@ impl Facts {
         self.sources.len() - 1
     }
 
-    /// Records that `attr` was imported from `source`.
+    /// Records that `attr` was imported from (or derived with) `source`.
     pub fn import(&mut self, attr: &str, source: FactSource) {
         let i = self.source(source);
-        self.imported.insert(attr.to_owned(), i);
+        let from = self.imported.entry(attr.to_owned()).or_default();
+        if !from.contains(&i) {
+            from.push(i);
+        }
     }
 
     /// Adds an explanation of `attr`.

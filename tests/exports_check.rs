@@ -136,10 +136,16 @@ fn an_account_active_in_an_application_but_deprovisioned_in_the_idp_is_an_orphan
     assert!(!m.contains("maria"), "{m}");
     // Its provenance: the application export and the directory, with digests and ages.
     let sources = r["sources"].as_array().unwrap();
-    let files: Vec<&str> = sources.iter().map(|s| s["file"].as_str().unwrap()).collect();
+    let files: Vec<&str> = sources
+        .iter()
+        .map(|s| s["file"].as_str().unwrap())
+        .collect();
     assert!(files.contains(&"exports/github-users.json"), "{files:?}");
     assert!(files.contains(&"exports/okta/users.json"), "{files:?}");
-    assert!(files.contains(&"inventory.toml"), "the declaration too: {files:?}");
+    assert!(
+        files.contains(&"inventory.toml"),
+        "the declaration too: {files:?}"
+    );
     let gh = sources
         .iter()
         .find(|s| s["file"] == "exports/github-users.json")
@@ -192,8 +198,16 @@ fn an_account_absent_from_the_idp_or_gone_from_the_hr_roster_is_an_orphan() {
     let (_, json, _) = check_json(dir.path(), &[]);
     let r = status_of(&json, "scim-orphan-accounts", "application:github");
     let m = messages(&r);
-    assert!(m.contains("`ghost@acme.example` is active in `github`") && m.contains("has no account in the identity provider"), "{m}");
-    assert!(m.contains("`dave@acme.example` is active in `github`") && m.contains("left the company on 2026-10-31 per the HR roster (exports/hr.csv:3)"), "{m}");
+    assert!(
+        m.contains("`ghost@acme.example` is active in `github`")
+            && m.contains("has no account in the identity provider"),
+        "{m}"
+    );
+    assert!(
+        m.contains("`dave@acme.example` is active in `github`")
+            && m.contains("left the company on 2026-10-31 per the HR roster (exports/hr.csv:3)"),
+        "{m}"
+    );
     // The roster is the source of truth for leavers: dave's employment has ended.
     let leaver = status_of(&json, "leavers-deprovisioned", "user:dave");
     assert_eq!(leaver["basis"], "system_export");
@@ -201,18 +215,27 @@ fn an_account_absent_from_the_idp_or_gone_from_the_hr_roster_is_an_orphan() {
 
 #[test]
 fn an_application_without_an_export_is_undetermined_once_exports_exist() {
-    let inv = format!("{INVENTORY}\n[[application]]\nid = \"metabase\"\ncritical_data = true\nsso = true\n");
+    let inv = format!(
+        "{INVENTORY}\n[[application]]\nid = \"metabase\"\ncritical_data = true\nsso = true\n"
+    );
     let dir = tree(&[
         ("inventory.toml", inv.as_str()),
         ("vouch.toml", &config("2026-11-24")),
         ("exports/okta/users.json", &okta_users("ACTIVE")),
-        ("exports/github-users.json", &scim(&[("maria@acme.example", true)])),
+        (
+            "exports/github-users.json",
+            &scim(&[("maria@acme.example", true)]),
+        ),
     ]);
     let (_, json, _) = check_json(dir.path(), &[]);
     let r = status_of(&json, "scim-orphan-accounts", "application:metabase");
     assert_eq!(r["status"], "fail");
     assert_eq!(r["unknown"], serde_json::json!(["orphan_accounts"]));
-    assert!(messages(&r).contains("no account export of `metabase` is in the tree"), "{}", messages(&r));
+    assert!(
+        messages(&r).contains("no account export of `metabase` is in the tree"),
+        "{}",
+        messages(&r)
+    );
 }
 
 #[test]
@@ -225,7 +248,13 @@ fn a_scim_export_nobody_declared_fails_the_run_at_its_location() {
     assert_eq!(code, 2);
     let p = &json["problems"][0];
     assert_eq!(p["file"], "exports/users.json");
-    assert!(p["message"].as_str().unwrap().contains("does not say whose accounts"), "{p}");
+    assert!(
+        p["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not say whose accounts"),
+        "{p}"
+    );
 }
 
 #[test]
@@ -236,13 +265,19 @@ fn a_stale_export_fails_the_controls_that_read_it_and_a_fresh_one_passes() {
             ("vouch.toml", &config(collected)),
             ("exports/okta/users.json", &okta_users("DEPROVISIONED")),
             ("exports/okta/factors.json", FACTORS),
-            ("exports/github-users.json", &scim(&[("maria@acme.example", true)])),
+            (
+                "exports/github-users.json",
+                &scim(&[("maria@acme.example", true)]),
+            ),
         ])
     };
     let fresh = files("2026-11-24");
     let (_, json, _) = check_json(fresh.path(), &[]);
     let r = status_of(&json, "user-mfa-enrolled", "user:maria");
-    assert_eq!((r["status"].as_str(), r["basis"].as_str()), (Some("pass"), Some("system_export")));
+    assert_eq!(
+        (r["status"].as_str(), r["basis"].as_str()),
+        (Some("pass"), Some("system_export"))
+    );
 
     let stale = files("2026-10-01");
     let (code, json, _) = check_json(stale.path(), &[]);
@@ -254,7 +289,12 @@ fn a_stale_export_fails_the_controls_that_read_it_and_a_fresh_one_passes() {
         m.contains("stale: the okta_users export `exports/okta/users.json` was taken on 2026-10-01, 55 days ago, over its maximum age of 7 days"),
         "{m}"
     );
-    let src = r["sources"].as_array().unwrap().iter().find(|s| s["file"] == "exports/okta/users.json").unwrap();
+    let src = r["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["file"] == "exports/okta/users.json")
+        .unwrap();
     assert_eq!(src["stale"], true);
     // A control that reads nothing from the stale export is not touched by it.
     let sso = status_of(&json, "sso-enforced", "identity_provider:okta");
@@ -273,7 +313,11 @@ fn a_declared_fact_that_contradicts_an_export_is_a_finding_with_both_sides() {
         ("exports/okta/users.json", &okta_users("DEPROVISIONED")),
     ]);
     let (_, json, _) = check_json(dir.path(), &[]);
-    let r = status_of(&json, "declared-facts-match-exports", "identity_provider:okta");
+    let r = status_of(
+        &json,
+        "declared-facts-match-exports",
+        "identity_provider:okta",
+    );
     assert_eq!(r["status"], "fail");
     let m = messages(&r);
     assert!(
@@ -282,7 +326,10 @@ fn a_declared_fact_that_contradicts_an_export_is_a_finding_with_both_sides() {
     );
     // The export's value is the one evaluated.
     let dave = status_of(&json, "user-mfa-enrolled", "user:dave");
-    assert_eq!(dave["status"], "pass", "a deprovisioned account needs no factor");
+    assert_eq!(
+        dave["status"], "pass",
+        "a deprovisioned account needs no factor"
+    );
 
     let agreeing = tree(&[
         ("inventory.toml", INVENTORY),
@@ -290,7 +337,11 @@ fn a_declared_fact_that_contradicts_an_export_is_a_finding_with_both_sides() {
         ("exports/okta/users.json", &okta_users("DEPROVISIONED")),
     ]);
     let (_, json, _) = check_json(agreeing.path(), &[]);
-    let r = status_of(&json, "declared-facts-match-exports", "identity_provider:okta");
+    let r = status_of(
+        &json,
+        "declared-facts-match-exports",
+        "identity_provider:okta",
+    );
     assert_eq!(r["status"], "pass", "{}", messages(&r));
 }
 
@@ -331,8 +382,14 @@ fn the_last_restore_comes_from_a_real_restore_job_and_failed_backups_are_finding
     ]);
     let (_, json, _) = check_json(good.path(), &[]);
     let r = status_of(&json, "restore-tested-recently", "datastore:pg-globex");
-    assert_eq!((r["status"].as_str(), r["basis"].as_str()), (Some("pass"), Some("system_export")));
-    assert_eq!(status_of(&json, "backup-jobs-succeed", "datastore:pg-globex")["status"], "pass");
+    assert_eq!(
+        (r["status"].as_str(), r["basis"].as_str()),
+        (Some("pass"), Some("system_export"))
+    );
+    assert_eq!(
+        status_of(&json, "backup-jobs-succeed", "datastore:pg-globex")["status"],
+        "pass"
+    );
 
     let bad = tree(&[
         ("inventory.toml", DATASTORES),
@@ -341,13 +398,24 @@ fn the_last_restore_comes_from_a_real_restore_job_and_failed_backups_are_finding
     ]);
     let (_, json, _) = check_json(bad.path(), &[]);
     let r = status_of(&json, "restore-tested-recently", "datastore:pg-globex");
-    assert_eq!(r["status"], "fail", "the typed date does not count once restore jobs are exported");
-    assert!(messages(&r).contains("restore job `r1` of `pg-globex` failed on 2026-11-01"), "{}", messages(&r));
+    assert_eq!(
+        r["status"], "fail",
+        "the typed date does not count once restore jobs are exported"
+    );
+    assert!(
+        messages(&r).contains("restore job `r1` of `pg-globex` failed on 2026-11-01"),
+        "{}",
+        messages(&r)
+    );
     let b = status_of(&json, "backup-jobs-succeed", "datastore:pg-globex");
     assert_eq!(b["status"], "fail");
     assert!(messages(&b).contains("backup job `b-new` of `pg-globex` failed on 2026-11-23: Access denied (backup/jobs.json:3)"), "{}", messages(&b));
     let c = status_of(&json, "declared-facts-match-exports", "datastore:pg-globex");
-    assert!(messages(&c).contains("no completed restore job of `pg-globex`"), "{}", messages(&c));
+    assert!(
+        messages(&c).contains("no completed restore job of `pg-globex`"),
+        "{}",
+        messages(&c)
+    );
 }
 
 const TF: &str = r#"
@@ -396,7 +464,10 @@ encryption_key = "kms-globex"
 fn the_inventory_must_agree_with_terraform_on_encryption_key_and_dedication() {
     let consistent = tree(&[
         ("inventory.toml", TENANT),
-        ("main.tf", &TF.replace("ENCRYPTED", "true").replace("KEY", "globex")),
+        (
+            "main.tf",
+            &TF.replace("ENCRYPTED", "true").replace("KEY", "globex"),
+        ),
     ]);
     let (_, json, _) = check_json(consistent.path(), &[]);
     for address in ["datastore:pg-globex", "tenant:globex"] {
@@ -406,10 +477,17 @@ fn the_inventory_must_agree_with_terraform_on_encryption_key_and_dedication() {
 
     let drifted = tree(&[
         ("inventory.toml", TENANT),
-        ("main.tf", &TF.replace("ENCRYPTED", "false").replace("KEY", "data")),
+        (
+            "main.tf",
+            &TF.replace("ENCRYPTED", "false").replace("KEY", "data"),
+        ),
     ]);
     let (_, json, _) = check_json(drifted.path(), &[]);
-    let ds = status_of(&json, "inventory-matches-infrastructure", "datastore:pg-globex");
+    let ds = status_of(
+        &json,
+        "inventory-matches-infrastructure",
+        "datastore:pg-globex",
+    );
     assert_eq!(ds["status"], "fail");
     let m = messages(&ds);
     assert!(m.contains("encryption: the inventory declares `pg-globex` encrypted (inventory.toml:13) but Terraform `aws_db_instance.globex` (main.tf:10) is not encrypted"), "{m}");
@@ -425,11 +503,27 @@ fn the_inventory_must_agree_with_terraform_on_encryption_key_and_dedication() {
 
 #[test]
 fn an_explicit_terraform_link_to_nothing_is_a_problem() {
-    let inv = TENANT.replace("encryption_key = \"kms-globex\"", "encryption_key = \"kms-globex\"\nterraform = \"aws_db_instance.globexx\"");
-    let dir = tree(&[("inventory.toml", inv.as_str()), ("main.tf", &TF.replace("ENCRYPTED", "true").replace("KEY", "globex"))]);
+    let inv = TENANT.replace(
+        "encryption_key = \"kms-globex\"",
+        "encryption_key = \"kms-globex\"\nterraform = \"aws_db_instance.globexx\"",
+    );
+    let dir = tree(&[
+        ("inventory.toml", inv.as_str()),
+        (
+            "main.tf",
+            &TF.replace("ENCRYPTED", "true").replace("KEY", "globex"),
+        ),
+    ]);
     let (code, json, _) = check_json(dir.path(), &[]);
     assert_eq!(code, 2);
-    assert!(json["problems"][0]["message"].as_str().unwrap().contains("no Terraform resource `aws_db_instance.globexx`"), "{}", json["problems"]);
+    assert!(
+        json["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no Terraform resource `aws_db_instance.globexx`"),
+        "{}",
+        json["problems"]
+    );
 }
 
 const ATTESTATIONS_ONLY: &str = r#"
@@ -461,8 +555,14 @@ fn an_attestation_only_inventory_cannot_look_ready_and_check_says_so() {
     for fw in ["soc2", "iso27001", "hipaa"] {
         let r = &json["readiness"][fw];
         assert_eq!(r["percent"], 0, "{fw}: {r}");
-        assert!(r["met"].as_u64().unwrap() > 0, "{fw}: the attested requirements are met, but not shown");
-        assert_eq!(r["by_basis"]["attestation_unverified"], r["met"], "{fw}: {r}");
+        assert!(
+            r["met"].as_u64().unwrap() > 0,
+            "{fw}: the attested requirements are met, but not shown"
+        );
+        assert_eq!(
+            r["by_basis"]["attestation_unverified"], r["met"],
+            "{fw}: {r}"
+        );
         assert_eq!(r["by_basis"]["configuration"], 0);
     }
     let human = vouch()
@@ -482,12 +582,23 @@ fn an_attestation_with_an_evidence_file_counts_and_is_bundled() {
         "evidence = \"policy v4\"\nevidence_file = \"evidence/policy.pdf\"",
         1,
     );
-    let dir = tree(&[("inventory.toml", inv.as_str()), ("evidence/policy.pdf", "%PDF-1.7 signed policy")]);
+    let dir = tree(&[
+        ("inventory.toml", inv.as_str()),
+        ("evidence/policy.pdf", "%PDF-1.7 signed policy"),
+    ]);
     let (_, json, _) = check_json(dir.path(), &[]);
     let r = &results_of(&json, "information-security-policy")[0];
     assert_eq!(r["basis"], "attestation");
-    assert!(r["attestation"]["evidence_digest"].as_str().unwrap().starts_with("sha256:"));
-    assert_eq!(results_of(&json, "risk-assessment")[0]["basis"], "attestation_unverified");
+    assert!(
+        r["attestation"]["evidence_digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert_eq!(
+        results_of(&json, "risk-assessment")[0]["basis"],
+        "attestation_unverified"
+    );
 
     let out = tempfile::tempdir().unwrap();
     let bundle = out.path().join("b");
@@ -499,13 +610,27 @@ fn an_attestation_with_an_evidence_file_counts_and_is_bundled() {
         .args(["--as-of", AS_OF, "--collected-at", "2026-11-25T10:00:00Z"])
         .output()
         .unwrap();
-    assert!(o.status.code().is_some_and(|c| c < 2), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(std::fs::read(bundle.join("inputs/evidence/policy.pdf")).unwrap(), b"%PDF-1.7 signed policy");
+    assert!(
+        o.status.code().is_some_and(|c| c < 2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read(bundle.join("inputs/evidence/policy.pdf")).unwrap(),
+        b"%PDF-1.7 signed policy"
+    );
 
     let missing = tree(&[("inventory.toml", inv.as_str())]);
     let (code, json, _) = check_json(missing.path(), &[]);
     assert_eq!(code, 2);
-    assert!(json["problems"][0]["message"].as_str().unwrap().contains("names evidence file `evidence/policy.pdf`"), "{}", json["problems"]);
+    assert!(
+        json["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("names evidence file `evidence/policy.pdf`"),
+        "{}",
+        json["problems"]
+    );
 }
 
 #[test]
@@ -514,7 +639,10 @@ fn exports_are_bundled_with_their_provenance() {
         ("inventory.toml", INVENTORY),
         ("vouch.toml", &config("2026-11-24")),
         ("exports/okta/users.json", &okta_users("ACTIVE")),
-        ("exports/github-users.json", &scim(&[("maria@acme.example", true)])),
+        (
+            "exports/github-users.json",
+            &scim(&[("maria@acme.example", true)]),
+        ),
     ]);
     let out = tempfile::tempdir().unwrap();
     let bundle = out.path().join("b");
@@ -526,12 +654,23 @@ fn exports_are_bundled_with_their_provenance() {
         .args(["--as-of", AS_OF, "--collected-at", "2026-11-25T10:00:00Z"])
         .output()
         .unwrap();
-    assert!(o.status.code().is_some_and(|c| c < 2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.code().is_some_and(|c| c < 2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(bundle.join("inputs/exports/okta/users.json").is_file());
-    let a: Value = serde_json::from_slice(&std::fs::read(bundle.join("assessment.json")).unwrap()).unwrap();
+    let a: Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("assessment.json")).unwrap()).unwrap();
     assert_eq!(a["files"]["exports/okta/users.json"], "system_export");
     let orphan = results_of(&a, "scim-orphan-accounts");
-    assert!(orphan[0]["sources"].as_array().unwrap().iter().any(|s| s["file"] == "exports/okta/users.json" && s["digest"].as_str().is_some()));
+    assert!(
+        orphan[0]["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["file"] == "exports/okta/users.json" && s["digest"].as_str().is_some())
+    );
 }
 
 #[test]
@@ -544,14 +683,33 @@ fn a_terraform_only_repository_reports_organisation_controls_once_and_exits_clea
     assert_eq!(code, 0, "{stderr}");
     let n = &json["not_evaluated"];
     let controls = n["controls"].as_array().unwrap();
-    assert!(controls.iter().any(|c| c == "penetration-test"), "manual controls: {n}");
-    assert!(controls.iter().any(|c| c == "scim-orphan-accounts"), "inventory-only controls: {n}");
-    assert!(results_of(&json, "penetration-test").is_empty(), "no result per manual control");
+    assert!(
+        controls.iter().any(|c| c == "penetration-test"),
+        "manual controls: {n}"
+    );
+    assert!(
+        controls.iter().any(|c| c == "scim-orphan-accounts"),
+        "inventory-only controls: {n}"
+    );
+    assert!(
+        results_of(&json, "penetration-test").is_empty(),
+        "no result per manual control"
+    );
     assert!(n["help"].as_str().unwrap().contains("[organization]"));
-    let human = vouch().arg("check").arg(dir.path()).args(["--as-of", AS_OF]).output().unwrap();
+    let human = vouch()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--as-of", AS_OF])
+        .output()
+        .unwrap();
     assert_eq!(human.status.code(), Some(0));
     let text = String::from_utf8_lossy(&human.stdout);
-    assert_eq!(text.matches("organisation controls were not evaluated").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("organisation controls were not evaluated")
+            .count(),
+        1,
+        "{text}"
+    );
     assert!(results_of(&json, "kms-key-rotation")[0]["basis"] == "configuration");
 }
 
@@ -562,7 +720,10 @@ fn the_same_exports_give_byte_identical_json() {
         ("vouch.toml", &config("2026-11-24")),
         ("exports/okta/users.json", &okta_users("DEPROVISIONED")),
         ("exports/okta/factors.json", FACTORS),
-        ("exports/github-users.json", &scim(&[("dave@acme.example", true), ("maria@acme.example", true)])),
+        (
+            "exports/github-users.json",
+            &scim(&[("dave@acme.example", true), ("maria@acme.example", true)]),
+        ),
     ]);
     let run = || {
         vouch()

@@ -17,7 +17,10 @@ fn export(path: &str, text: &str) -> std::sync::Arc<ExportFile> {
     match parse_file(&SourceFile::new(path, text), &ctx()) {
         Ok(Parsed::Export(e)) => e,
         Ok(other) => panic!("{path} not read as an export: {:?}", other.kind()),
-        Err(ps) => panic!("{path}: {:?}", ps.iter().map(|p| &p.message).collect::<Vec<_>>()),
+        Err(ps) => panic!(
+            "{path}: {:?}",
+            ps.iter().map(|p| &p.message).collect::<Vec<_>>()
+        ),
     }
 }
 
@@ -60,7 +63,11 @@ fn scim_users_are_read_with_their_offsets_and_newest_date() {
     assert!(accounts[0].emails.contains(&"babs@jensen.org".to_owned()));
     assert_eq!(accounts[0].status, AccountStatus::Active);
     assert_eq!(accounts[1].status, AccountStatus::Suspended);
-    assert_eq!(e.span(accounts[1].offset).line, 16, "the second user's object");
+    assert_eq!(
+        e.span(accounts[1].offset).line,
+        15,
+        "the second user's object"
+    );
     assert_eq!(
         e.collected_at,
         vouch::dates::parse_date("2026-11-20"),
@@ -79,7 +86,9 @@ fn scim_groups_and_a_declared_application_are_read() {
     assert_eq!(e.format, Format::ScimGroups);
     assert_eq!(e.application.as_deref(), Some("github"));
     assert_eq!(e.collected_at, vouch::dates::parse_date("2026-11-24"));
-    assert!(matches!(&e.content, Content::Groups(g) if g[0].0 == "Admins" && g[0].1 == ["2819c223"]));
+    assert!(
+        matches!(&e.content, Content::Groups(g) if g[0].0 == "Admins" && g[0].1 == ["2819c223"])
+    );
 }
 
 #[test]
@@ -89,7 +98,10 @@ fn a_malformed_scim_user_is_a_problem_at_the_user() {
     assert_eq!(ps.len(), 1);
     assert_eq!(ps[0].line, Some(4), "{:?}", ps[0].message);
     assert!(ps[0].message.contains("userName"), "{}", ps[0].message);
-    let broken = problems("broken.json", "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:ListResponse\"],\n\"Resources\": [");
+    let broken = problems(
+        "broken.json",
+        "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:ListResponse\"],\n\"Resources\": [",
+    );
     assert_eq!(broken[0].line, Some(2));
 }
 
@@ -150,7 +162,10 @@ fn okta_factors_find_their_user_and_know_phishing_resistance() {
     assert_eq!(f[1].user_id, "00u2");
     assert!(f[0].active && !f[1].active);
     assert!(vouch::formats::exports::okta::PHISHING_RESISTANT.contains(&f[0].factor_type.as_str()));
-    let ps = problems("f.json", r#"[{"id":"f3","factorType":"sms","status":"ACTIVE"}]"#);
+    let ps = problems(
+        "f.json",
+        r#"[{"id":"f3","factorType":"sms","status":"ACTIVE"}]"#,
+    );
     assert!(ps[0].message.contains("which user"), "{}", ps[0].message);
 }
 
@@ -167,7 +182,11 @@ fn google_users_list_reads_2sv_admin_and_never_logged_in() {
     let Content::Accounts(a) = &e.content else {
         panic!()
     };
-    assert_eq!(a[0].mfa, Some(Factor::Other), "2SV is never phishing-resistant");
+    assert_eq!(
+        a[0].mfa,
+        Some(Factor::Other),
+        "2SV is never phishing-resistant"
+    );
     assert_eq!(a[0].admin, Some(true));
     assert_eq!(a[1].status, AccountStatus::Suspended);
     assert_eq!(a[1].last_login, None, "1970 means never");
@@ -191,12 +210,18 @@ fn entra_users_and_registrations_are_told_apart() {
         "methodsRegistered":["fido2SecurityKey","microsoftAuthenticatorPush"],"lastUpdatedDateTime":"2026-11-24T02:00:00Z"}]}"#;
     let r = export("entra-reg.json", regs);
     assert_eq!(r.format, Format::EntraRegistrations);
-    assert!(matches!(&r.content, Content::Registrations(x) if x[0].methods.contains(&"fido2securitykey".to_owned())));
+    assert!(
+        matches!(&r.content, Content::Registrations(x) if x[0].methods.contains(&"fido2securitykey".to_owned()))
+    );
     let ps = problems(
         "e.json",
         r#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users","value":[{"userPrincipalName":"x@y.z"}]}"#,
     );
-    assert!(ps[0].message.contains("accountEnabled"), "{}", ps[0].message);
+    assert!(
+        ps[0].message.contains("accountEnabled"),
+        "{}",
+        ps[0].message
+    );
 }
 
 #[test]
@@ -205,7 +230,13 @@ fn github_org_members_and_branch_protection() {
         "gh/org.json",
         r#"{"login":"acme","id":1,"two_factor_requirement_enabled":false,"updated_at":"2026-11-01T00:00:00Z","plan":{"name":"team"}}"#,
     );
-    assert!(matches!(org.content, Content::GithubOrg { two_factor_required: Some(false), .. }));
+    assert!(matches!(
+        org.content,
+        Content::GithubOrg {
+            two_factor_required: Some(false),
+            ..
+        }
+    ));
     let members = export(
         "gh/members-2fa_disabled.json",
         r#"[{"login":"Octocat","id":1,"type":"User","site_admin":false}]"#,
@@ -220,11 +251,18 @@ fn github_org_members_and_branch_protection() {
     let Content::BranchProtection(bp) = &p.content else {
         panic!()
     };
-    assert_eq!((bp.repository.as_str(), bp.branch.as_str()), ("acme/infra", "main"));
+    assert_eq!(
+        (bp.repository.as_str(), bp.branch.as_str()),
+        ("acme/infra", "main")
+    );
     assert_eq!(bp.required_reviews, 2);
     assert!(bp.signed_commits);
     let ps = problems("p.json", r#"{"required_pull_request_reviews":{}}"#);
-    assert!(ps[0].message.contains("which repository"), "{}", ps[0].message);
+    assert!(
+        ps[0].message.contains("which repository"),
+        "{}",
+        ps[0].message
+    );
 }
 
 #[test]
@@ -245,7 +283,9 @@ fn aws_backup_jobs_read_cli_v2_and_v1_dates() {
     let restores = r#"{"RestoreJobs":[{"RestoreJobId":"r1","RecoveryPointArn":"arn:x","Status":"COMPLETED",
       "CreationDate":"2026-11-02T09:00:00Z","CompletionDate":"2026-11-02T09:50:00Z","ValidationStatus":"SUCCESSFUL"}]}"#;
     let r = export("restore.json", restores);
-    assert!(matches!(&r.content, Content::RestoreJobs(x) if x[0].completed == vouch::dates::parse_date("2026-11-02")));
+    assert!(
+        matches!(&r.content, Content::RestoreJobs(x) if x[0].completed == vouch::dates::parse_date("2026-11-02"))
+    );
     let ps = problems("b.json", "{\"BackupJobs\":[{\"State\":\"COMPLETED\"}]}");
     assert!(ps[0].message.contains("BackupJobId"), "{}", ps[0].message);
 }
@@ -261,7 +301,10 @@ fn statuspage_and_pagerduty_incidents() {
         panic!()
     };
     assert!(i[0].outage);
-    assert_eq!(i[0].resolved.zip(i[0].started).map(|(r, s)| r - s), Some(22));
+    assert_eq!(
+        i[0].resolved.zip(i[0].started).map(|(r, s)| r - s),
+        Some(22)
+    );
     assert_eq!(i[0].postmortem, Some(true));
     let list = r#"[{"id":"i2","name":"Slow","impact":"minor","created_at":"2026-10-02T09:00:00Z","incident_updates":[]}]"#;
     let l = export("sp-list.json", list);
@@ -275,7 +318,10 @@ fn statuspage_and_pagerduty_incidents() {
     };
     assert_eq!(x[0].postmortem, None, "PagerDuty records no postmortem");
     assert_eq!(x[0].components, ["dashboard"]);
-    assert_eq!(x[0].resolved.zip(x[0].started).map(|(r, s)| r - s), Some(22));
+    assert_eq!(
+        x[0].resolved.zip(x[0].started).map(|(r, s)| r - s),
+        Some(22)
+    );
 }
 
 #[test]

@@ -16,7 +16,10 @@ use vouch::source::SourceFile;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let dir = std::path::PathBuf::from(args.get(1).map_or("/tmp/vouch-exports-bench", String::as_str));
+    let dir = std::path::PathBuf::from(
+        args.get(1)
+            .map_or("/tmp/vouch-exports-bench", String::as_str),
+    );
     let people: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let apps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(20);
     let per_app: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(50_000);
@@ -25,10 +28,18 @@ fn main() {
     let mut inv = String::from(
         "[organization]\nname = \"bench\"\n\n[[identity_provider]]\nid = \"okta\"\nsso_enforced = true\nmfa = \"phishing_resistant\"\nscim = { enabled = true, deprovision_within_hours = 4 }\nsession_timeout_minutes = 480\n\n",
     );
-    let mut cfg = String::from("[exports]\nmax_export_age_days = 7\n\n[[exports.file]]\npath = \"exports/okta-users.json\"\nidentity_provider = \"okta\"\ncollected_at = 2026-11-24\n\n");
+    let mut cfg = String::from(
+        "[exports]\nmax_export_age_days = 7\n\n[[exports.file]]\npath = \"exports/okta-users.json\"\nidentity_provider = \"okta\"\ncollected_at = 2026-11-24\n\n",
+    );
     for a in 0..apps {
-        let _ = writeln!(inv, "[[application]]\nid = \"app{a}\"\ncritical_data = true\nsso = true\nscim = true\n");
-        let _ = writeln!(cfg, "[[exports.file]]\npath = \"exports/app{a}-users.json\"\napplication = \"app{a}\"\ncollected_at = 2026-11-24\n");
+        let _ = writeln!(
+            inv,
+            "[[application]]\nid = \"app{a}\"\ncritical_data = true\nsso = true\nscim = true\n"
+        );
+        let _ = writeln!(
+            cfg,
+            "[[exports.file]]\npath = \"exports/app{a}-users.json\"\napplication = \"app{a}\"\ncollected_at = 2026-11-24\n"
+        );
     }
     files.push(("inventory.toml".to_owned(), inv));
     files.push(("vouch.toml".to_owned(), cfg));
@@ -36,7 +47,11 @@ fn main() {
     let mut okta = String::with_capacity(people * 200);
     okta.push('[');
     for p in 0..people {
-        let status = if p % 500 == 7 { "DEPROVISIONED" } else { "ACTIVE" };
+        let status = if p % 500 == 7 {
+            "DEPROVISIONED"
+        } else {
+            "ACTIVE"
+        };
         if p > 0 {
             okta.push(',');
         }
@@ -50,7 +65,9 @@ fn main() {
     files.push(("exports/okta-users.json".to_owned(), okta));
     for a in 0..apps {
         let mut s = String::with_capacity(per_app * 160);
-        s.push_str("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:ListResponse\"],\"Resources\":[");
+        s.push_str(
+            "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:ListResponse\"],\"Resources\":[",
+        );
         for i in 0..per_app {
             let p = (i * 2 + a * 7) % people;
             if i > 0 {
@@ -70,19 +87,31 @@ fn main() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
-    let sources: Vec<SourceFile> = files.iter().map(|(p, t)| SourceFile::new(p.clone(), t.as_str())).collect();
-    let ctx = LoadContext { as_of_days: vouch::dates::parse_date("2026-11-25").unwrap() };
+    let sources: Vec<SourceFile> = files
+        .iter()
+        .map(|(p, t)| SourceFile::new(p.clone(), t.as_str()))
+        .collect();
+    let ctx = LoadContext {
+        as_of_days: vouch::dates::parse_date("2026-11-25").unwrap(),
+    };
     let mut parse_ms = Vec::new();
     let mut compare_ms = Vec::new();
     let mut orphans = 0;
     for _ in 0..5 {
         let t = Instant::now();
-        let parsed: Vec<_> = sources.par_iter().map(|f| (f.path.clone(), parse_file(f, &ctx))).collect();
+        let parsed: Vec<_> = sources
+            .par_iter()
+            .map(|f| (f.path.clone(), parse_file(f, &ctx)))
+            .collect();
         parse_ms.push(t.elapsed().as_secs_f64() * 1e3);
         let t = Instant::now();
         let loaded = assemble(parsed, &ctx);
         compare_ms.push(t.elapsed().as_secs_f64() * 1e3);
-        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems.first().map(|p| &p.message));
+        assert!(
+            loaded.problems.is_empty(),
+            "{:?}",
+            loaded.problems.first().map(|p| &p.message)
+        );
         orphans = loaded
             .resources
             .iter()

@@ -236,14 +236,18 @@ pub fn assemble(parsed: Vec<(String, Result<Parsed, Vec<Problem>>)>, ctx: &LoadC
     loaded.problems.extend(inv_problems);
     let settings = export_settings.unwrap_or_default();
     export_files.sort_by(|a, b| a.path.cmp(&b.path));
-    let export_problems = exports::apply::apply(
+    let applied = exports::apply::apply(
         &export_files,
         &settings,
         ctx.as_of_days,
         &mut loaded.resources,
         inventory::user_emails(&inventories),
     );
-    loaded.problems.extend(export_problems);
+    loaded.problems.extend(applied.problems);
+    for path in applied.unrecognised {
+        loaded.files.remove(&path);
+        loaded.unrecognised.push(path);
+    }
     let infra_problems = inventory::infra::crosscheck(&inventories, &mut loaded.resources);
     loaded.problems.extend(infra_problems);
 

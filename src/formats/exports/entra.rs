@@ -32,6 +32,7 @@ pub const PHISHING_RESISTANT: &[&str] = &[
 struct List<'a> {
     #[serde(borrow, default)]
     value: Vec<&'a RawValue>,
+    #[serde(rename = "collected_at")]
     collected_at: Option<Stamp>,
 }
 

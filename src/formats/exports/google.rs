@@ -20,6 +20,7 @@ use crate::source::SourceFile;
 struct List<'a> {
     #[serde(borrow, default)]
     users: Vec<&'a RawValue>,
+    #[serde(rename = "collected_at")]
     collected_at: Option<Stamp>,
 }
 

@@ -20,6 +20,7 @@ struct List<'a> {
     schemas: Vec<String>,
     #[serde(rename = "Resources", borrow, default)]
     resources: Vec<&'a RawValue>,
+    #[serde(rename = "collected_at")]
     collected_at: Option<Stamp>,
     application: Option<String>,
 }

@@ -29,6 +29,8 @@ pub struct Join<'a> {
     index: HashMap<(String, String), usize>,
     /// Inventory user id → e-mail (lowercased), to find people in directories.
     pub user_emails: HashMap<String, String>,
+    /// Files that turned out not to be exports (a CSV without roster columns).
+    pub unrecognised: Vec<String>,
 }
 
 impl<'a> Join<'a> {
@@ -54,6 +56,7 @@ impl<'a> Join<'a> {
             problems: Vec::new(),
             index,
             user_emails: HashMap::new(),
+            unrecognised: Vec::new(),
         }
     }
 
@@ -227,15 +230,24 @@ pub const CONTRADICTABLE: &[&str] = &[
     "Saas::Incident",
 ];
 
-/// Applies every export to the resources; returns the problems met (an export naming
-/// something the inventory does not declare, an HR roster with unmapped statuses, …).
+/// What applying the exports found besides facts.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// An export naming something the inventory does not declare, an HR roster with unmapped
+    /// statuses, …
+    pub problems: Vec<Problem>,
+    /// Files read as candidate exports that are none (a CSV without roster columns).
+    pub unrecognised: Vec<String>,
+}
+
+/// Applies every export to the resources.
 pub fn apply(
     exports: &[Arc<ExportFile>],
     settings: &Settings,
     as_of: i64,
     resources: &mut Vec<Resource>,
     user_emails: HashMap<String, String>,
-) -> Vec<Problem> {
+) -> Applied {
     let has_inventory = resources
         .iter()
         .any(|r| r.entity_type.starts_with("Saas::") || r.entity_type.starts_with("Access::"));
@@ -258,5 +270,8 @@ pub fn apply(
         }
     }
     problems.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    problems
+    Applied {
+        problems,
+        unrecognised: j.unrecognised,
+    }
 }

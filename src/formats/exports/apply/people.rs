@@ -191,7 +191,7 @@ pub fn apply(j: &mut Join<'_>) {
                     roster.insert(p.email.clone(), (p, Arc::clone(e)));
                 }
             }
-            Err(NotRoster::Unrecognised) => {}
+            Err(NotRoster::Unrecognised) => j.unrecognised.push(e.path.clone()),
             Err(NotRoster::Problems(ps)) => j.problems.extend(ps),
         }
     }
@@ -232,6 +232,50 @@ pub fn apply(j: &mut Join<'_>) {
             continue;
         };
         with_export.insert(address);
+        // Second factors of the application's own accounts, where its export says (Google
+        // Workspace 2-step verification, Entra registration details).
+        let mut without_mfa: Option<BTreeSet<String>> = None;
+        let mut mfa_details = Vec::new();
+        for (e, accounts) in &files {
+            for a in accounts
+                .iter()
+                .filter(|a| a.status == AccountStatus::Active)
+            {
+                match factor_of(e.format, a) {
+                    Some(Factor::None) => {
+                        without_mfa
+                            .get_or_insert_with(BTreeSet::new)
+                            .insert(a.login.clone());
+                        mfa_details.push(format!(
+                            "`{}` has no second factor in `{app}` ({})",
+                            a.login,
+                            e.at(a.offset)
+                        ));
+                    }
+                    Some(_) => {
+                        without_mfa.get_or_insert_with(BTreeSet::new);
+                    }
+                    None => {}
+                }
+            }
+        }
+        if let Some(set) = without_mfa {
+            for (e, _) in &files {
+                j.import(
+                    idx,
+                    "accounts_without_mfa",
+                    Value::string_set(set.iter().cloned()),
+                    e,
+                    0,
+                    "",
+                );
+            }
+            if let Some(r) = j.resources.get_mut(idx) {
+                for d in mfa_details {
+                    r.facts_mut().explain("accounts_without_mfa", d);
+                }
+            }
+        }
         let mut orphans = BTreeSet::new();
         let mut details = Vec::new();
         for (e, accounts) in &files {
@@ -270,16 +314,17 @@ pub fn apply(j: &mut Join<'_>) {
                 r.facts_mut().import("orphan_accounts", s);
             }
         }
+        // The comparison is as fresh as its oldest side: the directories and rosters too.
         for d in &directories {
             let s = j.source(d.0);
             if let Some(r) = j.resources.get_mut(idx) {
-                r.facts_mut().source(s);
+                r.facts_mut().import("orphan_accounts", s);
             }
         }
         for e in &rosters {
             let s = j.source(e);
             if let Some(r) = j.resources.get_mut(idx) {
-                r.facts_mut().source(s);
+                r.facts_mut().import("orphan_accounts", s);
             }
         }
         if let Some(r) = j.resources.get_mut(idx) {
