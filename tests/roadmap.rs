@@ -495,7 +495,15 @@ fn the_json_shape_on_the_example() {
             n("requirements"),
             "{fw}: {r}"
         );
-        assert_eq!(n("percent"), n("met") * 100 / n("requirements"));
+        assert_eq!(n("percent"), n("verified") * 100 / n("requirements"));
+        assert!(n("verified") <= n("met"), "{fw}: {r}");
+        let by_basis: u64 = r["by_basis"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(by_basis, n("met"), "{fw}: {r}");
         assert_eq!(j["weights"][fw], 1.0);
     }
     assert_eq!(j["readiness"]["hipaa"]["requirements"], 50);
