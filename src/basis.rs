@@ -4,6 +4,8 @@
 //!   IAM documents): what is deployed, read as code.
 //! - `system_export`: a fact the control reads was imported from a system's export (SCIM, an
 //!   identity provider, the HR roster, GitHub, AWS Backup, incidents).
+//! - `configuration` too: an inventory fact the control reads was compared with the
+//!   infrastructure code (`inventory-matches-infrastructure`).
 //! - `declared`: everything the control reads was typed into the inventory by hand.
 //! - `attestation`: a manual control attested with an evidence file in the tree (its SHA-256
 //!   digest recorded, the file included in evidence bundles).
@@ -196,7 +198,17 @@ pub fn annotate(reads: &BTreeSet<String>, resource: &Resource) -> Annotation {
             used.extend(from.iter().copied());
         }
     }
-    let imported = !used.is_empty();
+    let origin_used = |o: FactOrigin| {
+        used.iter()
+            .any(|i| facts.sources.get(*i).is_some_and(|s| s.origin == o))
+    };
+    let basis = if origin_used(FactOrigin::Imported) {
+        Basis::SystemExport
+    } else if origin_used(FactOrigin::Configuration) {
+        Basis::Configuration
+    } else {
+        Basis::Declared
+    };
     let mut sources: Vec<FactSource> = facts
         .sources
         .iter()
@@ -232,11 +244,7 @@ pub fn annotate(reads: &BTreeSet<String>, resource: &Resource) -> Annotation {
         .flat_map(|(_, v)| v.iter().cloned())
         .collect();
     Annotation {
-        basis: Some(if imported {
-            Basis::SystemExport
-        } else {
-            Basis::Declared
-        }),
+        basis: Some(basis),
         sources,
         details,
         stale,

@@ -217,7 +217,8 @@ pub struct Resource {
 /// How a fact is known: declared by hand, or imported from a system's export.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct FactSource {
-    /// `declared` (an inventory TOML file) or `imported` (a system export).
+    /// `declared` (an inventory TOML file), `imported` (a system export) or `configuration`
+    /// (a Terraform file the inventory was compared with).
     pub origin: FactOrigin,
     /// The export format (`scim`, `okta_users`, …) or `inventory`.
     pub format: String,
@@ -241,12 +242,14 @@ pub struct FactSource {
     pub stale: bool,
 }
 
-/// Declared by hand or imported from a system.
+/// Declared by hand, imported from a system, or read from the infrastructure code (a fact
+/// derived by comparing the inventory with its Terraform resource).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FactOrigin {
     Declared,
     Imported,
+    Configuration,
 }
 
 /// The provenance of a resource's facts (see `formats::exports`).

@@ -130,6 +130,8 @@ struct Verdict {
     mismatches: BTreeSet<&'static str>,
     details: Vec<String>,
     unknown: Vec<String>,
+    /// The Terraform resources compared with: (file, line).
+    compared: BTreeSet<(String, u32)>,
 }
 
 impl Verdict {
@@ -138,7 +140,24 @@ impl Verdict {
             mismatches,
             details,
             unknown,
+            compared,
         } = self;
+        for (file, line) in compared {
+            r.facts_mut().import(
+                "infrastructure_mismatches",
+                crate::model::FactSource {
+                    origin: crate::model::FactOrigin::Configuration,
+                    format: "terraform".to_owned(),
+                    file,
+                    line,
+                    digest: None,
+                    collected_at: None,
+                    age_days: None,
+                    max_age_days: None,
+                    stale: false,
+                },
+            );
+        }
         if mismatches.is_empty() && !unknown.is_empty() {
             r.set(
                 "infrastructure_mismatches",
@@ -346,6 +365,7 @@ fn compare(
         );
         let tf_at = infra.at(i);
         let mut v = Verdict::default();
+        v.compared.insert((tf.span.file.clone(), tf.span.line));
         let enc_attr = if s.kind == "datastore" {
             "storage_encrypted"
         } else {
@@ -446,6 +466,12 @@ fn compare(
                 continue;
             }
             let mut v = Verdict::default();
+            v.compared.extend(
+                mine.iter()
+                    .filter_map(|a| infra.explicit(a).ok())
+                    .filter_map(|i| infra.resources.get(i))
+                    .map(|r| (r.span.file.clone(), r.span.line)),
+            );
             let used: BTreeSet<String> = mine
                 .iter()
                 .filter_map(|a| infra.explicit(a).ok())

@@ -415,7 +415,7 @@ fn overlay_users(
         return;
     }
     let emails = j.user_emails.clone();
-    let mut holder_status: HashMap<String, String> = HashMap::new();
+    let mut holder_status: HashMap<String, (String, &ExportFile, usize)> = HashMap::new();
     for idx in j.of_type("Access::User") {
         let Some(r) = j.resources.get(idx) else {
             continue;
@@ -442,7 +442,7 @@ fn overlay_users(
             a.offset,
             k.status.as_str(),
         );
-        holder_status.insert(id.clone(), k.status.as_str().to_owned());
+        holder_status.insert(id.clone(), (k.status.as_str().to_owned(), e, a.offset));
         if let Some(d) = a.last_login {
             let days = (j.as_of - d).max(0);
             j.import(
@@ -494,15 +494,26 @@ fn overlay_users(
             }
         }
     }
+    // A grant's holder status follows its holder's (a contradiction is the user's, above).
     for idx in j.of_type("Access::Grant") {
-        let Some(r) = j.resources.get_mut(idx) else {
+        let Some(r) = j.resources.get(idx) else {
             continue;
         };
         let Some(Value::String(u)) = r.attrs.get("user") else {
             continue;
         };
-        if let Some(s) = holder_status.get(u) {
-            r.set("holder_status", Value::str(s));
+        let u = u.clone();
+        let Some((status, e, offset)) = holder_status.get(u.as_str()).cloned() else {
+            continue;
+        };
+        let source = j.source(e);
+        if let Some(r) = j.resources.get_mut(idx) {
+            r.set("holder_status", Value::str(&status));
+            r.facts_mut().import("holder_status", source);
+            r.facts_mut().explain(
+                "holder_status",
+                format!("`{u}` is {status} per {}", e.at(offset)),
+            );
         }
     }
 }
