@@ -736,3 +736,46 @@ fn the_same_exports_give_byte_identical_json() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn the_roadmap_lists_the_exports_it_rests_on_with_their_age() {
+    let dir = tree(&[
+        ("inventory.toml", INVENTORY),
+        ("vouch.toml", &config("2026-10-01")),
+        ("exports/okta/users.json", &okta_users("DEPROVISIONED")),
+        ("exports/okta/factors.json", FACTORS),
+        (
+            "exports/github-users.json",
+            &scim(&[("maria@acme.example", true)]),
+        ),
+    ]);
+    let out = vouch()
+        .arg("roadmap")
+        .arg(dir.path())
+        .args(["--as-of", AS_OF, "--format", "json"])
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let exports = json["exports"].as_array().unwrap();
+    let okta = exports
+        .iter()
+        .find(|e| e["file"] == "exports/okta/users.json")
+        .unwrap();
+    assert_eq!(
+        (okta["age_days"].as_i64(), okta["stale"].as_bool()),
+        (Some(55), Some(true))
+    );
+    let gh = exports
+        .iter()
+        .find(|e| e["file"] == "exports/github-users.json")
+        .unwrap();
+    assert!(gh.get("stale").is_none() && gh["digest"].as_str().unwrap().starts_with("sha256:"));
+    let text = vouch()
+        .arg("roadmap")
+        .arg(dir.path())
+        .args(["--as-of", AS_OF])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("exports/okta/users.json (okta_users): taken 2026-10-01, 55 days old — stale: export it again"), "{text}");
+}

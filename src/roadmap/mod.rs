@@ -76,6 +76,9 @@ pub struct Roadmap {
     pub steps: Vec<Step>,
     /// Every assessable requirement of each target, in the order of `targets`.
     pub frameworks: Vec<FrameworkStatus>,
+    /// The system exports the results read: file, digest, export date, age, staleness.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exports: Vec<crate::model::FactSource>,
 }
 
 impl Roadmap {
@@ -103,6 +106,7 @@ impl Roadmap {
             next_certification,
             steps,
             frameworks,
+            exports: Vec::new(),
         }
     }
 
@@ -111,6 +115,17 @@ impl Roadmap {
         let mut r = Roadmap::build(&run.library, &run.assessment.results, settings);
         r.as_of = run.assessment.provenance.as_of.clone();
         r.root = run.assessment.provenance.root.clone();
+        let mut exports: Vec<crate::model::FactSource> = run
+            .assessment
+            .results
+            .iter()
+            .flat_map(|x| x.sources.iter())
+            .filter(|s| s.origin == crate::model::FactOrigin::Imported)
+            .cloned()
+            .collect();
+        exports.sort();
+        exports.dedup();
+        r.exports = exports;
         r
     }
 
