@@ -353,6 +353,7 @@ pub fn review_cmd(args: &ReviewArgs) -> u8 {
             controls,
             findings_only: true,
         },
+        terraform: check::TerraformInputs::default(),
     };
     let run = check::run(&opts);
     let review = review_of(&run, as_of);

@@ -30,6 +30,7 @@ pub struct CheckArgs {
     pub controls: Vec<String>,
     pub fail_on: Option<Severity>,
     pub as_of: Option<String>,
+    pub terraform: crate::check::TerraformInputs,
 }
 
 /// Parses `--as-of` (default: today, UTC).
@@ -97,6 +98,7 @@ pub fn check(args: &CheckArgs) -> u8 {
             controls: args.controls.clone(),
             findings_only: false,
         },
+        terraform: args.terraform.clone(),
     };
     let run = check::run(&opts);
     let unknown_controls: Vec<Problem> = args
@@ -333,6 +335,7 @@ pub struct GateArgs {
     pub sarif: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub summary: Option<PathBuf>,
+    pub terraform: crate::check::TerraformInputs,
 }
 
 /// `vouch gate`: only what the change breaks. Exit 0 pass, 1 fail, 2 the gate could not run.
@@ -344,6 +347,7 @@ pub fn gate(args: &GateArgs) -> u8 {
         controls: args.controls.clone(),
         fail_on: args.fail_on,
         as_of: args.as_of.clone(),
+        terraform: args.terraform.clone(),
     };
     let mut pre = validate_selection(&selection_args);
     let as_of = match as_of_days(args.as_of.as_deref()) {
@@ -368,6 +372,7 @@ pub fn gate(args: &GateArgs) -> u8 {
             controls: args.controls.clone(),
             findings_only: false,
         },
+        terraform: args.terraform.clone(),
     };
     let run = match crate::gate::run(&opts) {
         Ok(r) => r,

@@ -95,9 +95,14 @@ pub struct CheckResult {
     /// Ids of the policies that fired (fail) or errored (error).
     pub policies: Vec<String>,
     pub messages: Vec<String>,
-    /// Attributes of the resource a static file could not know (never assumed compliant).
+    /// Attributes that the fired policies read and a static file could not know (never
+    /// assumed compliant).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// False when a failure rests on something vouch could not know (an unknown attribute, or
+    /// whether the resource exists): it still fails closed, and its message says what could
+    /// not be determined and why instead of asserting a fact.
+    pub determined: bool,
     /// Framework id → requirement ids (shared by every result of the control).
     pub frameworks: std::sync::Arc<BTreeMap<String, Vec<String>>>,
     /// Stable identity across runs: control, resource scope and address, fired policies.
@@ -176,6 +181,10 @@ pub struct Summary {
     pub controls: usize,
     pub results: Counts,
     pub frameworks: BTreeMap<String, FrameworkSummary>,
+    /// What the Terraform evaluation did: roots, modules expanded, and module calls not
+    /// expanded (with why); absent when the tree holds no Terraform configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terraform: Option<crate::formats::terraform::TerraformSummary>,
     /// Results (not counting not-applicable ones) by how they are known.
     pub by_basis: BTreeMap<crate::basis::Basis, usize>,
 }
@@ -365,15 +374,13 @@ impl Assessment {
                 // A fact read from a stale export shows nothing about today.
                 status = Status::Fail;
             }
-            let unknown = if status == Status::Pass {
-                Vec::new()
-            } else {
-                resource.unknown_attrs()
-            };
             let Some((title, family, frameworks)) = shared.get(control.id.as_str()).cloned() else {
                 continue;
             };
-            let (policies, mut messages) = e.into_detail();
+            let detail = e.into_full_detail();
+            let (policies, mut messages, unknown) =
+                (detail.policies, detail.messages, detail.unknown);
+            let determined = !detail.undetermined;
             if status != Status::Pass {
                 messages.extend(note.stale);
                 messages.extend(note.details);
@@ -389,6 +396,7 @@ impl Assessment {
                 policies,
                 messages,
                 unknown,
+                determined,
                 frameworks,
                 waiver: None,
                 attestation: None,
@@ -438,6 +446,7 @@ impl Assessment {
                 policies: Vec::new(),
                 messages,
                 unknown: Vec::new(),
+                determined: true,
                 frameworks,
                 fingerprint: fingerprint(&control.id, None, &[]),
                 waiver: None,

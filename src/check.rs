@@ -22,6 +22,83 @@ pub struct CheckOptions {
     /// Days since the epoch that ages are counted up to.
     pub as_of_days: i64,
     pub selection: Selection,
+    /// Terraform variable values from the command line.
+    pub terraform: TerraformInputs,
+}
+
+/// Terraform values given on the command line, as `terraform plan` takes them.
+#[derive(Debug, Clone, Default)]
+pub struct TerraformInputs {
+    /// `--var-file FILE` (relative to the working directory), in order.
+    pub var_files: Vec<PathBuf>,
+    /// `--var NAME=VALUE`, in order.
+    pub vars: Vec<(String, String)>,
+}
+
+/// The Terraform overrides of a run: `[terraform] var_files` of vouch.toml (found among the
+/// tree's files) and then the command line's `--var-file`s (a file inside the tree is taken from
+/// the tree, so the gate reads it from git like everything else), then `--var`s.
+pub fn terraform_overrides(
+    root: &Path,
+    config: &Config,
+    inputs: &TerraformInputs,
+    files: &[SourceFile],
+) -> (formats::terraform::Overrides, Vec<Problem>) {
+    let mut out = formats::terraform::Overrides {
+        var_files: Vec::new(),
+        vars: inputs.vars.clone(),
+    };
+    let mut problems = Vec::new();
+    let add = |file: &SourceFile,
+               out: &mut formats::terraform::Overrides,
+               problems: &mut Vec<Problem>| {
+        match formats::terraform::parse_hcl(file) {
+            Ok(f) => out.var_files.push(Arc::new(f)),
+            Err(ps) => problems.extend(ps),
+        }
+    };
+    for rel in &config.terraform_var_files {
+        match files.iter().find(|f| f.path == *rel) {
+            Some(f) => add(f, &mut out, &mut problems),
+            None => problems.push(
+                Problem::config(
+                    format!("terraform var file `{rel}` named in vouch.toml is not in the tree"),
+                    Some(crate::config::FILE_NAME),
+                )
+                .with_help("var_files are relative to the repository root"),
+            ),
+        }
+    }
+    let canonical_root = root.canonicalize().ok();
+    for path in &inputs.var_files {
+        let inside = path.canonicalize().ok().and_then(|abs| {
+            let rel = abs.strip_prefix(canonical_root.as_ref()?).ok()?;
+            Some(
+                rel.components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            )
+        });
+        if let Some(f) = inside
+            .as_ref()
+            .and_then(|rel| files.iter().find(|f| &f.path == rel))
+        {
+            add(f, &mut out, &mut problems);
+            continue;
+        }
+        let shown = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => match source::decode(&shown, &bytes, config.max_file_bytes) {
+                Ok(text) => add(&SourceFile::new(shown, text), &mut out, &mut problems),
+                Err(p) => problems.push(p),
+            },
+            Err(e) => problems.push(
+                Problem::io(shown, &e).with_help("--var-file is relative to the working directory"),
+            ),
+        }
+    }
+    (out, problems)
 }
 
 /// Everything a run produced, for the renderers.
@@ -70,11 +147,14 @@ pub struct Tree {
 
 /// Reads `vouch.toml`, walks the tree and loads the library (every job starts here).
 pub fn read_tree(root: &Path) -> Tree {
-    read_tree_and(root, |_| ()).0
+    read_tree_and(root, |_, _| ()).0
 }
 
 /// Reads a tree and runs `then` on its files while the library compiles on the other core.
-fn read_tree_and<T: Send>(root: &Path, then: impl FnOnce(&[SourceFile]) -> T + Send) -> (Tree, T) {
+fn read_tree_and<T: Send>(
+    root: &Path,
+    then: impl FnOnce(&Config, &[SourceFile]) -> T + Send,
+) -> (Tree, T) {
     let mut problems = Vec::new();
     let config = match Config::load(root) {
         Ok(c) => c,
@@ -92,8 +172,8 @@ fn read_tree_and<T: Send>(root: &Path, then: impl FnOnce(&[SourceFile]) -> T + S
     };
     let ((walked, after), (library, compiled, mut lib_problems)) = rayon::join(
         || {
-            let walked = source::walk(root, &excludes);
-            let after = then(&walked.files);
+            let walked = source::walk_limited(root, &excludes, config.max_file_bytes);
+            let after = then(&config, &walked.files);
             (walked, after)
         },
         || load_library(&config),
@@ -125,8 +205,12 @@ pub fn run(opts: &CheckOptions) -> CheckRun {
             mut problems,
             skipped,
         },
-        mut loaded,
-    ) = read_tree_and(&opts.root, |files| formats::load(files, &ctx));
+        (mut loaded, tf_problems),
+    ) = read_tree_and(&opts.root, |config, files| {
+        let (overrides, problems) = terraform_overrides(&opts.root, config, &opts.terraform, files);
+        (formats::load_with(files, &ctx, &overrides), problems)
+    });
+    problems.extend(tf_problems);
     let (evidence_problems, evidence_files) =
         crate::basis::resolve_evidence(&opts.root, &mut loaded.attestations);
     problems.extend(evidence_problems);
@@ -170,7 +254,10 @@ pub fn evaluate_files(
     let ctx = LoadContext {
         as_of_days: opts.as_of_days,
     };
-    let loaded = formats::load(files, &ctx);
+    let (overrides, tf_problems) = terraform_overrides(&opts.root, &config, &opts.terraform, files);
+    let mut problems = problems;
+    problems.extend(tf_problems);
+    let loaded = formats::load_with(files, &ctx, &overrides);
     evaluate_loaded(
         loaded, files, config, library, compiled, problems, provenance, opts,
     )
@@ -292,6 +379,9 @@ pub fn assess(
     if !compiled_ok {
         // The library did not load: nothing was evaluated, and nothing may look compliant.
         assessment.results.clear();
+    }
+    if !loaded.terraform.roots.is_empty() || !loaded.terraform.modules_not_expanded.is_empty() {
+        assessment.summary.terraform = Some(loaded.terraform.clone());
     }
     let waivers = apply_waivers(&mut assessment, &config.waivers, opts.as_of_days);
     assessment.waivers = waivers;

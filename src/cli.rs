@@ -58,6 +58,8 @@ pub enum Command {
         /// Count attestation expiry and ages up to this date, YYYY-MM-DD (default: today, UTC)
         #[arg(long)]
         as_of: Option<String>,
+        #[command(flatten)]
+        terraform: TerraformArgs,
     },
     /// Run every control's fixtures: each must fire on its violating cases and stay silent on its compliant ones
     Test {
@@ -70,6 +72,36 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
     },
+}
+
+/// Terraform variable values, as `terraform plan` takes them.
+#[derive(Debug, Args, Default)]
+pub struct TerraformArgs {
+    /// A Terraform values file for the roots, as `terraform plan -var-file` (repeatable; a file in a root's directory applies to that root only)
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// A Terraform variable, as `terraform plan -var` (repeatable; wins over every file)
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+impl From<TerraformArgs> for vouch::check::TerraformInputs {
+    fn from(t: TerraformArgs) -> Self {
+        vouch::check::TerraformInputs {
+            var_files: t.var_files,
+            vars: t.vars,
+        }
+    }
+}
+
+/// `NAME=VALUE` for `--var`.
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +124,8 @@ pub struct CheckCmd {
     /// Count ages (restore tests, logins, grants) up to this date, YYYY-MM-DD (default: today, UTC)
     #[arg(long)]
     pub as_of: Option<String>,
+    #[command(flatten)]
+    pub terraform: TerraformArgs,
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +166,8 @@ pub struct GateCmd {
     /// Write a Markdown summary (for a pull-request comment) to this file
     #[arg(long)]
     pub summary: Option<PathBuf>,
+    #[command(flatten)]
+    pub terraform: TerraformArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,6 +272,8 @@ pub enum EvidenceCmd {
         /// For tests and backfills only: the collection time, YYYY-MM-DDTHH:MM:SSZ (default: now)
         #[arg(long, env = "VOUCH_COLLECTION_TIME", hide = true)]
         collected_at: Option<String>,
+        #[command(flatten)]
+        terraform: TerraformArgs,
     },
     /// Recompute every digest of a bundle (directory or .tar.gz) and check its signature
     Verify {

@@ -8,6 +8,9 @@
 //! [library]
 //! paths = ["compliance"]        # each holds controls/ and policies/
 //!
+//! [terraform]
+//! var_files = ["envs/prod/prod.tfvars"]  # as `terraform plan -var-file` would be given
+//!
 //! [[waiver]]
 //! control = "s3-versioning"
 //! resource = "aws_s3_bucket.scratch*"
@@ -46,6 +49,16 @@ struct RawConfig {
     #[serde(default)]
     #[allow(dead_code, reason = "validated where it is used, in formats::exports")]
     exports: Option<toml::Table>,
+    #[serde(default)]
+    terraform: RawTerraform,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTerraform {
+    /// Values files passed to every plan (`-var-file`), relative to the repository root.
+    #[serde(default)]
+    var_files: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -54,6 +67,8 @@ struct RawCheck {
     #[serde(default)]
     exclude: Vec<String>,
     fail_on: Option<Severity>,
+    /// Files larger than this many MiB are a problem instead of being read.
+    max_file_mb: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -90,7 +105,7 @@ pub struct Waiver {
 }
 
 /// The validated configuration.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub exclude: Vec<String>,
     pub fail_on: Option<Severity>,
@@ -100,6 +115,25 @@ pub struct Config {
     pub library_relative: Vec<String>,
     pub waivers: Vec<Waiver>,
     pub roadmap: Option<toml::Table>,
+    /// Terraform values files given to every root (`-var-file`), relative to the root.
+    pub terraform_var_files: Vec<String>,
+    /// The largest input file read, in bytes (`[check] max_file_mb`).
+    pub max_file_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            exclude: Vec::new(),
+            fail_on: None,
+            library_paths: Vec::new(),
+            library_relative: Vec::new(),
+            waivers: Vec::new(),
+            roadmap: None,
+            terraform_var_files: Vec::new(),
+            max_file_bytes: crate::source::MAX_FILE_BYTES,
+        }
+    }
 }
 
 impl Config {
@@ -225,6 +259,29 @@ impl Config {
             library_paths.push(root.join(&rel));
             library_relative.push(rel);
         }
+        let mut terraform_var_files = Vec::new();
+        for f in &raw.terraform.var_files {
+            let rel = f.trim_start_matches("./").to_owned();
+            if Path::new(&rel).is_absolute() || rel.split('/').any(|c| c == "..") {
+                problems.push(Problem::config(
+                    format!("terraform var file `{f}` must be a file inside the repository"),
+                    Some(FILE_NAME),
+                ));
+                continue;
+            }
+            terraform_var_files.push(rel);
+        }
+        let max_file_bytes = match raw.check.max_file_mb {
+            Some(0) => {
+                problems.push(Problem::config(
+                    "`max_file_mb` must be at least 1".to_owned(),
+                    Some(FILE_NAME),
+                ));
+                crate::source::MAX_FILE_BYTES
+            }
+            Some(mb) => mb.saturating_mul(1024 * 1024),
+            None => crate::source::MAX_FILE_BYTES,
+        };
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -235,6 +292,8 @@ impl Config {
             library_relative,
             waivers,
             roadmap: raw.roadmap,
+            terraform_var_files,
+            max_file_bytes,
         })
     }
 

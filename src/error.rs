@@ -125,6 +125,12 @@ impl Problem {
         self
     }
 
+    /// Attaches a line number (when there is no text to point into).
+    pub fn at_line(mut self, line: u32) -> Self {
+        self.line = Some(line);
+        self
+    }
+
     /// Attaches a help text.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());

@@ -6,7 +6,9 @@
 //! fire on another control's compliant example:
 //! - a compliant case must produce a pass for its control and no fail or error from any control;
 //! - a violating case must produce a fail for its control; when the case has an `expect.toml`
-//!   with `policies = [...]`, the fired policy ids of its control must be exactly those.
+//!   with `policies = [...]`, the fired policy ids of its control must be exactly those, and
+//!   with `determined = true|false`, every failure of its control must be (or not be)
+//!   determined (a violation proven, or one resting on a value a static file cannot know).
 //!
 //! Ages are counted up to [`FIXTURE_AS_OF`] (or `as_of` in `expect.toml`) so fixtures with dates
 //! never rot.
@@ -32,6 +34,7 @@ struct Expect {
     #[serde(default)]
     policies: Option<Vec<String>>,
     as_of: Option<toml::value::Datetime>,
+    determined: Option<bool>,
 }
 
 /// Outcome of one fixture case.
@@ -141,6 +144,7 @@ fn run_case(
         root: std::path::PathBuf::from(case),
         as_of_days: as_of,
         selection: Selection::default(),
+        terraform: crate::check::TerraformInputs::default(),
     };
     let run = check::evaluate_files(
         &inputs,
@@ -221,6 +225,24 @@ fn run_case(
                     "fired policies differ from expect.toml: missing [{}], unexpected [{}]",
                     missing.join(", "),
                     extra.join(", ")
+                ));
+            }
+        }
+        if let Some(want) = expect.determined {
+            for r in mine
+                .iter()
+                .filter(|r| r.status == Status::Fail && r.determined != want)
+            {
+                failures.push(format!(
+                    "expected every failure to be {}determined, but `{}` is {}: {}",
+                    if want { "" } else { "un" },
+                    control.id,
+                    if r.determined {
+                        "determined"
+                    } else {
+                        "undetermined"
+                    },
+                    r.messages.join("; ")
                 ));
             }
         }

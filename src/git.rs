@@ -244,12 +244,13 @@ impl Repo {
 
     /// Every candidate file of a commit's tree under the scanned directory, with its blob id.
     ///
-    /// Symlinks (mode 120000) and submodules are never followed; files over the size limit and
-    /// non-UTF-8 files are skipped, like the directory walk does.
+    /// Symlinks (mode 120000) and submodules are never followed; a file over the size limit or
+    /// that cannot be decoded is a problem in `problems`, like the directory walk's.
     pub fn tree_files(
         &self,
         commit: git2::Oid,
         excludes: &GlobSet,
+        problems: &mut Vec<Problem>,
     ) -> Result<Vec<SourceFile>, Problem> {
         let prefix = if self.prefix.is_empty() {
             String::new()
@@ -268,16 +269,17 @@ impl Repo {
                 .find_blob(id)
                 .map_err(|e| git_problem(format!("{rel}: {}", one_line(&e))))?;
             if blob.size() as u64 > MAX_FILE_BYTES {
+                problems.push(source::too_big(&rel, blob.size() as u64, MAX_FILE_BYTES));
                 continue;
             }
-            let Ok(text) = std::str::from_utf8(blob.content()) else {
-                continue;
-            };
-            files.push(SourceFile {
-                path: rel,
-                text: Arc::from(text),
-                blob_id: id.to_string(),
-            });
+            match source::decode(&rel, blob.content(), MAX_FILE_BYTES) {
+                Ok(text) => files.push(SourceFile {
+                    path: rel,
+                    text: Arc::from(text),
+                    blob_id: id.to_string(),
+                }),
+                Err(p) => problems.push(p),
+            }
         }
         Ok(files)
     }

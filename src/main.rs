@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             controls: c.controls,
             fail_on: c.fail_on.map(Into::into),
             as_of: c.as_of,
+            terraform: c.terraform.into(),
         }),
         Command::Gate(g) => app::gate(&app::GateArgs {
             path: g.path,
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
             sarif: g.sarif,
             junit: g.junit,
             summary: g.summary,
+            terraform: g.terraform.into(),
         }),
         Command::Controls(ControlsCmd::List { format, path }) => {
             app::controls_list(&path, format.into())
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
             format,
             out,
             as_of,
+            terraform,
         } => vouch::roadmap::cmd(&vouch::roadmap::RoadmapArgs {
             path,
             targets,
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
             },
             out,
             as_of,
+            terraform: terraform.into(),
         }),
         Command::Evidence(EvidenceCmd::Bundle {
             path,
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
             as_of,
             force,
             collected_at,
+            terraform,
         }) => vouch::evidence::cmd_bundle(&vouch::evidence::BundleArgs {
             path,
             out,
@@ -86,6 +91,7 @@ fn main() -> ExitCode {
             as_of,
             force,
             collected_at,
+            terraform: terraform.into(),
         }),
         Command::Evidence(EvidenceCmd::Verify {
             bundle,

@@ -212,6 +212,15 @@ pub struct Resource {
     /// configuration files, whose span says it all (boxed: most resources have none).
     #[serde(skip)]
     pub facts: Option<Box<Facts>>,
+    /// Why it is not known whether the resource exists (a Terraform block whose `count` or
+    /// `for_each` is unknown), or `None` when it does. A finding on it is never determined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence: Option<String>,
+    /// An orphan child (a security-group rule, a public access block, … whose parent is not in
+    /// the evaluated configuration) evaluated on its own: only the controls that read one of
+    /// its attributes apply to it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// How a fact is known: declared by hand, or imported from a system's export.
@@ -304,6 +313,8 @@ impl Resource {
             parents: Vec::new(),
             span,
             facts: None,
+            presence: None,
+            partial: false,
         }
     }
 

@@ -70,6 +70,7 @@ fn result(c: &Control, status: Status, resource: Option<&str>) -> CheckResult {
         policies: Vec::new(),
         messages: Vec::new(),
         unknown: Vec::new(),
+        determined: true,
         frameworks: std::sync::Arc::new(c.frameworks.clone()),
         fingerprint: String::new(),
         waiver: None,

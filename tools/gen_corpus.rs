@@ -1,5 +1,10 @@
 //! Deterministic generator of synthetic Terraform corpora for the benchmark.
 //!
+//! `cargo run --release --example gen-corpus -- modules <calls> <dir>` writes a module-heavy
+//! corpus instead: one module of five resources (a bucket with its versioning and public access
+//! block, a security group and a database) called `calls` times from root files, each call with
+//! `for_each` over two keys, so `calls` × 2 module instances and `calls` × 10 resource instances.
+//!
 //! `cargo run --release --example gen-corpus -- <resources> <dir>` writes about `resources`
 //! Terraform resource blocks in files of 25 blocks each (the shape of the reference corpus:
 //! 10,000 resources in ~400 files), mixing S3 buckets with their split encryption, versioning
@@ -11,6 +16,12 @@ use std::fmt::Write as _;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("modules") {
+        let calls: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000);
+        let dir = std::path::PathBuf::from(args.get(3).map_or("corpus-modules", String::as_str));
+        modules(calls, &dir);
+        return;
+    }
     let total: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let dir = std::path::PathBuf::from(args.get(2).map_or("corpus", String::as_str));
     std::fs::create_dir_all(&dir).unwrap();
@@ -169,6 +180,109 @@ resource "aws_s3_bucket_public_access_block" "b{n}" {{
     }
     println!(
         "wrote {written} resources in {file_no} files to {}",
+        dir.display()
+    );
+}
+
+/// The module-heavy corpus: `calls` module calls with `for_each`, about one instance in ten
+/// non-compliant through its arguments.
+fn modules(calls: usize, dir: &std::path::Path) {
+    let module = dir.join("modules/service");
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        module.join("main.tf"),
+        r#"variable "name" {}
+variable "public" { default = false }
+variable "versioned" { default = true }
+variable "admin_cidr" { default = "10.0.0.0/8" }
+
+locals {
+  bucket_name = "acme-${var.name}"
+  tags        = { service = var.name, managed = "terraform" }
+}
+
+resource "aws_s3_bucket" "this" {
+  bucket = local.bucket_name
+  tags   = local.tags
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  bucket = aws_s3_bucket.this.id
+  versioning_configuration {
+    status = var.versioned ? "Enabled" : "Suspended"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  bucket                  = aws_s3_bucket.this.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_security_group" "this" {
+  name = "${var.name}-db"
+  ingress {
+    from_port   = 5432
+    to_port     = 5432
+    protocol    = "tcp"
+    cidr_blocks = [var.admin_cidr]
+  }
+}
+
+resource "aws_db_instance" "this" {
+  identifier              = var.name
+  engine                  = "postgres"
+  storage_encrypted       = true
+  publicly_accessible     = var.public
+  backup_retention_period = 14
+  deletion_protection     = true
+  multi_az                = true
+}
+
+output "bucket_id" { value = aws_s3_bucket.this.id }
+"#,
+    )
+    .unwrap();
+    let per_file = 25;
+    let mut file_no = 0;
+    let mut call = 0;
+    while call < calls {
+        let mut text = String::new();
+        for _ in 0..per_file {
+            if call >= calls {
+                break;
+            }
+            let bad = call % 10 == 7;
+            let _ = write!(
+                text,
+                r#"module "svc{call}" {{
+  source   = "./modules/service"
+  for_each = {{ blue = "b{call}", green = "g{call}" }}
+  name       = each.value
+  public     = {public}
+  versioned  = each.key == "blue"
+  admin_cidr = {cidr}
+}}
+
+"#,
+                public = if bad { "true" } else { "false" },
+                cidr = if bad {
+                    "\"0.0.0.0/0\""
+                } else {
+                    "\"10.0.0.0/8\""
+                },
+            );
+            call += 1;
+        }
+        std::fs::write(dir.join(format!("main_{file_no:04}.tf")), text).unwrap();
+        file_no += 1;
+    }
+    println!(
+        "wrote {calls} module calls ({} module instances, {} resource instances) in {file_no} files to {}",
+        calls * 2,
+        calls * 10,
         dir.display()
     );
 }

@@ -57,6 +57,11 @@ pub struct Detail {
     pub policies: Vec<String>,
     /// Their `@message`s, or the error texts.
     pub messages: Vec<String>,
+    /// Attributes the fired policies read whose value is unknown, sorted.
+    pub unknown: Vec<String>,
+    /// True when the failure rests on an unknown (an attribute or whether the resource
+    /// exists): it fails closed, but nothing in it is asserted as fact.
+    pub undetermined: bool,
 }
 
 impl Evaluation {
@@ -68,8 +73,13 @@ impl Evaluation {
         policies: Vec<String>,
         messages: Vec<String>,
     ) -> Evaluation {
-        let detail = (!policies.is_empty() || !messages.is_empty())
-            .then(|| Box::new(Detail { policies, messages }));
+        let detail = (!policies.is_empty() || !messages.is_empty()).then(|| {
+            Box::new(Detail {
+                policies,
+                messages,
+                ..Detail::default()
+            })
+        });
         Evaluation {
             resource,
             control,
@@ -84,6 +94,11 @@ impl Evaluation {
             .map(|d| (d.policies, d.messages))
             .unwrap_or_default()
     }
+
+    /// The whole detail, taken out (empty for a pass).
+    pub fn into_full_detail(self) -> Detail {
+        self.detail.map(|d| *d).unwrap_or_default()
+    }
 }
 
 /// What the engine knows about one policy.
@@ -95,6 +110,9 @@ pub struct PolicyInfo {
     pub file: String,
     /// Entity types it applies to.
     pub resource_types: Vec<String>,
+    /// Top-level attributes of `resource` its condition reads (`resource.x`, `resource has x`),
+    /// sorted: a failure that reads an unknown one is not determined.
+    pub reads: Vec<String>,
 }
 
 /// One resource type's policies. The narrowed set is built on first use: a run pays only for
@@ -303,6 +321,7 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
                     message: p.annotation("message").unwrap_or_default().to_owned(),
                     file: file.display_path(),
                     resource_types: Vec::new(),
+                    reads: resource_reads(p),
                 },
             );
             file_of.insert(id, file);
@@ -603,6 +622,11 @@ impl Compiled {
             }
             let no_decision = response.decision() == Decision::Deny && fired.is_empty();
             for control in &set.controls {
+                if resource.partial && !self.reads_any(control, resource) {
+                    // An orphan child carries only its own attributes: controls reading none
+                    // of them do not apply to it.
+                    continue;
+                }
                 let mine = |id: &String| {
                     self.policies.get(id).and_then(|i| i.control.as_deref()) == Some(&**control)
                 };
@@ -618,14 +642,20 @@ impl Compiled {
                             .collect(),
                     )
                 } else if !fails.is_empty() {
-                    (
+                    let judged = self.judge(resource, &fails);
+                    let mut e = Evaluation::new(
+                        *idx,
+                        control.clone(),
                         Outcome::Fail,
                         fails.iter().map(|id| (*id).clone()).collect(),
-                        fails
-                            .iter()
-                            .filter_map(|id| self.policies.get(*id).map(|i| i.message.clone()))
-                            .collect(),
-                    )
+                        judged.messages,
+                    );
+                    if let Some(d) = e.detail.as_mut() {
+                        d.unknown = judged.unknown;
+                        d.undetermined = judged.undetermined;
+                    }
+                    out.push(e);
+                    continue;
                 } else if no_decision {
                     (
                         Outcome::Error,
@@ -645,6 +675,70 @@ impl Compiled {
             }
         }
         out
+    }
+
+    /// Whether a failure is determined: some fired policy reads no unknown attribute and the
+    /// resource certainly exists. An undetermined failure says what could not be known and why
+    /// instead of asserting its policy's message.
+    fn judge(&self, resource: &Resource, fired: &[&String]) -> Judged {
+        let mut determined_by = Vec::new();
+        let mut unknown: BTreeSet<String> = BTreeSet::new();
+        let mut undetermined_messages = Vec::new();
+        for id in fired {
+            let Some(info) = self.policies.get(*id) else {
+                continue;
+            };
+            let missing: Vec<(&String, String)> = info
+                .reads
+                .iter()
+                .filter_map(|a| match resource.attrs.get(a) {
+                    Some(v) if v.is_unknown() => Some((a, unknown_reason(v))),
+                    _ => None,
+                })
+                .collect();
+            if missing.is_empty() {
+                determined_by.push(info.message.clone());
+            } else {
+                let reasons: Vec<String> = missing
+                    .iter()
+                    .map(|(a, why)| format!("`{a}` is not known ({why})"))
+                    .collect();
+                undetermined_messages.push(format!(
+                    "cannot determine whether {}: {}",
+                    info.message,
+                    reasons.join("; ")
+                ));
+                unknown.extend(missing.into_iter().map(|(a, _)| a.clone()));
+            }
+        }
+        match (&resource.presence, determined_by.is_empty()) {
+            (None, false) => Judged {
+                messages: determined_by,
+                unknown: Vec::new(),
+                undetermined: false,
+            },
+            (Some(why), false) => Judged {
+                messages: determined_by
+                    .into_iter()
+                    .map(|m| format!("if the resource exists ({why}): {m}"))
+                    .collect(),
+                unknown: Vec::new(),
+                undetermined: true,
+            },
+            (_, true) => Judged {
+                messages: undetermined_messages,
+                unknown: unknown.into_iter().collect(),
+                undetermined: true,
+            },
+        }
+    }
+
+    /// True when some policy of `control` reads an attribute the resource has.
+    fn reads_any(&self, control: &str, resource: &Resource) -> bool {
+        self.policies.values().any(|p| {
+            p.control.as_deref() == Some(control)
+                && p.reads.iter().any(|a| resource.attrs.contains_key(a))
+        })
     }
 
     fn push_all(
@@ -668,6 +762,63 @@ impl Compiled {
             }
         }
     }
+}
+
+/// A failure's determination (see [`Compiled::judge`]).
+struct Judged {
+    messages: Vec<String>,
+    unknown: Vec<String>,
+    undetermined: bool,
+}
+
+/// The reason an unknown value (or the first unknown inside it) is unknown.
+fn unknown_reason(v: &crate::model::Value) -> String {
+    use crate::model::Value;
+    match v {
+        Value::Unknown(u) => u.unknown.clone(),
+        Value::Set(items) => items
+            .iter()
+            .find(|i| i.is_unknown())
+            .map_or_else(String::new, unknown_reason),
+        Value::Record(f) => f
+            .values()
+            .find(|i| i.is_unknown())
+            .map_or_else(String::new, unknown_reason),
+        _ => String::new(),
+    }
+}
+
+/// The top-level attributes of `resource` a policy reads, from its JSON form (the Cedar AST
+/// as data): every `.` and `has` whose left side is the variable `resource`.
+fn resource_reads(p: &cedar_policy::Policy) -> Vec<String> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, inner) in o {
+                    if (k == "." || k == "has")
+                        && inner
+                            .get("left")
+                            .and_then(|l| l.get("Var"))
+                            .and_then(|v| v.as_str())
+                            == Some("resource")
+                        && let Some(attr) = inner.get("attr").and_then(|a| a.as_str())
+                    {
+                        out.push(attr.to_owned());
+                    }
+                    walk(inner, out);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(json) = p.to_json() {
+        walk(&json, &mut out);
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Shared handle to a compiled library.

@@ -57,6 +57,8 @@ pub struct BundleArgs {
     pub force: bool,
     /// For tests and backfills: the collection time (`YYYY-MM-DDTHH:MM:SSZ`) instead of now.
     pub collected_at: Option<String>,
+    /// Terraform values (`--var-file`, `--var`).
+    pub terraform: crate::check::TerraformInputs,
 }
 
 /// `vouch evidence bundle`: exit 0 when the bundle was written (whatever the findings), 2 when
@@ -102,6 +104,7 @@ pub fn cmd_bundle(args: &BundleArgs) -> u8 {
         root: check::root_of(&args.path),
         as_of_days: as_of,
         selection: Selection::default(),
+        terraform: args.terraform.clone(),
     });
     if !run.problems.is_empty() || run.assessment.run_failed() {
         report::emit_err("the check failed; no evidence bundle was written\n");

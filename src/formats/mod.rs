@@ -92,14 +92,26 @@ pub struct Loaded {
     pub unrecognised: Vec<String>,
     /// Manual-control attestations declared in the inventory.
     pub attestations: Vec<inventory::Attestation>,
+    /// What the Terraform evaluation did (roots, modules expanded and not expanded).
+    pub terraform: terraform::TerraformSummary,
 }
 
 /// Routes one file to its parser.
 pub fn parse_file(file: &SourceFile, ctx: &LoadContext) -> Result<Parsed, Vec<Problem>> {
     let name = file.file_name();
     let ext = file.extension();
+    // Terraform ignores dot-files (`.example.tf`); so does vouch (they are listed as skipped).
+    let terraform_name = matches!(ext.as_str(), "tf" | "tfvars")
+        || name.ends_with(".tf.json")
+        || name.ends_with(".tfvars.json")
+        || terraform::is_modules_manifest(&file.path);
+    if terraform_name {
+        if name.starts_with('.') {
+            return Ok(Parsed::Unrecognised);
+        }
+        return terraform::parse_hcl(file).map(|f| Parsed::Terraform(Arc::new(f)));
+    }
     match ext.as_str() {
-        "tf" | "tfvars" => terraform::parse_hcl(file).map(|f| Parsed::Terraform(Arc::new(f))),
         "toml" if file.path == "vouch.toml" => {
             exports::Settings::parse(file).map(|s| Parsed::ExportSettings(Arc::new(s)))
         }
@@ -189,15 +201,33 @@ pub fn strip_position(msg: &str) -> String {
 
 /// Parses every file (in parallel), then runs the cross-file passes.
 pub fn load(files: &[SourceFile], ctx: &LoadContext) -> Loaded {
+    load_with(files, ctx, &terraform::Overrides::default())
+}
+
+/// [`load`] with Terraform variable values given from outside the tree (`--var-file`, `--var`).
+pub fn load_with(
+    files: &[SourceFile],
+    ctx: &LoadContext,
+    terraform_vars: &terraform::Overrides,
+) -> Loaded {
     let parsed: Vec<(String, Result<Parsed, Vec<Problem>>)> = files
         .par_iter()
         .map(|f| (f.path.clone(), parse_file(f, ctx)))
         .collect();
-    assemble(parsed, ctx)
+    assemble_with(parsed, ctx, terraform_vars)
 }
 
 /// The cross-file pass over already-parsed files (the gate calls it with cached parses).
 pub fn assemble(parsed: Vec<(String, Result<Parsed, Vec<Problem>>)>, ctx: &LoadContext) -> Loaded {
+    assemble_with(parsed, ctx, &terraform::Overrides::default())
+}
+
+/// [`assemble`] with Terraform variable values given from outside the tree.
+pub fn assemble_with(
+    parsed: Vec<(String, Result<Parsed, Vec<Problem>>)>,
+    ctx: &LoadContext,
+    terraform_vars: &terraform::Overrides,
+) -> Loaded {
     let mut loaded = Loaded::default();
     let mut tf_files = Vec::new();
     let mut k8s_files = Vec::new();
@@ -226,9 +256,10 @@ pub fn assemble(parsed: Vec<(String, Result<Parsed, Vec<Problem>>)>, ctx: &LoadC
             }
         }
     }
-    let (tf, tf_problems) = terraform::normalise_modules(&tf_files);
+    let (tf, tf_problems, tf_summary) = terraform::evaluate(&tf_files, terraform_vars);
     loaded.resources.extend(tf);
     loaded.problems.extend(tf_problems);
+    loaded.terraform = tf_summary;
     loaded.resources.extend(kubernetes::assemble(&k8s_files));
     loaded.attestations = inventory::attestations(&inventories);
     let (inv, inv_problems) = inventory::assemble(&inventories, ctx);

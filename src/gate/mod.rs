@@ -35,6 +35,8 @@ pub struct GateOptions {
     pub all: bool,
     pub as_of_days: i64,
     pub selection: Selection,
+    /// Terraform values from the command line (`--var-file`, `--var`).
+    pub terraform: crate::check::TerraformInputs,
 }
 
 /// A control whose definition or policies differ between base and head.
@@ -116,10 +118,12 @@ fn read_commit_side(repo: &Repo, commit: git2::Oid, label: &str) -> Side {
         problems.push(p);
         globset::GlobSet::empty()
     });
-    let files = repo.tree_files(commit, &excludes).unwrap_or_else(|p| {
-        problems.push(p);
-        Vec::new()
-    });
+    let files = repo
+        .tree_files(commit, &excludes, &mut problems)
+        .unwrap_or_else(|p| {
+            problems.push(p);
+            Vec::new()
+        });
     // The organisation's own library, as committed on this side.
     let mut custom = Vec::new();
     for rel in &config.library_relative {
@@ -310,6 +314,7 @@ pub fn run(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
         root: opts.path.clone(),
         as_of_days: opts.as_of_days,
         selection: opts.selection.clone(),
+        terraform: opts.terraform.clone(),
     };
     let mut cache = ParseCache::new();
 
@@ -326,6 +331,15 @@ pub fn run(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
     };
     let base_parsed = parse_side(&base.files, &mut cache, &ctx);
     let head_parsed = parse_side(&head_side.files, &mut cache, &ctx);
+    // Terraform values files named in vouch.toml are read from each side's own tree.
+    let (base_tf, base_tf_problems) =
+        crate::check::terraform_overrides(&opts.path, &base.config, &opts.terraform, &base.files);
+    let (head_tf, head_tf_problems) = crate::check::terraform_overrides(
+        &opts.path,
+        &head_side.config,
+        &opts.terraform,
+        &head_side.files,
+    );
 
     // The two sides' sequential steps overlap: base assembly and evaluation with head assembly.
     // An unchanged library (the usual pull request) is compiled once, for both sides.
@@ -334,18 +348,20 @@ pub fn run(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
     let same_library = base.library.digest == head_side.library.digest;
     let ((base_loaded, base_compiled), (head_loaded, head_compiled)) = rayon::join(
         || {
-            let loaded = formats::assemble(base_parsed, &ctx);
+            let loaded = formats::assemble_with(base_parsed, &ctx, &base_tf);
             let compiled = (base_ok || same_library).then(|| engine::compile(&base.library));
             (loaded, compiled)
         },
         || {
-            let loaded = formats::assemble(head_parsed, &ctx);
+            let loaded = formats::assemble_with(head_parsed, &ctx, &head_tf);
             let compiled = (head_ok && !same_library).then(|| engine::compile(&head_side.library));
             (loaded, compiled)
         },
     );
     let mut base_problems = base.problems;
     let mut head_problems = head_side.problems;
+    base_problems.extend(base_tf_problems);
+    head_problems.extend(head_tf_problems);
     // A side is evaluated only when it was read without problems and its library compiled.
     let base_compiled = match base_compiled {
         Some(Ok(c)) => Some(c),

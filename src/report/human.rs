@@ -175,8 +175,9 @@ pub fn render(
             help.push_str(&fw);
         }
         let mut message = r.messages.join("; ");
-        if !r.unknown.is_empty() {
-            let _ = write!(message, " (not known statically: {})", r.unknown.join(", "));
+        if !r.determined && r.status == Status::Fail {
+            // Fails closed, but asserts nothing: the message says what could not be known.
+            message = format!("undetermined: {message}");
         }
         let (source, label) = match &r.resource {
             Some(res) => match sources.get(&res.file) {
@@ -239,6 +240,46 @@ pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
             out,
             "skipped {} files that no parser recognised",
             s.unrecognised_files
+        );
+    }
+    if let Some(tf) = &s.terraform {
+        let _ = writeln!(
+            out,
+            "terraform: {} roots, {} module instances expanded, {} module calls not expanded",
+            tf.roots.len(),
+            tf.modules_expanded,
+            tf.modules_not_expanded.len()
+        );
+        for n in tf.modules_not_expanded.iter().take(20) {
+            let root = if n.root.is_empty() {
+                "."
+            } else {
+                n.root.as_str()
+            };
+            let _ = writeln!(
+                out,
+                "  not expanded: {} in {root} (source `{}`, {}:{}): {}",
+                n.call, n.source, n.file, n.line, n.reason
+            );
+        }
+        if tf.modules_not_expanded.len() > 20 {
+            let _ = writeln!(
+                out,
+                "  … and {} more (the JSON output lists them all)",
+                tf.modules_not_expanded.len() - 20
+            );
+        }
+    }
+    let undetermined = a
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Fail && !r.determined)
+        .count();
+    if undetermined > 0 {
+        let _ = writeln!(
+            out,
+            "{undetermined} failures are undetermined: they rest on values vouch could not know \
+             (each says which and why); they fail closed"
         );
     }
     if !s.frameworks.is_empty() {

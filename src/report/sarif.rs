@@ -101,17 +101,17 @@ pub fn render(
         if res.file.is_empty() {
             continue;
         }
-        let mut message = format!("{}: {}", res.address, r.messages.join("; "));
-        if !r.unknown.is_empty() {
-            message.push_str(&format!(
-                " (not known statically: {})",
-                r.unknown.join(", ")
-            ));
-        }
+        let message = format!("{}: {}", res.address, r.messages.join("; "));
+        // An undetermined failure is never ranked as a proven error.
+        let level = match (r.status, r.determined, level(r.severity)) {
+            (Status::Error, _, _) => "error",
+            (_, false, "error") => "warning",
+            (_, _, l) => l,
+        };
         let mut result = json!({
             "ruleId": r.control,
             "ruleIndex": index.get(r.control.as_str()).copied().unwrap_or(0),
-            "level": if r.status == Status::Error { "error" } else { level(r.severity) },
+            "level": level,
             "message": { "text": message },
             "locations": [{
                 "physicalLocation": {
@@ -121,7 +121,12 @@ pub fn render(
                 "logicalLocations": [{ "name": res.address, "kind": "resource", "fullyQualifiedName": format!("{}::{}", res.entity_type, res.address) }]
             }],
             "partialFingerprints": { "vouch/v1": r.fingerprint },
-            "properties": { "policies": r.policies, "frameworks": r.frameworks },
+            "properties": {
+                "policies": r.policies,
+                "frameworks": r.frameworks,
+                "determined": r.determined,
+                "unknown": r.unknown,
+            },
         });
         if let Some(state) = baseline.get(&r.fingerprint)
             && let Some(obj) = result.as_object_mut()

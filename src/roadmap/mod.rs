@@ -52,6 +52,8 @@ pub struct RoadmapArgs {
     /// Write the output here (atomically) instead of stdout.
     pub out: Option<PathBuf>,
     pub as_of: Option<String>,
+    /// Terraform values (`--var-file`, `--var`).
+    pub terraform: crate::check::TerraformInputs,
 }
 
 /// The whole roadmap (the JSON contract).
@@ -153,6 +155,7 @@ pub fn cmd(args: &RoadmapArgs) -> u8 {
         root: check::root_of(&args.path),
         as_of_days: as_of,
         selection: Selection::default(),
+        terraform: args.terraform.clone(),
     });
     if !run.problems.is_empty() || run.assessment.run_failed() {
         let mut problems = run.problems.clone();

@@ -1,18 +1,10 @@
-//! HCL expressions kept from parsing, and their evaluation to [`Raw`] values.
-//!
-//! Evaluation knows what a static reader can: literals, `var.x` (the default in the same module),
-//! `local.x` (when it evaluates), references to resources (known to be set), `jsonencode` of a
-//! literal, and a few pure functions. Everything else is [`Raw::Unknown`] with a reason.
+//! HCL expressions as the evaluator needs them: a small owned syntax tree converted from
+//! hcl-edit's (which keeps decoration and spans the evaluator has no use for).
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::template::{Directive, Element, Template};
 
-use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator, UnaryOperator};
-use hcl_edit::template::{Element, Template};
-
-use super::raw::Raw;
-
-/// An HCL expression, reduced to what evaluation needs.
+/// An HCL expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     Null,
@@ -20,17 +12,54 @@ pub enum Expr {
     Number(serde_json::Number),
     Str(String),
     Array(Vec<Expr>),
+    /// An object constructor: (key, value) pairs in source order.
     Object(Vec<(Expr, Expr)>),
-    /// A template: literal text and interpolations (`None` = a directive).
+    /// A string template.
     Template(Vec<Part>),
-    /// A bare identifier (`var`, `aws_s3_bucket`, …).
+    /// A bare identifier (`var`, `local`, `aws_s3_bucket`, a `for` variable, …).
     Var(String),
     Traversal(Box<Expr>, Vec<Op>),
-    Call(String, Vec<Expr>),
+    /// A function call; `true` when the last argument is expanded (`f(xs...)`).
+    Call(String, Vec<Expr>, bool),
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
-    /// Something evaluation does not attempt (operators, `for` expressions), with its kind.
+    Neg(Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    For(Box<ForExpr>),
+    /// Something the evaluator does not attempt, with its kind (a namespaced provider function).
     Opaque(&'static str),
+}
+
+/// A binary operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Eq,
+    NotEq,
+    Less,
+    LessEq,
+    Greater,
+    GreaterEq,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    And,
+    Or,
+}
+
+/// A `for` expression: `[for k, v in coll : value if cond]` or `{for … : key => value...}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForExpr {
+    pub key_var: Option<String>,
+    pub value_var: String,
+    pub collection: Expr,
+    /// Present for an object result.
+    pub key: Option<Expr>,
+    pub value: Expr,
+    pub cond: Option<Expr>,
+    /// `...` after the value: values with one key are grouped into lists.
+    pub grouping: bool,
 }
 
 /// A template element.
@@ -38,7 +67,15 @@ pub enum Expr {
 pub enum Part {
     Lit(String),
     Interp(Expr),
-    Directive,
+    /// `%{ if cond }…%{ else }…%{ endif }`
+    If(Expr, Vec<Part>, Vec<Part>),
+    /// `%{ for k, v in coll }…%{ endfor }`
+    For {
+        key_var: Option<String>,
+        value_var: String,
+        collection: Expr,
+        body: Vec<Part>,
+    },
 }
 
 /// A traversal step.
@@ -46,7 +83,10 @@ pub enum Part {
 pub enum Op {
     Attr(String),
     Index(Expr),
-    Splat,
+    /// `.*` (legacy attribute splat): the following attribute steps apply to each element.
+    AttrSplat,
+    /// `[*]`: every following step applies to each element.
+    FullSplat,
 }
 
 impl Expr {
@@ -57,13 +97,13 @@ impl Expr {
             Expression::Bool(b) => Expr::Bool(*b.value()),
             Expression::Number(n) => {
                 let n = n.value();
-                Expr::Number(match n.as_i64() {
-                    Some(i) => serde_json::Number::from(i),
+                match n.as_i64() {
+                    Some(i) => Expr::Number(serde_json::Number::from(i)),
                     None => match n.as_f64().and_then(serde_json::Number::from_f64) {
-                        Some(f) => f,
-                        None => return Expr::Opaque("number"),
+                        Some(f) => Expr::Number(f),
+                        None => Expr::Opaque("number out of range"),
                     },
-                })
+                }
             }
             Expression::String(s) => Expr::Str(s.value().clone()),
             Expression::Array(a) => Expr::Array(a.iter().map(Expr::from_hcl).collect()),
@@ -71,17 +111,23 @@ impl Expr {
                 o.iter()
                     .map(|(k, v)| {
                         let key = match k {
-                            ObjectKey::Ident(i) => Expr::Str(i.value().to_string()),
-                            ObjectKey::Expression(e) => match e {
-                                Expression::Variable(v) => Expr::Str(v.value().to_string()),
-                                other => Expr::from_hcl(other),
-                            },
+                            ObjectKey::Ident(i) => Expr::Str(unmark(i.value())),
+                            // `{ (var.k) = 1 }` and `{ "k" = 1 }` are expressions; a bare
+                            // identifier is a literal key, as in Terraform.
+                            ObjectKey::Expression(Expression::Variable(v)) => {
+                                Expr::Str(unmark(v.value()))
+                            }
+                            ObjectKey::Expression(Expression::String(s)) => {
+                                Expr::Str(unmark(s.value()))
+                            }
+                            ObjectKey::Expression(other) => Expr::from_hcl(other),
                         };
                         (key, Expr::from_hcl(v.expr()))
                     })
                     .collect(),
             ),
-            Expression::StringTemplate(t) => Expr::Template(parts(t)),
+            Expression::StringTemplate(t) => template(t),
+            // The parser has already removed an indented heredoc's (`<<-`) common indent.
             Expression::HeredocTemplate(h) => Expr::Template(parts(&h.template)),
             Expression::Parenthesis(p) => Expr::from_hcl(p.inner()),
             Expression::Variable(v) => Expr::Var(v.value().to_string()),
@@ -91,12 +137,13 @@ impl Expr {
                 Box::new(Expr::from_hcl(&c.false_expr)),
             ),
             Expression::FuncCall(f) => {
-                if f.name.is_namespaced() || f.args.expand_final() {
-                    return Expr::Opaque("function call");
+                if f.name.is_namespaced() {
+                    return Expr::Opaque("provider function");
                 }
                 Expr::Call(
                     f.name.name.value().to_string(),
                     f.args.iter().map(Expr::from_hcl).collect(),
+                    f.args.expand_final(),
                 )
             }
             Expression::Traversal(t) => Expr::Traversal(
@@ -109,24 +156,49 @@ impl Expr {
                         TraversalOperator::LegacyIndex(i) => {
                             Op::Index(Expr::Number(serde_json::Number::from(*i.value())))
                         }
-                        TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
-                            Op::Splat
-                        }
+                        TraversalOperator::AttrSplat(_) => Op::AttrSplat,
+                        TraversalOperator::FullSplat(_) => Op::FullSplat,
                     })
                     .collect(),
             ),
-            Expression::UnaryOp(u) => match u.operator.value() {
-                UnaryOperator::Not => Expr::Not(Box::new(Expr::from_hcl(&u.expr))),
-                UnaryOperator::Neg => match Expr::from_hcl(&u.expr) {
-                    Expr::Number(n) => n
-                        .as_i64()
-                        .and_then(|i| i.checked_neg())
-                        .map_or(Expr::Opaque("arithmetic"), |i| Expr::Number(i.into())),
-                    _ => Expr::Opaque("arithmetic"),
-                },
-            },
-            Expression::BinaryOp(_) => Expr::Opaque("operator expression"),
-            Expression::ForExpr(_) => Expr::Opaque("`for` expression"),
+            Expression::UnaryOp(u) => {
+                let inner = Box::new(Expr::from_hcl(&u.expr));
+                match u.operator.value() {
+                    UnaryOperator::Not => Expr::Not(inner),
+                    UnaryOperator::Neg => Expr::Neg(inner),
+                }
+            }
+            Expression::BinaryOp(b) => {
+                let op = match b.operator.value() {
+                    BinaryOperator::Eq => BinOp::Eq,
+                    BinaryOperator::NotEq => BinOp::NotEq,
+                    BinaryOperator::LessEq => BinOp::LessEq,
+                    BinaryOperator::GreaterEq => BinOp::GreaterEq,
+                    BinaryOperator::Less => BinOp::Less,
+                    BinaryOperator::Greater => BinOp::Greater,
+                    BinaryOperator::Plus => BinOp::Add,
+                    BinaryOperator::Minus => BinOp::Sub,
+                    BinaryOperator::Mul => BinOp::Mul,
+                    BinaryOperator::Div => BinOp::Div,
+                    BinaryOperator::Mod => BinOp::Mod,
+                    BinaryOperator::And => BinOp::And,
+                    BinaryOperator::Or => BinOp::Or,
+                };
+                Expr::Binary(
+                    op,
+                    Box::new(Expr::from_hcl(&b.lhs_expr)),
+                    Box::new(Expr::from_hcl(&b.rhs_expr)),
+                )
+            }
+            Expression::ForExpr(f) => Expr::For(Box::new(ForExpr {
+                key_var: f.intro.key_var.as_ref().map(|k| k.value().to_string()),
+                value_var: f.intro.value_var.value().to_string(),
+                collection: Expr::from_hcl(&f.intro.collection_expr),
+                key: f.key_expr.as_ref().map(Expr::from_hcl),
+                value: Expr::from_hcl(&f.value_expr),
+                cond: f.cond.as_ref().map(|c| Expr::from_hcl(&c.expr)),
+                grouping: f.grouping,
+            })),
         }
     }
 
@@ -142,7 +214,8 @@ impl Expr {
                             s.push('.');
                             s.push_str(a);
                         }
-                        Op::Splat => s.push_str("[*]"),
+                        Op::AttrSplat => s.push_str(".*"),
+                        Op::FullSplat => s.push_str("[*]"),
                         Op::Index(Expr::Number(n)) => s.push_str(&format!("[{n}]")),
                         Op::Index(Expr::Str(k)) => s.push_str(&format!("[{k:?}]")),
                         Op::Index(e) => {
@@ -156,244 +229,61 @@ impl Expr {
             _ => None,
         }
     }
+
+    /// Parses a string of Terraform's JSON syntax: a template whose `${…}` parts are
+    /// expressions (`"${var.x}"` alone is the expression itself, not its string form).
+    pub fn from_json_string(s: &str) -> Result<Expr, String> {
+        if !s.contains("${") && !s.contains("%{") {
+            return Ok(Expr::Str(s.to_owned()));
+        }
+        match hcl_edit::parser::parse_template(s) {
+            Ok(t) => Ok(Expr::Template(parts(&t))),
+            Err(e) => Err(e.message().trim().to_owned()),
+        }
+    }
+}
+
+/// An object key without the mark the parser gave a repeated key (see
+/// `hcl::DUPLICATE_KEY_MARK`): `{ a = 1, a = 2 }` keeps both, in order, and the later wins.
+fn unmark(key: &str) -> String {
+    if let Some(rest) = key.strip_prefix(super::hcl::DUPLICATE_KEY_MARK)
+        && let Some((n, original)) = rest.split_once('_')
+        && n.chars().all(|c| c.is_ascii_digit())
+    {
+        return original.to_owned();
+    }
+    key.to_owned()
+}
+
+fn template(t: &hcl_edit::template::StringTemplate) -> Expr {
+    Expr::Template(t.iter().filter_map(element).collect())
 }
 
 fn parts(t: &Template) -> Vec<Part> {
-    t.iter()
-        .map(|el| match el {
-            Element::Literal(s) => Part::Lit(s.value().clone()),
-            Element::Interpolation(i) => Part::Interp(Expr::from_hcl(&i.expr)),
-            Element::Directive(_) => Part::Directive,
-        })
-        .collect()
+    t.iter().filter_map(element).collect()
 }
 
-/// How deep `local` references may nest before evaluation gives up (cycles end here too).
-const MAX_LOCAL_DEPTH: u32 = 32;
-
-/// A module directory's variables and locals, for evaluating its expressions.
-#[derive(Debug, Default)]
-pub struct Env<'a> {
-    /// Declared variables and their default (`None` = no default).
-    pub vars: HashMap<&'a str, Option<&'a Expr>>,
-    pub locals: HashMap<&'a str, &'a Expr>,
-    /// Values from `.tfvars` files: `Ok` from a file Terraform loads by itself, `Err(why)` when
-    /// only a `-var-file` would set it.
-    pub assigned: HashMap<&'a str, Result<&'a Expr, String>>,
-    cache: RefCell<HashMap<String, Raw>>,
-}
-
-impl<'a> Env<'a> {
-    /// An environment from declared variables and locals.
-    pub fn new(
-        vars: HashMap<&'a str, Option<&'a Expr>>,
-        locals: HashMap<&'a str, &'a Expr>,
-    ) -> Self {
-        Env {
-            vars,
-            locals,
-            assigned: HashMap::new(),
-            cache: RefCell::new(HashMap::new()),
-        }
-    }
-
-    /// Evaluates an expression.
-    pub fn eval(&self, e: &Expr) -> Raw {
-        self.eval_at(e, 0)
-    }
-
-    fn eval_at(&self, e: &Expr, depth: u32) -> Raw {
-        match e {
-            Expr::Null => Raw::Null,
-            Expr::Bool(b) => Raw::Bool(*b),
-            Expr::Number(n) => Raw::Number(n.clone()),
-            Expr::Str(s) => Raw::String(s.clone()),
-            Expr::Array(items) => Raw::List(items.iter().map(|i| self.eval_at(i, depth)).collect()),
-            Expr::Object(fields) => {
-                let mut m = BTreeMap::new();
-                for (k, v) in fields {
-                    match self.eval_at(k, depth).as_text() {
-                        Some(key) => {
-                            m.insert(key, self.eval_at(v, depth));
-                        }
-                        None => return Raw::Unknown("an object key is computed".to_owned()),
-                    }
-                }
-                Raw::Map(m)
-            }
-            Expr::Template(parts) => self.template(parts, depth),
-            Expr::Var(name) => Raw::Unknown(format!("`{name}` is not a value")),
-            Expr::Traversal(root, ops) => self.traversal(e, root, ops, depth),
-            Expr::Call(name, args) => self.call(name, args, depth),
-            Expr::Cond(c, t, f) => match self.eval_at(c, depth) {
-                Raw::Bool(true) => self.eval_at(t, depth),
-                Raw::Bool(false) => self.eval_at(f, depth),
-                Raw::Unknown(why) => Raw::Unknown(why),
-                _ => Raw::Unknown("the condition is not known statically".to_owned()),
-            },
-            Expr::Not(inner) => match self.eval_at(inner, depth) {
-                Raw::Bool(b) => Raw::Bool(!b),
-                Raw::Unknown(why) => Raw::Unknown(why),
-                _ => Raw::Unknown("the negated value is not known statically".to_owned()),
-            },
-            Expr::Opaque(kind) => Raw::Unknown(format!("the value is a {kind}")),
-        }
-    }
-
-    fn template(&self, parts: &[Part], depth: u32) -> Raw {
-        let mut out = String::new();
-        for p in parts {
-            match p {
-                Part::Lit(s) => out.push_str(s),
-                Part::Directive => {
-                    return Raw::Unknown("the string uses a template directive".to_owned());
-                }
-                Part::Interp(e) => match self.eval_at(e, depth) {
-                    Raw::Ref(r) => {
-                        out.push_str("${");
-                        out.push_str(&r);
-                        out.push('}');
-                    }
-                    Raw::Unknown(why) => return Raw::Unknown(why),
-                    v => match v.as_text() {
-                        Some(s) => out.push_str(&s),
-                        None => {
-                            return Raw::Unknown(
-                                "a template interpolates a value that is not a string".to_owned(),
-                            );
-                        }
-                    },
-                },
-            }
-        }
-        Raw::String(out)
-    }
-
-    fn traversal(&self, whole: &Expr, root: &Expr, ops: &[Op], depth: u32) -> Raw {
-        let text = || whole.reference_text().unwrap_or_default();
-        let (base, rest) = match root {
-            Expr::Var(name) => match name.as_str() {
-                "var" => match ops.split_first() {
-                    Some((Op::Attr(v), rest)) => (self.var(v), rest),
-                    _ => return Raw::Unknown("a malformed variable reference".to_owned()),
-                },
-                "local" => match ops.split_first() {
-                    Some((Op::Attr(l), rest)) => (self.local(l, depth), rest),
-                    _ => return Raw::Unknown("a malformed local reference".to_owned()),
-                },
-                "module" => {
-                    return Raw::Unknown(format!("`{}` is a module output", text()));
-                }
-                "count" | "each" | "self" | "path" | "terraform" => {
-                    return Raw::Unknown(format!("`{}` is known only per instance", text()));
-                }
-                _ => return Raw::Ref(text()),
-            },
-            other => (self.eval_at(other, depth), ops),
-        };
-        self.apply(base, rest, depth)
-    }
-
-    fn apply(&self, mut v: Raw, ops: &[Op], depth: u32) -> Raw {
-        for op in ops {
-            v = match (v, op) {
-                (Raw::Unknown(why), _) => return Raw::Unknown(why),
-                (Raw::Ref(r), Op::Attr(a)) => Raw::Ref(format!("{r}.{a}")),
-                (Raw::Map(mut m), Op::Attr(a)) => match m.remove(a) {
-                    Some(x) => x,
-                    None => return Raw::Unknown(format!("the object has no attribute `{a}`")),
-                },
-                (v, Op::Index(i)) => match (v, self.eval_at(i, depth)) {
-                    (Raw::List(mut l), key) => {
-                        match super::raw::number(&key).and_then(|n| usize::try_from(n).ok()) {
-                            Some(n) if n < l.len() => l.swap_remove(n),
-                            _ => return Raw::Unknown("the list index is not known".to_owned()),
-                        }
-                    }
-                    (Raw::Map(mut m), key) => match key.as_text().and_then(|k| m.remove(&k)) {
-                        Some(x) => x,
-                        None => return Raw::Unknown("the map key is not known".to_owned()),
-                    },
-                    _ => return Raw::Unknown("an index into a value not known".to_owned()),
-                },
-                _ => return Raw::Unknown("a traversal into a value not known".to_owned()),
-            };
-        }
-        v
-    }
-
-    fn var(&self, name: &str) -> Raw {
-        match (self.vars.get(name), self.assigned.get(name)) {
-            (Some(_), Some(Ok(value))) => Env::default().eval(value),
-            (Some(_), Some(Err(why))) => Raw::Unknown(why.clone()),
-            (declared, _) => match declared {
-                Some(Some(default)) => Env::default().eval(default),
-                Some(None) => Raw::Unknown(format!("variable `{name}` has no default")),
-                None => Raw::Unknown(format!("variable `{name}` is not declared in this module")),
-            },
-        }
-    }
-
-    fn local(&self, name: &str, depth: u32) -> Raw {
-        if let Some(v) = self.cache.borrow().get(name) {
-            return v.clone();
-        }
-        if depth >= MAX_LOCAL_DEPTH {
-            return Raw::Unknown(format!(
-                "local `{name}` refers to itself or nests too deeply"
-            ));
-        }
-        let v = match self.locals.get(name) {
-            Some(e) => self.eval_at(e, depth + 1),
-            None => Raw::Unknown(format!("local `{name}` is not declared in this module")),
-        };
-        self.cache.borrow_mut().insert(name.to_owned(), v.clone());
-        v
-    }
-
-    fn call(&self, name: &str, args: &[Expr], depth: u32) -> Raw {
-        let vals: Vec<Raw> = args.iter().map(|a| self.eval_at(a, depth)).collect();
-        let unknown = || Raw::Unknown(format!("the value is computed by `{name}(…)`"));
-        match (name, vals.as_slice()) {
-            ("jsonencode", [v]) => match v.to_json() {
-                Ok(j) => Raw::String(j.to_string()),
-                Err(why) => Raw::Unknown(why),
-            },
-            ("jsondecode", [Raw::String(s)]) => serde_json::from_str::<serde_json::Value>(s)
-                .map_or_else(|_| unknown(), |j| Raw::from_json(&j)),
-            ("tostring" | "tolist" | "toset" | "tomap" | "tonumber" | "tobool", [v]) => {
-                if v.has_unknown() {
-                    v.unknown_reason().map_or_else(unknown, Raw::Unknown)
-                } else {
-                    v.clone()
-                }
-            }
-            ("lower", [Raw::String(s)]) => Raw::String(s.to_lowercase()),
-            ("upper", [Raw::String(s)]) => Raw::String(s.to_uppercase()),
-            ("concat", lists) if lists.iter().all(|l| matches!(l, Raw::List(_))) => Raw::List(
-                lists
-                    .iter()
-                    .flat_map(|l| match l {
-                        Raw::List(items) => items.clone(),
-                        _ => Vec::new(),
-                    })
-                    .collect(),
+fn element(el: &Element) -> Option<Part> {
+    Some(match el {
+        Element::Literal(s) => Part::Lit(s.value().clone()),
+        Element::Interpolation(i) => Part::Interp(Expr::from_hcl(&i.expr)),
+        Element::Directive(d) => match d.as_ref() {
+            Directive::If(i) => Part::If(
+                Expr::from_hcl(&i.if_expr.cond_expr),
+                parts(&i.if_expr.template),
+                i.else_expr
+                    .as_ref()
+                    .map(|e| parts(&e.template))
+                    .unwrap_or_default(),
             ),
-            ("merge", maps) if maps.iter().all(|m| matches!(m, Raw::Map(_))) => {
-                let mut out = BTreeMap::new();
-                for m in maps {
-                    if let Raw::Map(m) = m {
-                        out.extend(m.clone());
-                    }
-                }
-                Raw::Map(out)
-            }
-            _ => match vals.iter().find_map(Raw::unknown_reason) {
-                Some(why) => Raw::Unknown(why),
-                None => unknown(),
+            Directive::For(f) => Part::For {
+                key_var: f.for_expr.key_var.as_ref().map(|k| k.value().to_string()),
+                value_var: f.for_expr.value_var.value().to_string(),
+                collection: Expr::from_hcl(&f.for_expr.collection_expr),
+                body: parts(&f.for_expr.template),
             },
-        }
-    }
+        },
+    })
 }
 
 #[cfg(test)]
@@ -408,31 +298,26 @@ mod tests {
     }
 
     #[test]
-    fn evaluates_what_is_static() {
-        let default = expr("\"AES256\"");
-        let local = expr("{ a = var.algo, b = aws_kms_key.k.arn }");
-        let env = Env::new(
-            HashMap::from([("algo", Some(&default)), ("nodef", None)]),
-            HashMap::from([("cfg", &local)]),
-        );
-        assert_eq!(env.eval(&expr("local.cfg.a")), Raw::String("AES256".into()));
+    fn converts_every_kind() {
+        assert!(matches!(expr("a + 1"), Expr::Binary(BinOp::Add, _, _)));
+        assert!(matches!(expr("[for x in y : x]"), Expr::For(_)));
+        assert!(matches!(expr("-x"), Expr::Neg(_)));
+        assert!(matches!(expr("f(xs...)"), Expr::Call(_, _, true)));
         assert_eq!(
-            env.eval(&expr("local.cfg.b")),
-            Raw::Ref("aws_kms_key.k.arn".into())
+            expr("a.b[0].*.c").reference_text().as_deref(),
+            Some("a.b[0].*.c")
         );
+        assert!(matches!(
+            expr("\"%{ if x }y%{ endif }\""),
+            Expr::Template(p) if matches!(p.as_slice(), [Part::If(..)])
+        ));
         assert_eq!(
-            env.eval(&expr("var.nodef")),
-            Raw::Unknown("variable `nodef` has no default".into())
+            Expr::from_json_string("plain").ok(),
+            Some(Expr::Str("plain".into()))
         );
-        assert_eq!(
-            env.eval(&expr("jsonencode({ Version = \"2012-10-17\" })")),
-            Raw::String("{\"Version\":\"2012-10-17\"}".into())
-        );
-        assert_eq!(
-            env.eval(&expr("\"arn:${var.algo}:x\"")),
-            Raw::String("arn:AES256:x".into())
-        );
-        assert!(matches!(env.eval(&expr("file(\"x\")")), Raw::Unknown(_)));
-        assert!(matches!(env.eval(&expr("1 + 2")), Raw::Unknown(_)));
+        assert!(matches!(
+            Expr::from_json_string("${var.x}"),
+            Ok(Expr::Template(p)) if matches!(p.as_slice(), [Part::Interp(_)])
+        ));
     }
 }

@@ -1,14 +1,23 @@
-//! Terraform: `.tf` files (HCL) normalised per module directory, and plan JSON.
+//! Terraform: configurations (`.tf`, `.tf.json`, `.tfvars`) evaluated per root, and plan JSON.
 //!
-//! Both readers produce [`raw::RawResource`]s (a value tree with unknown and reference leaves);
-//! [`normalise`] turns them into typed `Aws::*` resources, so the same configuration gives the
-//! same resources whether it is read as HCL or as a plan.
+//! Configuration files are parsed per file ([`hcl`], [`json_syntax`]) into blocks of
+//! expressions; [`config`] groups them into module directories and finds the roots; [`eval`]
+//! expands each root as Terraform does (module calls, `count`/`for_each` instances,
+//! references, variables, functions) into [`raw::RawResource`]s, a value tree with unknown and
+//! reference leaves. Plans ([`plan`]) produce the same raw resources. [`normalise`] turns them
+//! into typed `Aws::*` resources, so the same configuration gives the same resources whether it
+//! is read as HCL or as a plan.
 
+pub(crate) mod config;
+mod eval;
 mod expr;
+mod functions;
 mod hcl;
+mod json_syntax;
 mod normalise;
 mod plan;
 pub mod raw;
+mod types;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,6 +28,7 @@ use crate::error::Problem;
 use crate::model::{Resource, Span};
 use crate::source::SourceFile;
 
+pub use eval::{NotExpanded, Overrides};
 pub use expr::Expr;
 
 /// One parsed `.tf` file: its top-level blocks, before module-level normalisation.
@@ -30,6 +40,9 @@ pub struct TfFile {
     pub blocks: Vec<TfBlock>,
     /// Top-level assignments: the variable values of a `.tfvars` file.
     pub assignments: BTreeMap<String, Expr>,
+    /// For `.terraform/modules/modules.json`: module key (`vpc`, `vpc.subnets`) → the
+    /// directory `terraform init` installed it in, relative to the scanned root.
+    pub installed: BTreeMap<String, String>,
 }
 
 impl TfFile {
@@ -47,12 +60,16 @@ impl TfFile {
 
     /// True for a variable-values file (`terraform.tfvars`, `prod.auto.tfvars`, `prod.tfvars`).
     pub fn is_tfvars(&self) -> bool {
-        self.path.ends_with(".tfvars")
+        self.path.ends_with(".tfvars") || self.path.ends_with(".tfvars.json")
     }
 
     /// True for a values file Terraform loads by itself: `terraform.tfvars`, `*.auto.tfvars`.
     pub fn is_auto_tfvars(&self) -> bool {
-        self.name() == "terraform.tfvars" || self.name().ends_with(".auto.tfvars")
+        let n = self.name();
+        n == "terraform.tfvars"
+            || n == "terraform.tfvars.json"
+            || n.ends_with(".auto.tfvars")
+            || n.ends_with(".auto.tfvars.json")
     }
 }
 
@@ -74,29 +91,106 @@ pub struct Body {
     pub blocks: Vec<(String, Vec<String>, Body)>,
 }
 
-/// Parses one `.tf` or `.tfvars` file.
-pub fn parse_hcl(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
-    hcl::parse(file)
+/// True for the manifest of the modules `terraform init` installed.
+pub fn is_modules_manifest(path: &str) -> bool {
+    path == ".terraform/modules/modules.json" || path.ends_with("/.terraform/modules/modules.json")
 }
 
-/// Normalises every module directory (folds split S3 resources, resolves variables).
-pub fn normalise_modules(files: &[Arc<TfFile>]) -> (Vec<Resource>, Vec<Problem>) {
-    let mut modules: BTreeMap<&str, Vec<&TfFile>> = BTreeMap::new();
-    for f in files {
-        modules.entry(f.dir()).or_default().push(f);
+/// Parses one configuration or values file (`.tf`, `.tfvars`, `.tf.json`, `.tfvars.json`), or
+/// the installed-modules manifest.
+pub fn parse_hcl(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
+    if is_modules_manifest(&file.path) {
+        return installed_modules(file);
     }
-    let per_module: Vec<Vec<Resource>> = modules
+    if file.path.ends_with(".json") {
+        json_syntax::parse(file)
+    } else {
+        hcl::parse(file)
+    }
+}
+
+/// Reads `.terraform/modules/modules.json`: `{"Modules": [{"Key": "vpc", "Dir":
+/// ".terraform/modules/vpc", …}]}`, directories relative to the root that ran `terraform init`.
+fn installed_modules(file: &SourceFile) -> Result<TfFile, Vec<Problem>> {
+    #[derive(serde::Deserialize)]
+    struct Manifest {
+        #[serde(rename = "Modules", default)]
+        modules: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        #[serde(rename = "Key")]
+        key: String,
+        #[serde(rename = "Dir")]
+        dir: String,
+    }
+    let manifest: Manifest = serde_json::from_str(&file.text)
+        .map_err(|e| vec![crate::formats::json_problem(file, &e)])?;
+    let root = file
+        .path
+        .strip_suffix(".terraform/modules/modules.json")
+        .unwrap_or("")
+        .trim_end_matches('/');
+    let mut installed = BTreeMap::new();
+    for m in manifest.modules {
+        if m.key.is_empty() {
+            continue;
+        }
+        // `Dir` is relative to the root module's directory; one that leaves the tree is
+        // left out (the call is then listed as not expanded).
+        if let Some(dir) = config::join(root, m.dir.trim_start_matches("./")) {
+            installed.insert(m.key, dir);
+        }
+    }
+    Ok(TfFile {
+        path: file.path.clone(),
+        installed,
+        ..TfFile::default()
+    })
+}
+
+/// What evaluating the Terraform configurations of a tree did, for the run's summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TerraformSummary {
+    /// Root directories evaluated (a directory no scanned directory calls as a module).
+    pub roots: Vec<String>,
+    /// Module instances expanded (a call with `for_each` over three keys counts three).
+    pub modules_expanded: usize,
+    /// Module calls whose source is not on disk or not readable: listed, never silent.
+    pub modules_not_expanded: Vec<NotExpanded>,
+}
+
+/// Evaluates every root of the configuration and normalises its resources.
+pub fn evaluate(
+    files: &[Arc<TfFile>],
+    overrides: &Overrides,
+) -> (Vec<Resource>, Vec<Problem>, TerraformSummary) {
+    let config = config::Config::new(files);
+    let roots = eval::evaluate_roots(&config, overrides);
+    let mut summary = TerraformSummary::default();
+    let mut problems = Vec::new();
+    let per_root: Vec<(String, Vec<raw::RawResource>)> = roots
+        .into_iter()
+        .map(|(root, out)| {
+            summary.roots.push(root.clone());
+            summary.modules_expanded += out.modules_expanded;
+            summary.modules_not_expanded.extend(out.not_expanded);
+            problems.extend(out.problems);
+            (root, out.resources)
+        })
+        .collect();
+    let resources: Vec<Vec<Resource>> = per_root
         .into_par_iter()
-        .map(|(dir, files)| {
-            let raws = hcl::raw_resources(&files);
+        .map(|(root, raws)| {
             let mut out = normalise::normalise(&raws);
             for r in &mut out {
-                dir.clone_into(&mut r.scope);
+                root.clone_into(&mut r.scope);
             }
             out
         })
         .collect();
-    (per_module.into_iter().flatten().collect(), Vec::new())
+    summary.modules_not_expanded.sort();
+    (resources.into_iter().flatten().collect(), problems, summary)
 }
 
 /// Reads a `terraform show -json` plan.

@@ -90,6 +90,37 @@ impl<'a> Module<'a> {
         out
     }
 
+    /// True when `child`'s `attr` names some resource of `parent_type` in this module (by
+    /// reference, or by a literal equal to one of the parent's `name_attrs`).
+    pub fn joins(
+        &self,
+        child: &RawResource,
+        attr: &str,
+        parent_type: &str,
+        name_attrs: &[&str],
+    ) -> bool {
+        let mut keys = Vec::new();
+        if let Some(v) = child.attrs.get(attr) {
+            join_keys(v, &mut keys);
+        }
+        for reference in child.refs.get(attr).map_or(&[][..], Vec::as_slice) {
+            if let Some(t) = ref_target(reference) {
+                keys.push(format!("@{t}"));
+            }
+        }
+        self.of_type(parent_type).iter().any(|p| {
+            keys.iter().any(|k| {
+                k.strip_prefix('@')
+                    .is_some_and(|t| t == p.address || t == strip_index(&p.address))
+                    || k.strip_prefix('=').is_some_and(|lit| {
+                        name_attrs
+                            .iter()
+                            .any(|n| matches!(p.attrs.get(*n), Some(Raw::String(s)) if s == lit))
+                    })
+            })
+        })
+    }
+
     fn index(&self, rtype: &str, attr: &str) -> JoinIndex<'a> {
         let mut index: HashMap<String, Vec<&RawResource>> = HashMap::new();
         for r in self.of_type(rtype) {
@@ -113,7 +144,7 @@ impl<'a> Module<'a> {
 }
 
 /// The join keys of a value: `@address` for a reference, `=literal` for a literal.
-fn join_keys(v: &Raw, out: &mut Vec<String>) {
+pub fn join_keys(v: &Raw, out: &mut Vec<String>) {
     match v {
         Raw::Ref(r) => {
             if let Some(t) = ref_target(r) {
@@ -144,6 +175,7 @@ pub fn normalise(raws: &[RawResource]) -> Vec<Resource> {
     let m = Module::new(raws);
     let mut out = Vec::new();
     for r in raws.iter().filter(|r| !r.data) {
+        let before = out.len();
         match r.rtype.as_str() {
             "aws_s3_bucket" => out.push(storage::bucket(&m, r)),
             "aws_db_instance" => out.push(data::db(&m, r, false)),
@@ -158,14 +190,38 @@ pub fn normalise(raws: &[RawResource]) -> Vec<Resource> {
                 out.push(data::search_domain(r));
             }
             "aws_security_group" => out.push(network::security_group(&m, r)),
-            "aws_lb_listener" | "aws_alb_listener" => out.push(network::listener(r)),
+            "aws_lb_listener" | "aws_alb_listener" => out.push(network::listener(&m, r)),
             "aws_iam_policy"
             | "aws_iam_role_policy"
             | "aws_iam_user_policy"
             | "aws_iam_group_policy" => out.push(identity::policy(&m, r)),
             "aws_iam_role" => out.extend(identity::role(&m, r)),
             "aws_iam_user" => out.push(identity::user(&m, r)),
+            // Children whose parent is not in the evaluated configuration: on their own.
+            "aws_security_group_rule" | "aws_vpc_security_group_ingress_rule"
+                if !m.joins(r, "security_group_id", "aws_security_group", &["id"]) =>
+            {
+                out.extend(network::orphan_rule(r));
+            }
+            "aws_s3_bucket_public_access_block"
+                if !m.joins(r, "bucket", "aws_s3_bucket", storage::NAMES) =>
+            {
+                out.push(storage::orphan_access_block(r));
+            }
+            "aws_rds_cluster_instance"
+                if !m.joins(
+                    r,
+                    "cluster_identifier",
+                    "aws_rds_cluster",
+                    &["cluster_identifier", "id"],
+                ) =>
+            {
+                out.push(data::orphan_cluster_instance(r));
+            }
             _ => {}
+        }
+        for made in &mut out[before..] {
+            made.presence.clone_from(&r.presence);
         }
     }
     out.sort_by(|a, b| (&a.entity_type, &a.address).cmp(&(&b.entity_type, &b.address)));
@@ -179,5 +235,16 @@ pub fn either(a: Value, b: Value) -> Value {
         (Value::Bool(false), Value::Bool(false)) => Value::Bool(false),
         (u @ Value::Unknown(_), _) | (_, u @ Value::Unknown(_)) => u,
         (x, _) => x,
+    }
+}
+
+/// A value contributed by a split resource that may not exist (an unknown `count`): unknown
+/// unless it equals what its absence gives.
+pub fn if_present(v: Value, presence: Option<&String>, absent: Value) -> Value {
+    match presence {
+        Some(why) if v != absent => {
+            Value::unknown(format!("a resource that sets it may not exist: {why}"))
+        }
+        _ => v,
     }
 }

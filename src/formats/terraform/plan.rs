@@ -333,6 +333,7 @@ impl<'a> Reader<'a> {
             attrs,
             refs,
             span,
+            presence: None,
         });
     }
 }

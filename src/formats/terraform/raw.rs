@@ -110,6 +110,8 @@ pub struct RawResource {
     /// Addresses of the objects each top-level attribute refers to (plan `configuration`).
     pub refs: BTreeMap<String, Vec<String>>,
     pub span: Span,
+    /// Why the instance may not exist (an unknown `count` or `for_each`), or `None`.
+    pub presence: Option<String>,
 }
 
 /// What a path lookup found.

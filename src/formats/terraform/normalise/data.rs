@@ -1,7 +1,7 @@
 //! Datastores and keys: `Aws::DbInstance`, `Aws::KmsKey`, `Aws::CloudTrail`, `Aws::EbsVolume`,
 //! `Aws::DynamoTable`, `Aws::ElastiCache` and `Aws::SearchDomain`.
 
-use super::super::raw::{Field, RawResource, bool_of, field, literal_of, long_of, number, str_of};
+use super::super::raw::{Field, RawResource, bool_of, field, literal_of, long_of, str_of};
 use super::Module;
 use crate::model::{Resource, Value};
 
@@ -11,6 +11,19 @@ fn new(entity: &str, r: &RawResource) -> Resource {
 
 fn is_set(f: Field<'_>) -> bool {
     matches!(f, Field::Known(_))
+}
+
+/// An `aws_rds_cluster_instance` whose cluster is not in the evaluated configuration, on its
+/// own: only what the instance itself sets (its public accessibility).
+pub fn orphan_cluster_instance(r: &RawResource) -> Resource {
+    let mut out = new("Aws::DbInstance", r);
+    out.partial = true;
+    out.set("cluster", Value::Bool(false));
+    out.set(
+        "publicly_accessible",
+        bool_of(field(&r.attrs, &["publicly_accessible"]), false),
+    );
+    out
 }
 
 /// Normalises `aws_db_instance` (`cluster` false) and `aws_rds_cluster` (`cluster` true).
@@ -73,17 +86,15 @@ pub fn db(m: &Module<'_>, r: &RawResource, cluster: bool) -> Resource {
         let mut public = bool_of(field(a, &["publicly_accessible"]), false);
         let mut count = Some(0i64);
         for i in &members {
+            let member = bool_of(field(&i.attrs, &["publicly_accessible"]), false);
             public = super::either(
                 public,
-                bool_of(field(&i.attrs, &["publicly_accessible"]), false),
+                super::if_present(member, i.presence.as_ref(), Value::Bool(false)),
             );
-            let n = match field(&i.attrs, &["count"]) {
-                Field::Absent if is_set(field(&i.attrs, &["for_each"])) => None,
-                Field::Absent => Some(1),
-                Field::Known(v) => number(v),
-                Field::Unknown(_) => None,
+            count = match (count, &i.presence) {
+                (Some(c), None) => Some(c + 1),
+                _ => None,
             };
-            count = count.zip(n).map(|(a, b)| a + b);
         }
         out.set("publicly_accessible", public);
         out.set(

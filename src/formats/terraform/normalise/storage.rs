@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use super::super::raw::{Field, Raw, RawResource, blocks, bool_of, field, literal_of, str_of};
-use super::{Module, either, identity};
+use super::{Module, either, identity, if_present};
 use crate::model::{Resource, Value};
 
 /// The bucket's name attributes a split resource may use literally instead of a reference.
-const NAMES: &[&str] = &["bucket", "id"];
+pub const NAMES: &[&str] = &["bucket", "id"];
 
 /// Normalises an `aws_s3_bucket`.
 pub fn bucket(m: &Module<'_>, r: &RawResource) -> Resource {
@@ -21,7 +21,15 @@ pub fn bucket(m: &Module<'_>, r: &RawResource) -> Resource {
         str_of(field(a, &["acl"])).unwrap_or_else(|| Value::str("private")),
     );
     for acl in split("aws_s3_bucket_acl") {
-        out.set("acl", split_acl(&acl.attrs));
+        let before = out
+            .attrs
+            .get("acl")
+            .cloned()
+            .unwrap_or_else(|| Value::str("private"));
+        out.set(
+            "acl",
+            if_present(split_acl(&acl.attrs), acl.presence.as_ref(), before),
+        );
     }
 
     let (mut alg, mut key) = match blocks(a, "server_side_encryption_configuration") {
@@ -29,7 +37,15 @@ pub fn bucket(m: &Module<'_>, r: &RawResource) -> Resource {
         Err(why) => (Value::unknown(&why), Some(Value::unknown(why))),
     };
     for s in split("aws_s3_bucket_server_side_encryption_configuration") {
-        (alg, key) = sse(&s.attrs);
+        let (a2, k2) = sse(&s.attrs);
+        alg = if_present(a2, s.presence.as_ref(), alg);
+        key = match (k2, key) {
+            (Some(k2), Some(k1)) => Some(if_present(k2, s.presence.as_ref(), k1)),
+            (Some(k2), None) if s.presence.is_some() => {
+                Some(if_present(k2, s.presence.as_ref(), Value::str("")))
+            }
+            (k2, k1) => k2.or(k1),
+        };
     }
     out.set("sse_algorithm", alg);
     if let Some(k) = key {
@@ -38,11 +54,12 @@ pub fn bucket(m: &Module<'_>, r: &RawResource) -> Resource {
 
     let mut versioning = bool_of(field(a, &["versioning", "enabled"]), false);
     for v in split("aws_s3_bucket_versioning") {
-        versioning = match literal_of(field(&v.attrs, &["versioning_configuration", "status"])) {
+        let set = match literal_of(field(&v.attrs, &["versioning_configuration", "status"])) {
             Ok(Some(s)) => Value::Bool(s == "Enabled"),
             Ok(None) => Value::Bool(false),
             Err(why) => Value::unknown(why),
         };
+        versioning = if_present(set, v.presence.as_ref(), versioning);
     }
     out.set("versioning", versioning);
 
@@ -51,28 +68,43 @@ pub fn bucket(m: &Module<'_>, r: &RawResource) -> Resource {
         Err(why) => Value::unknown(why),
     };
     for l in split("aws_s3_bucket_logging") {
-        logging = match field(&l.attrs, &["target_bucket"]) {
+        let set = match field(&l.attrs, &["target_bucket"]) {
             Field::Unknown(why) => Value::unknown(why),
             Field::Absent => Value::Bool(false),
             Field::Known(_) => Value::Bool(true),
         };
+        logging = if_present(set, l.presence.as_ref(), logging);
     }
     out.set("logging", logging);
 
     let mut blocked = Value::Bool(false);
     for b in split("aws_s3_bucket_public_access_block") {
-        blocked = all_four(&b.attrs);
+        blocked = if_present(all_four(&b.attrs), b.presence.as_ref(), blocked);
     }
     for b in m.of_type("aws_s3_account_public_access_block") {
-        blocked = either(blocked, all_four(&b.attrs));
+        let account = if_present(all_four(&b.attrs), b.presence.as_ref(), Value::Bool(false));
+        blocked = either(blocked, account);
     }
     out.set("public_access_blocked", blocked);
 
     let mut public = public_policy(m, field(a, &["policy"]));
     for p in split("aws_s3_bucket_policy") {
-        public = either(public, public_policy(m, field(&p.attrs, &["policy"])));
+        let set = public_policy(m, field(&p.attrs, &["policy"]));
+        public = either(
+            public,
+            if_present(set, p.presence.as_ref(), Value::Bool(false)),
+        );
     }
     out.set("public_policy", public);
+    out
+}
+
+/// An `aws_s3_bucket_public_access_block` whose bucket is not in the evaluated configuration,
+/// on its own: whether it blocks all public access.
+pub fn orphan_access_block(r: &RawResource) -> Resource {
+    let mut out = Resource::new("Aws::S3Bucket", r.address.clone(), r.span.clone());
+    out.partial = true;
+    out.set("public_access_blocked", all_four(&r.attrs));
     out
 }
 
