@@ -117,11 +117,16 @@ impl<'a> Infra<'a> {
 }
 
 /// `aws_kms_key.x` when a value refers to that key (`aws_kms_key.x.arn`, `.key_id`, `.id`).
+/// A key in a module keeps its module path (`module.kms.aws_kms_key.x`).
 fn key_ref(v: &Value) -> Option<String> {
     let Value::String(s) = v else { return None };
-    let rest = s.strip_prefix("aws_kms_key.")?;
-    let name = rest.split('.').next()?;
-    Some(format!("aws_kms_key.{name}"))
+    let at = s.find("aws_kms_key.")?;
+    if at > 0 && !s[..at].ends_with('.') {
+        return None;
+    }
+    let rest = &s[at + "aws_kms_key.".len()..];
+    let name = rest.split('.').next().filter(|n| !n.is_empty())?;
+    Some(format!("{}aws_kms_key.{name}", &s[..at]))
 }
 
 /// What one comparison found.
