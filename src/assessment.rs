@@ -130,6 +130,13 @@ pub struct CheckResult {
     /// For manual controls: the attestation that satisfied (or failed) it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attestation: Option<Attestation>,
+    /// How the result is known: `configuration`, `system_export`, `declared`, `attestation`
+    /// or `attestation_unverified` (see `basis`).
+    pub basis: crate::basis::Basis,
+    /// Where the facts it read come from: declared (inventory file and line) or imported
+    /// (export file, digest, export date, age).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<crate::model::FactSource>,
 }
 
 /// Counts of results by status.
@@ -199,6 +206,8 @@ pub struct Summary {
     /// expanded (with why); absent when the tree holds no Terraform configuration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub terraform: Option<crate::formats::terraform::TerraformSummary>,
+    /// Results (not counting not-applicable ones) by how they are known.
+    pub by_basis: BTreeMap<crate::basis::Basis, usize>,
 }
 
 /// A problem in JSON form.
@@ -246,6 +255,19 @@ pub struct Assessment {
     /// out); one that is not checked out is a problem, never a silent pass.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub submodules: Vec<crate::git::Submodule>,
+    /// Organisation controls (manual, and automated ones that read only the inventory) not
+    /// evaluated because the tree declares no organisation: reported once, not as failures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_evaluated: Option<NotEvaluated>,
+}
+
+/// Controls a run did not evaluate, and how to enable them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotEvaluated {
+    pub reason: String,
+    pub help: String,
+    /// Control ids, sorted.
+    pub controls: Vec<String>,
 }
 
 /// A waiver's state after a run.
@@ -378,7 +400,9 @@ impl Assessment {
             })
             .collect();
         let mut seen_controls: BTreeMap<&str, bool> = BTreeMap::new();
-        let reads = std::sync::OnceLock::new();
+        let attr_reads = std::sync::OnceLock::new();
+        let reads = crate::basis::Reads::of(lib);
+        let no_reads = std::collections::BTreeSet::new();
         for e in inputs.evaluations {
             let Some(control) = lib.controls.get(&*e.control) else {
                 continue;
@@ -393,27 +417,39 @@ impl Assessment {
                 continue;
             }
             let resource = &inputs.resources[e.resource];
-            let status = match e.outcome {
+            let mut status = match e.outcome {
                 Outcome::Pass => Status::Pass,
                 Outcome::Fail => Status::Fail,
                 Outcome::Error => Status::Error,
             };
+            let note = crate::basis::annotate(
+                reads.attrs.get(control.id.as_str()).unwrap_or(&no_reads),
+                resource,
+            );
+            if !note.stale.is_empty() && status == Status::Pass {
+                // A fact read from a stale export shows nothing about today.
+                status = Status::Fail;
+            }
             let Some((title, family, frameworks)) = shared.get(control.id.as_str()).cloned() else {
                 continue;
             };
             let detail = e.into_full_detail();
-            let (policies, messages, unknown) = (detail.policies, detail.messages, detail.unknown);
+            let (policies, mut messages, unknown) =
+                (detail.policies, detail.messages, detail.unknown);
             let determined = !detail.undetermined;
             let at = if resource.attr_spans.is_empty() || status == Status::Pass {
                 ResourceRef::of(resource)
             } else {
-                ResourceRef::at(resource, &policies, reads.get_or_init(|| policy_reads(lib)))
+                ResourceRef::at(resource, &policies, attr_reads.get_or_init(|| policy_reads(lib)))
             };
-            let mut messages = messages;
             if status == Status::Fail
                 && let Some(notes) = resource.notes.get(control.id.as_str())
             {
                 messages.extend(notes.iter().cloned());
+            }
+            if status != Status::Pass {
+                messages.extend(note.stale);
+                messages.extend(note.details);
             }
             results.push(CheckResult {
                 control: control.id.clone(),
@@ -430,14 +466,30 @@ impl Assessment {
                 frameworks,
                 waiver: None,
                 attestation: None,
+                basis: note.basis.unwrap_or(crate::basis::Basis::Declared),
+                sources: note.sources,
             });
         }
+        let has_organisation = inputs
+            .files
+            .values()
+            .any(|k| *k == crate::formats::FileKind::Inventory);
+        let mut not_evaluated = Vec::new();
         for control in lib.controls.values() {
             if !inputs.selection.includes(control)
                 || seen_controls.contains_key(control.id.as_str())
             {
                 continue;
             }
+            if !has_organisation && (!control.automated || reads.inventory_only(&control.id)) {
+                not_evaluated.push(control.id.clone());
+                continue;
+            }
+            let basis = match (control.automated, reads.inventory_only(&control.id)) {
+                (true, true) => crate::basis::Basis::Declared,
+                (true, false) => crate::basis::Basis::Configuration,
+                (false, _) => crate::basis::Basis::AttestationUnverified,
+            };
             let (status, messages, attestation) = if control.automated {
                 (
                     Status::NotApplicable,
@@ -464,7 +516,12 @@ impl Assessment {
                 frameworks,
                 fingerprint: fingerprint(&control.id, None, &[]),
                 waiver: None,
+                basis: match &attestation {
+                    Some(a) if a.evidence_digest.is_some() => crate::basis::Basis::Attestation,
+                    _ => basis,
+                },
                 attestation,
+                sources: Vec::new(),
             });
         }
         sort_results(&mut results);
@@ -493,6 +550,14 @@ impl Assessment {
             unrecognised: inputs.unrecognised,
             waivers: Vec::new(),
             submodules: Vec::new(),
+            not_evaluated: (!not_evaluated.is_empty()).then(|| NotEvaluated {
+                reason: format!(
+                    "{} organisation controls were not evaluated: the tree declares no organisation (no inventory)",
+                    not_evaluated.len()
+                ),
+                help: "declare the organisation in an inventory file (`[organization]`, docs/inventory.md) to evaluate its governance, identity and operations controls".to_owned(),
+                controls: not_evaluated,
+            }),
         };
         a.summarise(lib);
         a
@@ -501,6 +566,13 @@ impl Assessment {
     /// Recomputes the counts and framework summaries (after waivers change statuses).
     pub fn summarise(&mut self, lib: &Library) {
         let mut counts = Counts::default();
+        let mut by_basis: BTreeMap<crate::basis::Basis, usize> = BTreeMap::new();
+        for r in &self.results {
+            if r.status != Status::NotApplicable {
+                *by_basis.entry(r.basis).or_default() += 1;
+            }
+        }
+        self.summary.by_basis = by_basis;
         // Aggregate per control first (few), then fan out to requirements once per control.
         type Frameworks = BTreeMap<String, Vec<String>>;
         // Aggregate per control first (few), then fan out to requirements once per control.

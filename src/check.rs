@@ -113,6 +113,8 @@ pub struct CheckRun {
     pub library: Library,
     /// The evaluated resources (the gate reuses evaluations of unchanged ones).
     pub resources: Vec<crate::model::Resource>,
+    /// Attestations' evidence files (path from the root → bytes), for evidence bundles.
+    pub evidence_files: BTreeMap<String, Arc<[u8]>>,
 }
 
 /// Loads the library (built-in plus custom) and compiles it.
@@ -208,7 +210,7 @@ pub fn run_with(opts: &CheckOptions, helm: &formats::kubernetes::HelmOptions) ->
             files,
             library,
             compiled,
-            problems,
+            mut problems,
             skipped,
             submodules,
         },
@@ -218,9 +220,11 @@ pub fn run_with(opts: &CheckOptions, helm: &formats::kubernetes::HelmOptions) ->
         let ctx = LoadContext::new(opts.as_of_days, config);
         (formats::load_with(files, &ctx, &overrides), problems)
     });
-    let mut problems = problems;
     problems.extend(tf_problems);
     formats::render_charts(&mut loaded, &opts.root, helm);
+    let (evidence_problems, evidence_files) =
+        crate::basis::resolve_evidence(&opts.root, &mut loaded.attestations);
+    problems.extend(evidence_problems);
     let provenance = Provenance {
         tool: "vouch".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -239,6 +243,7 @@ pub fn run_with(opts: &CheckOptions, helm: &formats::kubernetes::HelmOptions) ->
         provenance,
         opts,
     );
+    run.evidence_files = evidence_files;
     // Files the walk did not read are listed and counted with the unrecognised ones.
     let a = &mut run.assessment;
     a.submodules = submodules;
@@ -403,6 +408,7 @@ pub fn assess(
         config,
         library,
         resources: loaded.resources,
+        evidence_files: BTreeMap::new(),
     }
 }
 

@@ -46,6 +46,10 @@ struct RawConfig {
     /// Read by `vouch roadmap`.
     #[serde(default)]
     roadmap: Option<toml::Table>,
+    /// Read by the export parsers (`formats::exports::settings`), which report its problems.
+    #[serde(default)]
+    #[allow(dead_code, reason = "validated where it is used, in formats::exports")]
+    exports: Option<toml::Table>,
     #[serde(default)]
     access: RawAccess,
     #[serde(default)]

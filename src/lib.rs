@@ -9,6 +9,7 @@
 pub mod access;
 pub mod app;
 pub mod assessment;
+pub mod basis;
 pub mod check;
 pub mod config;
 pub mod dates;

@@ -212,6 +212,10 @@ pub struct Resource {
     /// that set it): a finding about that attribute points there.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub attr_spans: BTreeMap<String, Span>,
+    /// Where its facts come from (declared or imported) and why derived facts hold; `None` for
+    /// configuration files, whose span says it all (boxed: most resources have none).
+    #[serde(skip)]
+    pub facts: Option<Box<Facts>>,
     /// Why it is not known whether the resource exists (a Terraform block whose `count` or
     /// `for_each` is unknown), or `None` when it does. A finding on it is never determined.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,6 +231,85 @@ pub struct Resource {
     pub notes: BTreeMap<String, Vec<String>>,
 }
 
+/// How a fact is known: declared by hand, or imported from a system's export.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct FactSource {
+    /// `declared` (an inventory TOML file), `imported` (a system export) or `configuration`
+    /// (a Terraform file the inventory was compared with).
+    pub origin: FactOrigin,
+    /// The export format (`scim`, `okta_users`, …) or `inventory`.
+    pub format: String,
+    pub file: String,
+    pub line: u32,
+    /// `sha256:` of the export file (imported facts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// When the export was taken (`YYYY-MM-DD`), from the file or its declared `collected_at`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<String>,
+    /// Days from `collected_at` to the run's date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_days: Option<i64>,
+    /// The `max_export_age_days` of its kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<i64>,
+    /// The export is older than its `max_export_age_days` (or its age is not known): controls
+    /// reading it fail as stale.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
+}
+
+/// Declared by hand, imported from a system, or read from the infrastructure code (a fact
+/// derived by comparing the inventory with its Terraform resource).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactOrigin {
+    Declared,
+    Imported,
+    Configuration,
+}
+
+/// The provenance of a resource's facts (see `formats::exports`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Facts {
+    /// Every source of the resource's facts, each once, in the order first met.
+    pub sources: Vec<FactSource>,
+    /// Attribute name → indexes in `sources` of the exports it was imported or derived from
+    /// (attributes not listed are declared).
+    pub imported: BTreeMap<String, Vec<usize>>,
+    /// Attribute name → sentences explaining its value (both sides of a disagreement, the
+    /// accounts behind an orphan count), shown with a finding of a control that reads it.
+    pub details: BTreeMap<String, Vec<String>>,
+}
+
+impl Facts {
+    /// Adds a source (once) and returns its index.
+    pub fn source(&mut self, s: FactSource) -> usize {
+        if let Some(i) = self.sources.iter().position(|x| *x == s) {
+            return i;
+        }
+        self.sources.push(s);
+        self.sources.len() - 1
+    }
+
+    /// Records that `attr` was imported from (or derived with) `source`.
+    pub fn import(&mut self, attr: &str, source: FactSource) {
+        let i = self.source(source);
+        let from = self.imported.entry(attr.to_owned()).or_default();
+        if !from.contains(&i) {
+            from.push(i);
+        }
+    }
+
+    /// Adds an explanation of `attr`.
+    pub fn explain(&mut self, attr: &str, text: impl Into<String>) {
+        self.details
+            .entry(attr.to_owned())
+            .or_default()
+            .push(text.into());
+    }
+}
+
 impl Resource {
     /// A resource with no attributes yet.
     pub fn new(entity_type: &str, address: impl Into<String>, span: Span) -> Self {
@@ -238,10 +321,16 @@ impl Resource {
             parents: Vec::new(),
             span,
             attr_spans: BTreeMap::new(),
+            facts: None,
             presence: None,
             partial: false,
             notes: BTreeMap::new(),
         }
+    }
+
+    /// The provenance of its facts, created on first use.
+    pub fn facts_mut(&mut self) -> &mut Facts {
+        self.facts.get_or_insert_with(Box::default)
     }
 
     /// The identity of the resource across the whole scan (`scope` + `address`).

@@ -265,7 +265,7 @@ fn is_installed_module_file(path: &str) -> bool {
 /// True when a parser may want a file with this name.
 pub fn is_candidate(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
-    [".tf", ".tfvars", ".json", ".yaml", ".yml", ".toml"]
+    [".tf", ".tfvars", ".json", ".yaml", ".yml", ".toml", ".csv"]
         .iter()
         .any(|ext| lower.ends_with(ext))
         // Kustomize also reads a kustomization from a file named `Kustomization`.

@@ -121,14 +121,40 @@ fn a_missing_attestation_fails() {
 }
 
 #[test]
-fn a_missing_attestation_fails_even_in_an_empty_tree() {
+fn a_missing_attestation_fails_where_the_tree_declares_an_organisation() {
     let (code, r) = run_one(
-        &[("README.md", "nothing here\n")],
+        &[("org.toml", "[organization]\nname = \"acme\"\n")],
         "risk-assessment",
         "2026-11-25",
     );
     assert_eq!(code, 1);
     assert_eq!(r["status"], "fail");
+    assert_eq!(r["basis"], "attestation_unverified");
+}
+
+#[test]
+fn without_an_organisation_manual_controls_are_not_evaluated_rather_than_failing() {
+    let dir = tree(&[("README.md", "nothing here\n")]);
+    let out = vouch()
+        .arg("check")
+        .arg(dir.path())
+        .args([
+            "--format",
+            "json",
+            "--control",
+            "risk-assessment",
+            "--as-of",
+            "2026-11-25",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(results_of(&json, "risk-assessment").is_empty(), "{json}");
+    assert_eq!(
+        json["not_evaluated"]["controls"],
+        serde_json::json!(["risk-assessment"])
+    );
 }
 
 #[test]
@@ -261,7 +287,7 @@ fn an_attestation_must_name_a_manual_control_of_the_library() {
 
 #[test]
 fn human_output_shows_the_attestation_snippet_to_add() {
-    let dir = tree(&[("README.md", "nothing here\n")]);
+    let dir = tree(&[("org.toml", "[organization]\nname = \"acme\"\n")]);
     let out = vouch()
         .arg("check")
         .arg(dir.path())

@@ -7,6 +7,7 @@ mod common;
 
 use common::{AS_OF, tree, vouch};
 use vouch::assessment::{CheckResult, ResourceRef, Status};
+use vouch::basis::Basis;
 use vouch::formats::inventory::Attestation;
 use vouch::library::{Control, Library, Origin, Severity};
 use vouch::roadmap::{ReqStatus, Roadmap, Settings, StepKind};
@@ -74,6 +75,12 @@ fn result(c: &Control, status: Status, resource: Option<&str>) -> CheckResult {
         fingerprint: String::new(),
         waiver: None,
         attestation: None,
+        basis: if c.automated {
+            Basis::Configuration
+        } else {
+            Basis::AttestationUnverified
+        },
+        sources: Vec::new(),
     }
 }
 
@@ -92,6 +99,8 @@ fn manual(c: &Control, expired: Option<bool>) -> CheckResult {
         control: c.id.clone(),
         owner: "ciso".to_owned(),
         evidence: "https://example.test/evidence".to_owned(),
+        evidence_file: Some("evidence/report.pdf".to_owned()),
+        evidence_digest: Some("sha256:00".to_owned()),
         date: "2025-01-01".to_owned(),
         expires: "2026-01-01".to_owned(),
         expires_days: 20_454,
@@ -99,6 +108,9 @@ fn manual(c: &Control, expired: Option<bool>) -> CheckResult {
         line: 1,
         offset: 0,
     });
+    if expired == Some(false) {
+        r.basis = Basis::Attestation;
+    }
     r
 }
 
@@ -484,7 +496,15 @@ fn the_json_shape_on_the_example() {
             n("requirements"),
             "{fw}: {r}"
         );
-        assert_eq!(n("percent"), n("met") * 100 / n("requirements"));
+        assert_eq!(n("percent"), n("verified") * 100 / n("requirements"));
+        assert!(n("verified") <= n("met"), "{fw}: {r}");
+        let by_basis: u64 = r["by_basis"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(by_basis, n("met"), "{fw}: {r}");
         assert_eq!(j["weights"][fw], 1.0);
     }
     assert_eq!(j["readiness"]["hipaa"]["requirements"], 50);

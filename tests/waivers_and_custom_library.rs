@@ -43,14 +43,15 @@ fn a_manual_control_is_waived_by_a_whole_control_waiver() {
         )
     };
     // No attestation: the manual control fails, and `resource = "*"` accepts the risk.
-    let dir = tree(&[("vouch.toml", &cfg("*"))]);
+    let org = "[organization]\nname = \"acme\"\n";
+    let dir = tree(&[("vouch.toml", &cfg("*")), ("org.toml", org)]);
     let (code, json, _) = check_json(dir.path(), &["--control", "background-checks"]);
     assert_eq!(code, 0, "{json}");
     let r = results_of(&json, "background-checks")[0];
     assert_eq!(r["status"], "waived");
     assert_eq!(r["waiver"]["approver"], "ciso@acme.example");
     // A waiver naming a resource does not cover a control that has none.
-    let dir = tree(&[("vouch.toml", &cfg("people:*"))]);
+    let dir = tree(&[("vouch.toml", &cfg("people:*")), ("org.toml", org)]);
     let (code, json, _) = check_json(dir.path(), &["--control", "background-checks"]);
     assert_eq!(code, 1, "{json}");
     assert_eq!(results_of(&json, "background-checks")[0]["status"], "fail");

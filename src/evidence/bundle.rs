@@ -210,6 +210,10 @@ pub fn assemble(c: &Collection<'_>) -> Result<Files, Problem> {
         });
         files.insert(format!("inputs/{path}"), out.into_bytes());
     }
+    // Attestations' evidence files, byte for byte (their digests are in the assessment).
+    for (path, bytes) in &run.evidence_files {
+        files.insert(format!("inputs/{path}"), bytes.to_vec());
+    }
     files.insert(
         "redactions.json".to_owned(),
         to_json(&Redactions {

@@ -6,6 +6,7 @@
 //! (a Terraform module is a directory; a Kubernetes namespace's network policies may live in
 //! other files; inventory files merge).
 
+pub mod exports;
 pub mod iam;
 pub mod inventory;
 pub mod kubernetes;
@@ -50,6 +51,8 @@ pub enum FileKind {
     Kubernetes,
     IamPolicy,
     Config,
+    /// A system export (SCIM, identity provider, HR roster, GitHub, AWS Backup, incidents).
+    SystemExport,
 }
 
 /// The result of parsing one file, before the cross-file pass.
@@ -65,6 +68,10 @@ pub enum Parsed {
     Inventory(Arc<inventory::InventoryFile>),
     /// `vouch.toml` (read by the config layer, not a resource source).
     Config,
+    /// The root `vouch.toml`'s `[exports]` settings (the rest is the config layer's).
+    ExportSettings(Arc<exports::Settings>),
+    /// A system export: joined with the inventory in the cross-file pass.
+    Export(Arc<exports::ExportFile>),
     /// Not a format vouch reads.
     Unrecognised,
 }
@@ -77,7 +84,8 @@ impl Parsed {
             Parsed::Terraform(_) => Some(FileKind::Terraform),
             Parsed::Kubernetes(_) => Some(FileKind::Kubernetes),
             Parsed::Inventory(_) => Some(FileKind::Inventory),
-            Parsed::Config => Some(FileKind::Config),
+            Parsed::Config | Parsed::ExportSettings(_) => Some(FileKind::Config),
+            Parsed::Export(_) => Some(FileKind::SystemExport),
             Parsed::Unrecognised => None,
         }
     }
@@ -120,6 +128,9 @@ pub fn parse_file(file: &SourceFile, ctx: &LoadContext) -> Result<Parsed, Vec<Pr
         return terraform::parse_hcl(file).map(|f| Parsed::Terraform(Arc::new(f)));
     }
     match ext.as_str() {
+        "toml" if file.path == "vouch.toml" => {
+            exports::Settings::parse(file).map(|s| Parsed::ExportSettings(Arc::new(s)))
+        }
         "toml" if name == "vouch.toml" => Ok(Parsed::Config),
         "toml" => inventory::parse(file, ctx).map(|inv| match inv {
             Some(inv) => Parsed::Inventory(Arc::new(inv)),
@@ -128,6 +139,10 @@ pub fn parse_file(file: &SourceFile, ctx: &LoadContext) -> Result<Parsed, Vec<Pr
         "yaml" | "yml" => Ok(kubernetes_file(file)),
         _ if kubernetes::KUSTOMIZATION_FILES.contains(&name) => Ok(kubernetes_file(file)),
         "json" => parse_json(file),
+        "csv" => exports::parse_csv(file).map(|e| match e {
+            Some(e) => Parsed::Export(Arc::new(e)),
+            None => Parsed::Unrecognised,
+        }),
         _ => Ok(Parsed::Unrecognised),
     }
 }
@@ -150,7 +165,10 @@ fn parse_json(file: &SourceFile) -> Result<Parsed, Vec<Problem>> {
         if file.text.contains("\"apiVersion\"") && file.text.contains("\"kind\"") {
             return Ok(kubernetes_file(file));
         }
-        return Ok(Parsed::Unrecognised);
+        return exports::parse_json(file).map(|e| match e {
+            Some(e) => Parsed::Export(Arc::new(e)),
+            None => Parsed::Unrecognised,
+        });
     }
     let value: serde_json::Value = match serde_json::from_str(&file.text) {
         Ok(v) => v,
@@ -241,6 +259,8 @@ pub fn assemble_with(
     let mut tf_files = Vec::new();
     let mut k8s_files = Vec::new();
     let mut inventories = Vec::new();
+    let mut export_files = Vec::new();
+    let mut export_settings = None;
     for (path, result) in parsed {
         match result {
             Err(problems) => {
@@ -257,6 +277,8 @@ pub fn assemble_with(
                     Parsed::Kubernetes(f) => k8s_files.push(f),
                     Parsed::Inventory(f) => inventories.push(f),
                     Parsed::Config => {}
+                    Parsed::ExportSettings(s) => export_settings = Some(s),
+                    Parsed::Export(e) => export_files.push(e),
                     Parsed::Unrecognised => loaded.unrecognised.push(path),
                 }
             }
@@ -281,6 +303,22 @@ pub fn assemble_with(
     loaded.problems.extend(inv_problems);
     // IAM users and roles join the review of the inventory person they belong to.
     crate::iam::people::link(&mut loaded.resources);
+    let settings = export_settings.unwrap_or_default();
+    export_files.sort_by(|a, b| a.path.cmp(&b.path));
+    let applied = exports::apply::apply(
+        &export_files,
+        &settings,
+        ctx.as_of_days,
+        &mut loaded.resources,
+        inventory::user_emails(&inventories),
+    );
+    loaded.problems.extend(applied.problems);
+    for path in applied.unrecognised {
+        loaded.files.remove(&path);
+        loaded.unrecognised.push(path);
+    }
+    let infra_problems = inventory::infra::crosscheck(&inventories, &mut loaded.resources);
+    loaded.problems.extend(infra_problems);
 
     loaded.resources.sort_by(|a, b| {
         (&a.entity_type, &a.scope, &a.address).cmp(&(&b.entity_type, &b.scope, &b.address))

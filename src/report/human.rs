@@ -359,6 +359,7 @@ pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
         "\nresults: {} pass, {} fail, {} error, {} waived, {} not applicable",
         c.pass, c.fail, c.error, c.waived, c.not_applicable
     );
+    out.push_str(&crate::basis::coverage_words(a));
     let failing = a.failures_at(threshold).count();
     let verdict = if a.run_failed() {
         format!(

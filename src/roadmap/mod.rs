@@ -78,6 +78,9 @@ pub struct Roadmap {
     pub steps: Vec<Step>,
     /// Every assessable requirement of each target, in the order of `targets`.
     pub frameworks: Vec<FrameworkStatus>,
+    /// The system exports the results read: file, digest, export date, age, staleness.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exports: Vec<crate::model::FactSource>,
 }
 
 impl Roadmap {
@@ -100,11 +103,12 @@ impl Roadmap {
             soc2_categories: settings.soc2_categories.clone(),
             readiness: frameworks
                 .iter()
-                .map(|f| (f.id.clone(), f.readiness))
+                .map(|f| (f.id.clone(), f.readiness.clone()))
                 .collect(),
             next_certification,
             steps,
             frameworks,
+            exports: Vec::new(),
         }
     }
 
@@ -113,6 +117,17 @@ impl Roadmap {
         let mut r = Roadmap::build(&run.library, &run.assessment.results, settings);
         r.as_of = run.assessment.provenance.as_of.clone();
         r.root = run.assessment.provenance.root.clone();
+        let mut exports: Vec<crate::model::FactSource> = run
+            .assessment
+            .results
+            .iter()
+            .flat_map(|x| x.sources.iter())
+            .filter(|s| s.origin == crate::model::FactOrigin::Imported)
+            .cloned()
+            .collect();
+        exports.sort();
+        exports.dedup();
+        r.exports = exports;
         r
     }
 

@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::assessment::{CheckResult, Status};
+use crate::basis::Basis;
 use crate::library::{Control, Library};
 
 use super::settings::Settings;
@@ -101,6 +102,9 @@ pub struct ControlOutcome {
     /// For an expired attestation: when it expired.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expired_on: Option<String>,
+    /// How its evidence is known: the weakest basis of its passing (or waived) results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
 }
 
 /// A requirement's readiness.
@@ -154,10 +158,14 @@ pub struct RequirementStatus {
     /// Of the evidence, controls passing only thanks to a current waiver.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub waived: Vec<String>,
+    /// For a met requirement: how it is shown, the weakest basis of its evidence (only
+    /// `configuration`, `system_export` and `attestation` count in the headline percent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
 }
 
 /// Readiness counts of one framework.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Readiness {
     /// Assessable requirements.
     pub requirements: usize,
@@ -165,32 +173,72 @@ pub struct Readiness {
     pub failing: usize,
     pub pending: usize,
     pub unaddressed: usize,
-    /// `met / requirements`, in whole percent rounded down (99.6 % is not ready).
+    /// Met requirements shown by configuration, system exports or attestations with an
+    /// evidence file in the tree (the headline).
+    pub verified: usize,
+    /// `verified / requirements`, in whole percent rounded down (99.6 % is not ready):
+    /// requirements met only on declared facts or unverifiable attestations do not count.
     pub percent: u32,
+    /// Met requirements by how they are shown (`configuration`, `system_export`, `declared`,
+    /// `attestation`, `attestation_unverified`; every basis is listed).
+    pub by_basis: BTreeMap<Basis, usize>,
 }
 
 impl Readiness {
-    /// Counts of a list of statuses.
-    pub fn of(statuses: impl Iterator<Item = ReqStatus>) -> Readiness {
-        let mut r = Readiness::default();
-        for s in statuses {
+    /// Counts of a list of statuses, each with the basis of a met requirement.
+    pub fn of<'a>(statuses: impl Iterator<Item = &'a RequirementStatus>) -> Readiness {
+        let mut r = Readiness {
+            by_basis: Basis::ALL.iter().map(|b| (*b, 0)).collect(),
+            ..Readiness::default()
+        };
+        for rs in statuses {
             r.requirements += 1;
-            match s {
-                ReqStatus::Met => r.met += 1,
+            match rs.status {
+                ReqStatus::Met => {
+                    r.met += 1;
+                    let basis = rs.basis.unwrap_or(Basis::Declared);
+                    *r.by_basis.entry(basis).or_default() += 1;
+                    if basis.shown() {
+                        r.verified += 1;
+                    }
+                }
                 ReqStatus::Failing => r.failing += 1,
                 ReqStatus::Pending => r.pending += 1,
                 ReqStatus::Unaddressed => r.unaddressed += 1,
             }
         }
-        r.percent = (r.met * 100)
+        r.percent = (r.verified * 100)
             .checked_div(r.requirements)
             .map_or(0, |p| u32::try_from(p).unwrap_or(100));
         r
     }
 
-    /// Every requirement met.
+    /// Met requirements the headline does not count: met on declared facts only, or on
+    /// attestations without an evidence file.
+    pub fn unshown(&self) -> usize {
+        self.met - self.verified
+    }
+
+    /// How the met requirements are shown, in words (`31 shown · 6 declared only · 3 on
+    /// unverified attestations`).
+    pub fn shown_words(&self) -> String {
+        let get = |b: Basis| self.by_basis.get(&b).copied().unwrap_or(0);
+        let mut parts = vec![format!("{} shown", self.verified)];
+        if get(Basis::Declared) > 0 {
+            parts.push(format!("{} declared only", get(Basis::Declared)));
+        }
+        if get(Basis::AttestationUnverified) > 0 {
+            parts.push(format!(
+                "{} on attestations without evidence files",
+                get(Basis::AttestationUnverified)
+            ));
+        }
+        parts.join(" · ")
+    }
+
+    /// Every requirement met, and shown.
     pub fn ready(&self) -> bool {
-        self.requirements > 0 && self.met == self.requirements
+        self.requirements > 0 && self.verified == self.requirements
     }
 }
 
@@ -266,11 +314,19 @@ fn outcome(control: &Control, results: &[&CheckResult]) -> ControlOutcome {
                 .map(|a| a.expires.clone())
         })
         .flatten();
+    let basis = state.satisfied().then(|| {
+        results
+            .iter()
+            .filter(|r| matches!(r.status, Status::Pass | Status::Waived))
+            .map(|r| r.basis)
+            .reduce(Basis::weakest)
+    });
     ControlOutcome {
         id: control.id.clone(),
         state,
         resources,
         expired_on,
+        basis: basis.flatten(),
     }
 }
 
@@ -357,8 +413,10 @@ pub fn classify(unit: &Unit, outcomes: &BTreeMap<String, ControlOutcome>) -> Req
         blocked_by: Vec::new(),
         not_applicable: Vec::new(),
         waived: Vec::new(),
+        basis: None,
     };
     let mut failing = false;
+    let mut basis: Option<Basis> = None;
     let mut own_evidence = false;
     let direct = unit.direct.iter().map(|c| (c, true));
     let inherited = unit.inherited.iter().map(|c| (c, false));
@@ -369,6 +427,11 @@ pub fn classify(unit: &Unit, outcomes: &BTreeMap<String, ControlOutcome>) -> Req
             .map_or(ControlState::NotApplicable, |o| o.state);
         if state.satisfied() {
             own_evidence |= own;
+            let b = outcomes
+                .get(c)
+                .and_then(|o| o.basis)
+                .unwrap_or(Basis::Declared);
+            basis = Some(basis.map_or(b, |x| x.weakest(b)));
             rs.evidence.push(c.clone());
             if state == ControlState::Waived {
                 rs.waived.push(c.clone());
@@ -397,6 +460,9 @@ pub fn classify(unit: &Unit, outcomes: &BTreeMap<String, ControlOutcome>) -> Req
     } else {
         ReqStatus::Unaddressed
     };
+    if rs.status == ReqStatus::Met {
+        rs.basis = basis;
+    }
     rs
 }
 
@@ -438,7 +504,7 @@ pub fn classify_all(
                 name: fw.name.clone(),
                 version: fw.version.clone(),
                 scope: scope_of(t, lib, settings),
-                readiness: Readiness::of(requirements.iter().map(|r| r.status)),
+                readiness: Readiness::of(requirements.iter()),
                 requirements,
             })
         })

@@ -128,7 +128,7 @@ fn readiness(h: &mut String, roadmap: &Roadmap) {
              <div class=\"bar\" role=\"img\" aria-label=\"{name}: {p}% ready, {met} of {total} requirements met\">\
              <span class=\"met\" style=\"width:{wm}%\"></span><span class=\"failing\" style=\"width:{wf}%\"></span>\
              <span class=\"pending\" style=\"width:{wp}%\"></span><span class=\"unaddressed\" style=\"width:{wu}%\"></span></div>\
-             <ul class=\"counts\"><li><i class=\"dot met\"></i>{met} of {total} met</li>\
+             <ul class=\"counts\"><li><i class=\"dot met\"></i>{met} of {total} met ({shown})</li>\
              <li><i class=\"dot failing\"></i>{failing} failing</li>\
              <li><i class=\"dot pending\"></i>{pending} awaiting attestation</li>\
              <li><i class=\"dot unaddressed\"></i>{none} no control yet</li></ul>\
@@ -146,6 +146,7 @@ fn readiness(h: &mut String, roadmap: &Roadmap) {
             wp = pct(r.pending, r.requirements),
             wu = pct(r.unaddressed, r.requirements),
             scope = esc(&fw.scope),
+            shown = esc(&r.shown_words()),
         );
     }
     h.push_str("</div>\n<dl class=\"legend\">\

@@ -51,17 +51,22 @@ pub fn render(roadmap: &Roadmap) -> String {
         let r = &fw.readiness;
         let _ = writeln!(
             out,
-            "| {} | **{}%** | {} of {} | {} | {} | {} | {} |",
+            "| {} | **{}%** | {} of {} ({}) | {} | {} | {} | {} |",
             cell(&fw.name),
             r.percent,
             r.met,
             r.requirements,
+            cell(&r.shown_words()),
             r.failing,
             r.pending,
             r.unaddressed,
             cell(&fw.scope)
         );
     }
+    let _ = writeln!(
+        out,
+        "\n*Ready* counts only requirements shown by configuration, system exports or attestations with an evidence file in the tree; requirements met on declared facts or on links alone are listed beside it."
+    );
     let _ = writeln!(out, "\n## Which certification next\n");
     let _ = writeln!(
         out,

@@ -56,12 +56,13 @@ pub fn render(roadmap: &Roadmap, color: bool) -> String {
         let r = &fw.readiness;
         let _ = writeln!(
             out,
-            "  {:w$}  {}  {:>3}%  {} of {} met · {} failing · {} awaiting attestation · {} no control yet",
+            "  {:w$}  {}  {:>3}%  {} of {} met ({}) · {} failing · {} awaiting attestation · {} no control yet",
             short_name(roadmap, &fw.id),
             bar(r, color),
             r.percent,
             r.met,
             r.requirements,
+            r.shown_words(),
             r.failing,
             r.pending,
             r.unaddressed,
@@ -69,9 +70,27 @@ pub fn render(roadmap: &Roadmap, color: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "  (█ met  ▓ failing  ▒ awaiting attestation  ░ no control yet)\n"
+        "  (█ met  ▓ failing  ▒ awaiting attestation  ░ no control yet; the percent counts only\n   requirements shown by configuration, system exports or attestations with an evidence file)\n"
     );
 
+    if !roadmap.exports.is_empty() {
+        let _ = writeln!(out, "{}", paint("System exports read", "1", color));
+        for e in &roadmap.exports {
+            let age = match (&e.collected_at, e.age_days) {
+                (Some(at), Some(d)) => {
+                    format!("taken {at}, {d} day{} old", if d == 1 { "" } else { "s" })
+                }
+                _ => "export time unknown".to_owned(),
+            };
+            let stale = if e.stale {
+                " — stale: export it again"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "  {} ({}): {age}{stale}", e.file, e.format);
+        }
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
         "{}",

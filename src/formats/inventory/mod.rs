@@ -10,6 +10,7 @@
 pub mod access;
 mod chunked;
 mod derive;
+pub mod infra;
 pub mod raw;
 pub mod residency;
 
@@ -41,6 +42,12 @@ pub struct Attestation {
     pub control: String,
     pub owner: String,
     pub evidence: String,
+    /// The evidence file in the tree (path relative to the scanned root), if declared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_file: Option<String>,
+    /// `sha256:` of the evidence file, once it was found and read (see `basis`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_digest: Option<String>,
     pub date: String,
     pub expires: String,
     /// Days since 1970-01-01 of `expires`.
@@ -111,6 +118,20 @@ pub fn assemble(files: &[Arc<InventoryFile>], ctx: &LoadContext) -> (Vec<Resourc
     derive::Builder::new(files, ctx).build()
 }
 
+/// Inventory user id → e-mail (lowercased), for joins with identity-provider exports.
+pub fn user_emails(files: &[Arc<InventoryFile>]) -> std::collections::HashMap<String, String> {
+    files
+        .iter()
+        .flat_map(|f| f.raw.user.iter())
+        .filter_map(|u| {
+            let u = u.get_ref();
+            u.email
+                .as_ref()
+                .map(|e| (u.id.clone(), e.trim().to_lowercase()))
+        })
+        .collect()
+}
+
 /// Every attestation declared in the inventory files, sorted.
 pub fn attestations(files: &[Arc<InventoryFile>]) -> Vec<Attestation> {
     let mut out = Vec::new();
@@ -122,6 +143,8 @@ pub fn attestations(files: &[Arc<InventoryFile>]) -> Vec<Attestation> {
                 control: v.control.clone(),
                 owner: v.owner.clone(),
                 evidence: v.evidence.clone(),
+                evidence_file: v.evidence_file.clone(),
+                evidence_digest: None,
                 date: v.date.to_string(),
                 expires: v.expires.to_string(),
                 expires_days: crate::dates::toml_days(&v.expires).unwrap_or(i64::MIN),

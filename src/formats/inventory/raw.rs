@@ -28,6 +28,7 @@ pub const KINDS: &[&str] = &[
     "separation_of_duties",
     "attestation",
     "resource",
+    "key",
 ];
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -70,6 +71,19 @@ pub struct RawInventory {
     pub attestation: Vec<Spanned<RawAttestation>>,
     #[serde(default)]
     pub resource: Vec<Spanned<RawResource>>,
+    #[serde(default)]
+    pub key: Vec<Spanned<RawKey>>,
+}
+
+/// An encryption key the inventory names (`encryption_key`, `customer_key`), linked to its
+/// Terraform resource so that the keys Terraform uses can be compared with the inventory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKey {
+    pub id: String,
+    /// The Terraform address (`aws_kms_key.globex`); default: the match rule of
+    /// docs/inventory.md.
+    pub terraform: Option<Spanned<String>>,
 }
 
 /// Something access is granted on that no other kind declares (an AWS account, a console).
@@ -241,6 +255,9 @@ pub struct RawDatastore {
     #[serde(default)]
     pub backup: RawBackup,
     pub last_restore_test: Option<Datetime>,
+    /// Its Terraform resource (`aws_db_instance.globex`); default: the match rule of
+    /// docs/inventory.md.
+    pub terraform: Option<Spanned<String>>,
 }
 
 fn customer_data() -> String {
@@ -283,6 +300,8 @@ pub struct RawSearchCluster {
     #[serde(default)]
     pub public: bool,
     pub cloud_account: Option<String>,
+    /// Its Terraform resource (`aws_opensearch_domain.globex`); default: the match rule.
+    pub terraform: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -504,6 +523,10 @@ pub struct RawAttestation {
     pub owner: String,
     /// Where the evidence lives (a document URL, a ticket).
     pub evidence: String,
+    /// The evidence as a file in the tree (relative to the scanned root): its digest is
+    /// recorded and the file is included in evidence bundles, so the attestation counts as
+    /// shown.
+    pub evidence_file: Option<String>,
     pub date: Datetime,
     pub expires: Datetime,
 }
