@@ -314,6 +314,8 @@ pub struct DiffArgs {
     pub base: String,
     pub format: Format,
     pub as_of: Option<String>,
+    /// Also prove the access policies of both sides (`--prove`).
+    pub prove: bool,
 }
 
 /// One request whose answer changed.
@@ -329,12 +331,18 @@ pub struct Change {
 pub struct AccessDiff {
     pub schema_version: u32,
     pub base: String,
+    /// `enumeration`: the requests below were asked of both sides one by one (data changes:
+    /// grants, people, resources); `proof` holds what was proved of the policies.
+    pub method: String,
     /// The request every pair is asked with: the best case (MFA, ticket, an approver, 4 hours),
     /// so differences come from grants and policies, not from the request.
     pub request: serde_json::Value,
     pub requests_compared: usize,
     pub newly_allowed: Vec<Change>,
     pub newly_denied: Vec<Change>,
+    /// `--prove`: the access policies proved for every request the schema allows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof: Option<crate::prove::DiffProof>,
 }
 
 /// The request every pair is asked with in a diff: MFA, a valid ticket, an approver who may
@@ -432,9 +440,31 @@ pub fn diff_cmd(args: &DiffArgs) -> u8 {
         problems.truncate(5);
         return fail(&problems);
     }
+    let proof = if args.prove {
+        let invariants = match crate::prove::diff_invariants(&args.path, &args.base) {
+            Ok(i) => i,
+            Err(ps) => return fail(&ps),
+        };
+        let head_library = match crate::app::library_files_only(&args.path) {
+            Ok(l) => l,
+            Err(ps) => return fail(&ps),
+        };
+        match crate::prove::access_diff(
+            &base_library,
+            &head_library,
+            &invariants,
+            &crate::prove::Options::default(),
+        ) {
+            Ok(p) => Some(p),
+            Err(ps) => return fail(&ps),
+        }
+    } else {
+        None
+    };
     let diff = AccessDiff {
         schema_version: 1,
         base: base_info.short_id,
+        method: "enumeration".to_owned(),
         request: serde_json::json!({
             "mfa": true, "ticket": request.ticket, "approver": request.approver,
             "duration_hours": request.duration_hours,
@@ -442,6 +472,7 @@ pub fn diff_cmd(args: &DiffArgs) -> u8 {
         requests_compared: compared,
         newly_allowed,
         newly_denied,
+        proof,
     };
     match args.format {
         Format::Json => report::emit_json(&diff),
@@ -452,6 +483,12 @@ pub fn diff_cmd(args: &DiffArgs) -> u8 {
                 "access changes against base {} ({} requests compared)",
                 diff.base, diff.requests_compared
             );
+            if diff.proof.is_some() {
+                let _ = writeln!(
+                    out,
+                    "data changes (grants, people, resources), by enumeration of the requests on both sides:"
+                );
+            }
             for c in &diff.newly_allowed {
                 let _ = writeln!(
                     out,
@@ -472,10 +509,19 @@ pub fn diff_cmd(args: &DiffArgs) -> u8 {
                 diff.newly_allowed.len(),
                 diff.newly_denied.len()
             );
+            if let Some(p) = &diff.proof {
+                out.push_str(&crate::prove::render_diff(p));
+            }
             report::emit(&out);
         }
     }
-    if diff.newly_allowed.is_empty() && diff.newly_denied.is_empty() {
+    if diff.newly_allowed.is_empty()
+        && diff.newly_denied.is_empty()
+        && diff
+            .proof
+            .as_ref()
+            .is_none_or(crate::prove::DiffProof::holds)
+    {
         exit::CLEAN
     } else {
         exit::FINDINGS

@@ -42,6 +42,15 @@ pub enum Command {
         /// Repository whose vouch.toml names custom library directories
         #[arg(default_value = ".")]
         path: PathBuf,
+        /// Also prove, for every request the schema allows, that no policy can error, that every forbid can fire and does not always fire, and that vouch.toml's invariants hold (needs cvc5)
+        #[arg(long)]
+        prove: bool,
+        /// Output format of the proof
+        #[arg(long, value_enum, default_value_t = FormatArg::Human, requires = "prove")]
+        format: FormatArg,
+        /// Do not read or write the proof cache
+        #[arg(long, requires = "prove")]
+        no_cache: bool,
     },
     /// How far from each certification (readiness per framework), and the next steps ranked by return on effort
     Roadmap {
@@ -375,6 +384,9 @@ pub enum AccessCmd {
         format: FormatArg,
         #[arg(long)]
         as_of: Option<String>,
+        /// Also prove that the head's access policies allow nothing the base's deny, for every request the schema allows, and that vouch.toml's invariants hold (needs cvc5)
+        #[arg(long)]
+        prove: bool,
     },
 }
 

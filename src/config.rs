@@ -19,6 +19,10 @@
 //! approver = "jane@acme.example"
 //! expires = 2027-01-31
 //! ticket = "SEC-142"
+//!
+//! [[invariant]]                 # `--prove`: the access policies never allow this
+//! name = "eu-data-stays-in-eu"
+//! condition = 'resource.residency.contains("eu") && !(principal has region && principal.region == "eu")'
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -54,6 +58,41 @@ struct RawConfig {
     access: RawAccess,
     #[serde(default)]
     terraform: RawTerraform,
+    /// `[[invariant]]`: conditions the access policies must never allow (`--prove`).
+    #[serde(default)]
+    invariant: Vec<Spanned<RawInvariant>>,
+}
+
+/// `[[invariant]]`: a named Cedar condition over an access request that must never be allowed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInvariant {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    /// Access actions it concerns (default: every one).
+    #[serde(default)]
+    actions: Option<Spanned<Vec<String>>>,
+    /// The condition, a Cedar expression over `principal`, `resource` and `context`.
+    condition: Spanned<String>,
+}
+
+/// A user invariant (`[[invariant]]`), validated as TOML; `--prove` parses and validates its
+/// Cedar condition against the schema and proves it disjoint from the access policies.
+#[derive(Debug, Clone)]
+pub struct Invariant {
+    pub name: String,
+    pub description: String,
+    /// `admin`, `read`, `write` (sorted, deduplicated).
+    pub actions: Vec<String>,
+    pub condition: String,
+    /// Byte offset of the condition's first character in `source`, when the TOML string holds
+    /// it verbatim (no escapes): Cedar errors then point into `vouch.toml`.
+    pub condition_offset: Option<usize>,
+    /// Byte range of the whole `[[invariant]]` entry.
+    pub span: (usize, usize),
+    /// The text of `vouch.toml`.
+    pub source: Arc<str>,
 }
 
 /// `[access]`: how access requests and grants are judged.
@@ -150,6 +189,8 @@ pub struct Config {
     pub max_file_bytes: u64,
     /// The whole file as parsed (empty without a file): the gate compares two sides' settings.
     pub document: toml::Table,
+    /// `[[invariant]]`s, in file order.
+    pub invariants: Vec<Invariant>,
 }
 
 impl Default for Config {
@@ -165,6 +206,7 @@ impl Default for Config {
             max_file_bytes: crate::source::MAX_FILE_BYTES,
             document: toml::Table::new(),
             access: crate::formats::inventory::AccessSettings::default(),
+            invariants: Vec::new(),
         }
     }
 }
@@ -353,6 +395,7 @@ impl Config {
             Some(mb) => mb.saturating_mul(1024 * 1024),
             None => crate::source::MAX_FILE_BYTES,
         };
+        let invariants = invariants(&raw.invariant, &text, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -367,6 +410,7 @@ impl Config {
             access,
             terraform_var_files,
             max_file_bytes,
+            invariants,
         })
     }
 
@@ -380,6 +424,123 @@ impl Config {
     }
 }
 
+/// The access actions an invariant may name.
+const INVARIANT_ACTIONS: &[&str] = &["admin", "read", "write"];
+
+/// Validates `[[invariant]]` entries as TOML (names unique and set, actions known, a
+/// condition); the Cedar condition itself is validated by `--prove` against the schema.
+fn invariants(
+    raw: &[Spanned<RawInvariant>],
+    text: &Arc<str>,
+    problems: &mut Vec<Problem>,
+) -> Vec<Invariant> {
+    let at = |r: std::ops::Range<usize>, message: String, label: &str| {
+        let mut p = Problem::parse(FILE_NAME, text, r.start, r.len(), message, label);
+        p.kind = ProblemKind::Config;
+        p
+    };
+    let mut out: Vec<Invariant> = Vec::new();
+    for entry in raw {
+        let v = entry.get_ref();
+        let name = v.name.get_ref().trim();
+        let mut ok = true;
+        if name.is_empty() {
+            problems.push(
+                at(
+                    v.name.span(),
+                    "an invariant needs a name".to_owned(),
+                    "empty name",
+                )
+                .with_help("name it for what it protects, e.g. name = \"eu-data-stays-in-eu\""),
+            );
+            ok = false;
+        } else if out.iter().any(|i| i.name == name) {
+            problems.push(at(
+                v.name.span(),
+                format!("invariant `{name}` is defined twice"),
+                "second definition",
+            ));
+            ok = false;
+        }
+        if v.condition.get_ref().trim().is_empty() {
+            problems.push(
+                at(
+                    v.condition.span(),
+                    format!("invariant `{name}` has an empty condition"),
+                    "empty",
+                )
+                .with_help("write the Cedar condition that must never be allowed, e.g. condition = 'resource.customer_data && !(principal has region)'"),
+            );
+            ok = false;
+        }
+        let mut actions: Vec<String> = INVARIANT_ACTIONS.iter().map(|a| (*a).to_owned()).collect();
+        if let Some(list) = &v.actions {
+            for a in list.get_ref() {
+                if !INVARIANT_ACTIONS.contains(&a.as_str()) {
+                    problems.push(
+                        at(
+                            list.span(),
+                            format!("invariant `{name}` names the action `{a}`, which is not an access action"),
+                            "actions",
+                        )
+                        .with_help("access actions are read, write and admin"),
+                    );
+                    ok = false;
+                }
+            }
+            actions.clone_from(list.get_ref());
+            actions.sort();
+            actions.dedup();
+            if actions.is_empty() {
+                problems.push(
+                    at(
+                        list.span(),
+                        format!("invariant `{name}` names no action"),
+                        "empty",
+                    )
+                    .with_help("leave `actions` out to mean every access action"),
+                );
+                ok = false;
+            }
+        }
+        if !ok {
+            continue;
+        }
+        out.push(Invariant {
+            name: name.to_owned(),
+            description: v.description.trim().to_owned(),
+            actions,
+            condition: v.condition.get_ref().clone(),
+            condition_offset: verbatim_offset(text, v.condition.span(), v.condition.get_ref()),
+            span: (entry.span().start, entry.span().end),
+            source: Arc::clone(text),
+        });
+    }
+    out
+}
+
+/// Where a TOML string's value starts in `text`, when the quoted text is the value verbatim.
+fn verbatim_offset(text: &str, span: std::ops::Range<usize>, value: &str) -> Option<usize> {
+    let quoted = text.get(span.clone())?;
+    for delim in ["'''", "\"\"\"", "'", "\""] {
+        if let Some(rest) = quoted.strip_prefix(delim) {
+            // A newline right after an opening triple quote is not part of the value.
+            let skip = if delim.len() == 3 {
+                if rest.starts_with("\r\n") {
+                    2
+                } else {
+                    usize::from(rest.starts_with('\n'))
+                }
+            } else {
+                0
+            };
+            let start = span.start + delim.len() + skip;
+            return (text.get(start..start + value.len()) == Some(value)).then_some(start);
+        }
+    }
+    None
+}
+
 /// A multi-line message (the regex crate draws a caret diagram) on one line.
 fn one_line(s: &str) -> String {
     s.lines()
@@ -387,6 +548,8 @@ fn one_line(s: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
 /// A waiver's `path`: a glob relative to the root, where `*` stays within a directory and `**`
 /// crosses directories.
 fn path_glob(glob: &str) -> Result<globset::GlobMatcher, String> {

@@ -24,6 +24,7 @@ pub mod git;
 pub mod iam;
 pub mod library;
 pub mod model;
+pub mod prove;
 pub mod report;
 pub mod roadmap;
 pub mod serve;

@@ -159,11 +159,13 @@ fn main() -> ExitCode {
             base,
             format,
             as_of,
+            prove,
         }) => vouch::access::diff_cmd(&vouch::access::DiffArgs {
             path,
             base,
             format: format.into(),
             as_of,
+            prove,
         }),
         Command::Serve(s) => vouch::serve::cmd(&vouch::serve::ServeArgs {
             path: s.path,
@@ -175,7 +177,15 @@ fn main() -> ExitCode {
             request_timeout_ms: s.request_timeout_ms,
             watch_interval_ms: s.watch_interval_ms,
         }),
-        Command::Validate { path } => app::validate(&path),
+        Command::Validate {
+            path, prove: false, ..
+        } => app::validate(&path),
+        Command::Validate {
+            path,
+            prove: true,
+            format,
+            no_cache,
+        } => vouch::prove::validate_cmd(&path, format.into(), &vouch::prove::Options { no_cache }),
         Command::Test {
             path,
             controls,

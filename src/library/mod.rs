@@ -23,6 +23,10 @@ pub use catalog::{Catalogs, Framework};
 static BUILTIN_CONTROLS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/controls");
 static BUILTIN_POLICIES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/policies");
 
+/// The built-in invariants of the loader, next to the schema: read by `--prove`, never
+/// evaluated as controls.
+pub const INVARIANTS_PATH: &str = "policies/invariants.cedar";
+
 /// Frameworks a control may map to (SOC 3 is reported through SOC 2).
 pub const MAPPABLE_FRAMEWORKS: &[&str] = &["soc2", "iso27001", "hipaa", "ferpa"];
 
@@ -213,6 +217,8 @@ impl Library {
                 if f.origin == Origin::Builtin {
                     lib.schema = Some(f.clone());
                 }
+            } else if f.path == INVARIANTS_PATH && f.origin == Origin::Builtin {
+                // The loader's invariants are for `--prove` (src/prove/), not a control.
             } else if f.path.starts_with("policies/") && f.path.ends_with(".cedar") {
                 lib.policies.push(f.clone());
             } else if is_control_path(&f.path) {
