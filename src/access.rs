@@ -453,7 +453,10 @@ pub fn diff_cmd(args: &DiffArgs) -> u8 {
             &base_library,
             &head_library,
             &invariants,
-            &crate::prove::Options::default(),
+            &crate::prove::Options {
+                require_solver: true,
+                ..crate::prove::Options::default()
+            },
         ) {
             Ok(p) => Some(p),
             Err(ps) => return fail(&ps),

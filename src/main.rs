@@ -185,7 +185,14 @@ fn main() -> ExitCode {
             prove: true,
             format,
             no_cache,
-        } => vouch::prove::validate_cmd(&path, format.into(), &vouch::prove::Options { no_cache }),
+        } => vouch::prove::validate_cmd(
+            &path,
+            format.into(),
+            &vouch::prove::Options {
+                no_cache,
+                require_solver: true,
+            },
+        ),
         Command::Test {
             path,
             controls,

@@ -27,7 +27,9 @@ last_login = 2026-11-20
 
 [[datastore]]
 id = "pg-main"
+engine = "postgres"
 region = "eu-central-1"
+encrypted = true
 environment = "production"
 classification = "customer_data"
 

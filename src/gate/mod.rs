@@ -137,6 +137,9 @@ pub struct GateReport {
     pub problems: Vec<crate::assessment::ProblemRecord>,
     /// Why the verdict is what it is, one line each.
     pub reasons: Vec<String>,
+    /// When the change edits policies or invariants: the proof that it gives no new access.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_proof: Option<crate::prove::DiffProof>,
 }
 
 impl GateReport {
@@ -312,6 +315,7 @@ pub fn could_not_start(opts: &GateOptions, mut problems: Vec<Problem>) -> GateRu
             .map(crate::assessment::ProblemRecord::from)
             .collect(),
         reasons: problems.iter().map(|p| p.message.clone()).collect(),
+        access_proof: None,
     };
     GateRun {
         report,
@@ -389,6 +393,13 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
         Vec::new()
     };
     let changed_controls = policy::changed_controls(&base_ref.library, &head_ref.library);
+    // Policies or invariants changed: prove the head gives no new access (src/prove).
+    let access_proof = crate::prove::gate(
+        &base_ref.library,
+        &head_ref.library,
+        &base_ref.config,
+        &head_ref.config,
+    );
 
     // Read both trees under the applied policy and parse each blob once.
     let ctx = load_context(&auth.config, opts.as_of_days);
@@ -635,6 +646,10 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
         reasons.push("the head could not be evaluated".to_owned());
         problems.extend(head_run.problems.iter().cloned());
     }
+    if let Some(Err(ps)) = &access_proof {
+        reasons.push("the proof that the change gives no new access could not run".to_owned());
+        problems.extend(ps.iter().cloned());
+    }
     let mut seen = BTreeSet::new();
     problems.retain(|p| seen.insert((p.file.clone(), p.line, p.message.clone())));
     let failed = !reasons.is_empty();
@@ -709,9 +724,18 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
         skipped: head_tree.skipped,
         problems: Vec::new(),
         reasons,
+        access_proof: None,
     };
     if !failed && !report.blocking().is_empty() {
         report.verdict = Verdict::Fail;
+    }
+    if let Some(Ok(proof)) = access_proof {
+        let proved = crate::prove::gate_reasons(&proof);
+        if !failed && !proved.is_empty() {
+            report.verdict = Verdict::Fail;
+        }
+        report.reasons.extend(proved);
+        report.access_proof = Some(proof);
     }
     rebase_report(&mut report, &prefix);
     rebase_run(&mut head_run, &prefix);

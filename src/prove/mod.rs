@@ -194,6 +194,9 @@ impl DiffProof {
 pub struct Options {
     /// Do not read or write the proof cache.
     pub no_cache: bool,
+    /// Fail without a solver even when nothing needs proving (an explicit `--prove`; the
+    /// gate's hook needs one only for a proof it has to make).
+    pub require_solver: bool,
 }
 
 /// The problem of a `--prove` that cannot run: never a silent pass.
@@ -297,8 +300,17 @@ pub fn diff_invariants(
         })?,
         None => Config::default(),
     };
-    let mut out = head.invariants;
-    for inv in base_config.invariants {
+    Ok(merge_invariants(head.invariants, base_config.invariants))
+}
+
+/// The head's invariants, then the base's that the head removed or changed (renamed so both
+/// forms are proved).
+fn merge_invariants(
+    head: Vec<crate::config::Invariant>,
+    base: Vec<crate::config::Invariant>,
+) -> Vec<crate::config::Invariant> {
+    let mut out = head;
+    for inv in base {
         match out.iter().find(|i| i.name == inv.name) {
             Some(same) if same.condition == inv.condition && same.actions == inv.actions => {}
             Some(_) => out.push(crate::config::Invariant {
@@ -311,5 +323,52 @@ pub fn diff_invariants(
             }),
         }
     }
-    Ok(out)
+    out
+}
+
+/// The gate's hook: when a change edits the policies (custom controls, access policies) or the
+/// `[[invariant]]`s, the proof that the head gives no new access and keeps every invariant of
+/// both sides; `None` when neither changed.
+pub fn gate(
+    base: &Library,
+    head: &Library,
+    base_config: &Config,
+    head_config: &Config,
+) -> Option<Result<DiffProof, Vec<Problem>>> {
+    let texts = |l: &Library| -> Vec<(String, String)> {
+        l.policies
+            .iter()
+            .map(|f| (f.display_path(), f.text.to_string()))
+            .collect()
+    };
+    let conditions = |c: &Config| -> Vec<(String, String, Vec<String>)> {
+        c.invariants
+            .iter()
+            .map(|i| (i.name.clone(), i.condition.clone(), i.actions.clone()))
+            .collect()
+    };
+    if texts(base) == texts(head) && conditions(base_config) == conditions(head_config) {
+        return None;
+    }
+    let invariants = merge_invariants(
+        head_config.invariants.clone(),
+        base_config.invariants.clone(),
+    );
+    Some(access_diff(base, head, &invariants, &Options::default()))
+}
+
+/// The gate's reasons from a proof: one line per new access and per broken invariant.
+pub fn gate_reasons(proof: &DiffProof) -> Vec<String> {
+    proof
+        .failures
+        .iter()
+        .map(|f| match (&f.counterexample, f.check.as_str()) {
+            (Some(c), "no_new_access") => format!(
+                "the change gives new `{}` access (proved for every request, {}): {}",
+                f.subject, proof.solver, c.story
+            ),
+            (Some(c), _) => format!("{}: {}", f.message, c.story),
+            (None, _) => f.message.clone(),
+        })
+        .collect()
 }
