@@ -600,7 +600,7 @@ resource "aws_iam_policy" "reports" {
     assert!(
         esc[0]["messages"]
             .to_string()
-            .contains("variable `bucket_arn`"),
+            .contains("`var.bucket_arn`"),
         "{}",
         esc[0]["messages"]
     );
