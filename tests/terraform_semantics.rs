@@ -881,3 +881,52 @@ resource "aws_iam_role_policy" "eni" {
     );
     assert_eq!(status(&json, control, "aws_iam_role_policy.eni"), "pass");
 }
+
+#[test]
+fn a_jsonencode_policy_with_one_unknown_arn_keeps_every_other_part() {
+    let dir = tree(&[(
+        "main.tf",
+        r#"
+variable "key_arn" {
+  type = string
+}
+resource "aws_iam_policy" "encryption" {
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"]
+      Resource = var.key_arn
+    }]
+  })
+}
+resource "aws_iam_policy" "admin" {
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "*", Resource = "*", Condition = { StringEquals = { "aws:PrincipalTag/team" = var.key_arn } } }]
+  })
+}
+"#,
+    )]);
+    let (_, json, _) = check_json(
+        dir.path(),
+        &[
+            "--control",
+            "iam-no-full-admin-policies",
+            "--control",
+            "iam-no-wildcard-actions",
+        ],
+    );
+    // Only the resource is unknown: the actions alone show it is no administrator.
+    for control in ["iam-no-full-admin-policies", "iam-no-wildcard-actions"] {
+        assert_eq!(
+            status(&json, control, "aws_iam_policy.encryption"),
+            "pass",
+            "{control}"
+        );
+    }
+    // Every action with an unknown condition value: the wildcard is certain.
+    let wildcard = result(&json, "iam-no-wildcard-actions", "aws_iam_policy.admin");
+    assert_eq!(wildcard["status"], "fail");
+    assert_eq!(wildcard["determined"], true, "{wildcard:#}");
+}

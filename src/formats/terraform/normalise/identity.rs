@@ -161,6 +161,8 @@ pub fn document(m: &Module<'_>, f: Field<'_>) -> Result<Option<serde_json::Value
                     .map_err(|_| "the policy is not valid JSON".to_owned());
             }
         },
+        // `jsonencode(…)` of a document with unknown parts.
+        Field::Known(r @ (Raw::Map(_) | Raw::List(_))) => return Tree::of(r).to_json().map(Some),
         Field::Known(_) => return Err("the policy is not a JSON string".to_owned()),
     };
     if let Some(json) = managed_copy(m, reference) {
