@@ -930,3 +930,45 @@ resource "aws_iam_policy" "admin" {
     assert_eq!(wildcard["status"], "fail");
     assert_eq!(wildcard["determined"], true, "{wildcard:#}");
 }
+
+#[test]
+fn resources_no_control_reads_are_counted_never_silent() {
+    let dir = tree(&[(
+        "main.tf",
+        r#"
+resource "aws_cloudfront_distribution" "cdn" {
+  enabled = true
+}
+resource "aws_cloudfront_distribution" "assets" {
+  enabled = true
+}
+resource "aws_s3_bucket" "logs" {
+  bucket = "acme-logs"
+}
+data "aws_caller_identity" "current" {}
+"#,
+    )]);
+    let (_, json, _) = check_json(dir.path(), &[]);
+    let not_covered = &json["summary"]["terraform"]["types_not_covered"];
+    assert_eq!(
+        not_covered["aws_cloudfront_distribution"], 2,
+        "{not_covered}"
+    );
+    // Read types and data sources are not listed.
+    assert!(not_covered.get("aws_s3_bucket").is_none(), "{not_covered}");
+    assert!(
+        not_covered.get("aws_caller_identity").is_none(),
+        "{not_covered}"
+    );
+    let human = vouch()
+        .args(["check", "--as-of", common::AS_OF])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("2 resources of 1 type(s) no control reads")
+            && text.contains("aws_cloudfront_distribution (2)"),
+        "{text}"
+    );
+}
