@@ -598,9 +598,7 @@ resource "aws_iam_policy" "reports" {
         json!(["iam-no-privilege-escalation/policy/undetermined"])
     );
     assert!(
-        esc[0]["messages"]
-            .to_string()
-            .contains("variable `bucket_arn`"),
+        esc[0]["messages"].to_string().contains("`var.bucket_arn`"),
         "{}",
         esc[0]["messages"]
     );
@@ -747,14 +745,17 @@ proptest! {
             "AttachedManagedPolicies": [{"PolicyName": name, "PolicyArn": arn}]}],
             "UserDetailList": [{"UserName": name, "Arn": arn, "GroupList": [name]}],
             "Policies": [{"Arn": arn, "PolicyVersionList": [{"Document": doc, "IsDefaultVersion": true}]}]}).to_string();
-        let _ = load(&[SourceFile::new("x.json", text)], &LoadContext { as_of_days: 0 });
+        let _ = load(&[SourceFile::new("x.json", text)], &LoadContext { as_of_days: 0, ..Default::default() });
     }
 }
 
 fn resource_or_problem(text: &str) -> usize {
     let loaded = load(
         &[SourceFile::new("p.json", text.to_owned())],
-        &LoadContext { as_of_days: 0 },
+        &LoadContext {
+            as_of_days: 0,
+            ..Default::default()
+        },
     );
     loaded.resources.len() + loaded.problems.len()
 }
