@@ -1,7 +1,7 @@
 //! `--prove` with the real binary and the real solver (cvc5): `vouch validate --prove` on the
 //! shipped and custom libraries, `vouch access diff --prove` on real git repositories, user
 //! invariants, and a missing solver.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
