@@ -240,9 +240,17 @@ fn a_relaxed_mfa_condition_is_caught() {
     let cex = caught(&json, "read", "acme-guard/read-mfa");
     assert_eq!(cex["context"]["mfa"], "false", "{cex:#}");
     let story = cex["story"].as_str().unwrap();
-    // Only a non-production resource holding customer data can show the difference.
-    assert!(story.contains("production = false"), "{story}");
+    // The story names what the deciding policies read: the data and the missing MFA.
     assert!(story.contains("customer_data = true"), "{story}");
+    assert!(story.contains("mfa = false"), "{story}");
+    // Only a non-production resource holding customer data can show the difference.
+    let resource = cex["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["uid"].as_str().unwrap().starts_with("Access::Resource"))
+        .unwrap();
+    assert_eq!(resource["attrs"]["production"], "false", "{cex:#}");
 }
 
 #[test]

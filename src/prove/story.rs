@@ -39,7 +39,7 @@ fn describe(env: &Env, uid: Option<&EntityUid>, var: &str, reads: &BTreeSet<Stri
         .map(ToString::to_string)
         .unwrap_or_default();
     let name = noun(uid);
-    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+    let article = if name.starts_with(['a', 'e', 'i', 'o']) {
         "an"
     } else {
         "a"
@@ -130,6 +130,21 @@ pub fn tell(
         .map(|a| a.id().unescaped().to_owned())
         .unwrap_or_default();
     let context = context_fields(env);
+    let replay: Vec<Replay> = sides
+        .iter()
+        .map(|(side, set)| replay(env, side, set))
+        .collect();
+    // The story names what the policies that decided read (the grant that allows, the rule
+    // that no longer denies), else everything the policies involved read.
+    let mut decided = BTreeSet::new();
+    for (r, (_, set)) in replay.iter().zip(sides) {
+        for id in &r.policies {
+            if let Some(p) = set.policy(&cedar_policy::PolicyId::new(id)) {
+                decided.extend(super::invariants::reads(p));
+            }
+        }
+    }
+    let reads = if decided.is_empty() { reads } else { &decided };
     let mut story = format!(
         "{} {verb} {action} {}",
         describe(env, env.request.principal(), "principal", reads),
@@ -146,6 +161,7 @@ pub fn tell(
     let mut entities: Vec<CexEntity> = env
         .entities
         .iter()
+        .filter(|e| !e.uid().type_name().to_string().ends_with("Action"))
         .map(|e| {
             let uid = e.uid();
             let attrs = e
@@ -177,10 +193,7 @@ pub fn tell(
         resource,
         context,
         entities,
-        replay: sides
-            .iter()
-            .map(|(side, set)| replay(env, side, set))
-            .collect(),
+        replay,
         story,
     }
 }
