@@ -189,7 +189,7 @@ pub fn cmd_bundle(args: &BundleArgs) -> u8 {
     if let Some((path, bytes)) = &archive
         && let Err(e) = report::write_atomic(path, bytes)
     {
-        return fail(&[Problem::io(path.display().to_string(), &e)]);
+        return fail(&[Problem::write(path.display().to_string(), &e)]);
     }
     if let Err(p) = staged.publish() {
         if let Some((path, _)) = &archive {
@@ -313,6 +313,24 @@ fn write_private(path: &Path, text: &str, force: bool) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// Creates the missing directories above a key file, the last ones readable by the owner only.
+fn create_key_dir(key: &Path) -> std::io::Result<()> {
+    let Some(dir) = key.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// `vouch evidence keygen`.
 pub fn cmd_keygen(args: &KeygenArgs) -> u8 {
     let private = with_suffix(&args.out, ".key");
@@ -327,6 +345,10 @@ pub fn cmd_keygen(args: &KeygenArgs) -> u8 {
             }
         }
     }
+    // `--out ../keys/evidence`: the keys directory is created (owner-only: it holds a secret).
+    if let Err(e) = create_key_dir(&private) {
+        return fail(&[Problem::write(private.display().to_string(), &e)]);
+    }
     let key = sign::generate();
     let pems = sign::private_pem(&key)
         .and_then(|k| sign::public_pem(&key.verifying_key()).map(|p| (k, p)));
@@ -335,10 +357,10 @@ pub fn cmd_keygen(args: &KeygenArgs) -> u8 {
         Err(p) => return fail(&[p]),
     };
     if let Err(e) = write_private(&private, &private_text, args.force) {
-        return fail(&[Problem::io(private.display().to_string(), &e)]);
+        return fail(&[Problem::write(private.display().to_string(), &e)]);
     }
     if let Err(e) = report::write_atomic(&public, public_text.as_bytes()) {
-        return fail(&[Problem::io(public.display().to_string(), &e)]);
+        return fail(&[Problem::write(public.display().to_string(), &e)]);
     }
     report::emit(&format!(
         "private key {} (keep it secret)\npublic key  {} (give it to your auditor)\nkey id      {}\n",

@@ -10,6 +10,7 @@ pub mod model;
 pub mod rank;
 pub mod render_html;
 pub mod render_markdown;
+pub mod render_remediation;
 pub mod render_text;
 pub mod settings;
 
@@ -203,7 +204,7 @@ pub fn cmd(args: &RoadmapArgs) -> u8 {
         None => report::emit(&text),
         Some(p) => {
             if let Err(e) = report::write_atomic(p, text.as_bytes()) {
-                return fail(&[Problem::io(p.display().to_string(), &e)]);
+                return fail(&[Problem::write(p.display().to_string(), &e)]);
             }
             report::emit_err(&format!("roadmap written to {}\n", p.display()));
         }

@@ -170,8 +170,9 @@ fn config_problem(message: String) -> Problem {
 }
 
 fn unknown_framework(name: &str) -> Problem {
+    let close = crate::error::did_you_mean(name, TARGETS).map_or_else(String::new, |d| d + " ");
     Problem::config(format!("unknown target framework `{name}`"), None)
-        .with_help(format!("use any of: {}", TARGETS.join(", ")))
+        .with_help(format!("{close}use any of: {}", TARGETS.join(", ")))
 }
 
 fn strings(v: &toml::Value, key: &str, problems: &mut Vec<Problem>) -> Vec<String> {
