@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::assessment::Selection;
 use crate::check::{self, CheckOptions};
 use crate::config::Config;
-use crate::error::{Problem, ProblemKind};
+use crate::error::Problem;
 use crate::library::Severity;
 use crate::report::{self, Format, human};
 

@@ -27,9 +27,18 @@ fn run(args: &[&str], dir: Option<&Path>) -> (i32, String, String) {
 /// Asserts a failed run (exit 2) whose stderr holds every one of `needles`; its stdout.
 fn fails_with(args: &[&str], dir: Option<&Path>, needles: &[&str]) -> String {
     let (code, stdout, stderr) = run(args, dir);
-    assert_eq!(code, 2, "`vouch {}` exit {code}\n{stdout}\n{stderr}", args.join(" "));
+    assert_eq!(
+        code,
+        2,
+        "`vouch {}` exit {code}\n{stdout}\n{stderr}",
+        args.join(" ")
+    );
     for n in needles {
-        assert!(stderr.contains(n), "`vouch {}`: no {n:?} in\n{stderr}", args.join(" "));
+        assert!(
+            stderr.contains(n),
+            "`vouch {}`: no {n:?} in\n{stderr}",
+            args.join(" ")
+        );
     }
     // An output that cannot be written is never reported as one that cannot be read.
     assert!(!stderr.contains("cannot read"), "{stderr}");
@@ -41,10 +50,17 @@ fn test_with_an_unknown_control_is_an_error_with_a_suggestion() {
     let stdout = fails_with(
         &["test", "--control", "s3-versionin"],
         None,
-        &["unknown control `s3-versionin`", "did you mean `s3-versioning`"],
+        &[
+            "unknown control `s3-versionin`",
+            "did you mean `s3-versioning`",
+        ],
     );
     assert!(!stdout.contains("passed"), "fixtures ran: {stdout}");
-    fails_with(&["test", "--control", "nope"], None, &["unknown control `nope`"]);
+    fails_with(
+        &["test", "--control", "nope"],
+        None,
+        &["unknown control `nope`"],
+    );
     // A known control still runs its fixtures, both ways.
     let (code, stdout, stderr) = run(&["test", "--control", "s3-versioning"], None);
     assert_eq!(code, 0, "{stdout}{stderr}");
@@ -58,7 +74,11 @@ fn missing_paths_are_errors_with_the_closest_entries() {
     std::fs::create_dir(dir.path().join("examples")).unwrap();
     std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
     for cmd in ["validate", "test", "check"] {
-        fails_with(&[cmd, "/nonexistent"], None, &["`/nonexistent` does not exist"]);
+        fails_with(
+            &[cmd, "/nonexistent"],
+            None,
+            &["`/nonexistent` does not exist"],
+        );
         fails_with(
             &[cmd, "exampels"],
             Some(dir.path()),
@@ -93,7 +113,10 @@ fn check_and_gate_refuse_unknown_controls_and_frameworks_before_running() {
     let stdout = fails_with(
         &["check", root, "--control", "s3-versionin", "--as-of", AS_OF],
         None,
-        &["unknown control `s3-versionin`", "did you mean `s3-versioning`"],
+        &[
+            "unknown control `s3-versionin`",
+            "did you mean `s3-versioning`",
+        ],
     );
     assert!(stdout.is_empty(), "the check ran: {stdout}");
     fails_with(
@@ -104,11 +127,23 @@ fn check_and_gate_refuse_unknown_controls_and_frameworks_before_running() {
     fails_with(
         &["gate", root, "--base", "main", "--control", "sso-enforce"],
         None,
-        &["unknown control `sso-enforce`", "did you mean `sso-enforced`"],
+        &[
+            "unknown control `sso-enforce`",
+            "did you mean `sso-enforced`",
+        ],
     );
     // A known control runs.
     let (code, stdout, stderr) = run(
-        &["check", root, "--control", "sso-enforced", "--as-of", AS_OF, "--format", "json"],
+        &[
+            "check",
+            root,
+            "--control",
+            "sso-enforced",
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+        ],
         None,
     );
     assert!(code == 0 || code == 1, "{stderr}");
@@ -120,7 +155,10 @@ fn show_and_roadmap_suggest_the_closest_ids() {
     fails_with(
         &["controls", "show", "s3-versionin"],
         None,
-        &["unknown control `s3-versionin`", "did you mean `s3-versioning`"],
+        &[
+            "unknown control `s3-versionin`",
+            "did you mean `s3-versioning`",
+        ],
     );
     fails_with(
         &["frameworks", "show", "iso2701"],
@@ -150,7 +188,14 @@ fn evidence_log_refuses_a_control_no_collection_holds() {
     ));
     let l = locker.to_str().unwrap();
     fails_with(
-        &["evidence", "log", "--locker", l, "--control", "s3-versionin"],
+        &[
+            "evidence",
+            "log",
+            "--locker",
+            l,
+            "--control",
+            "s3-versionin",
+        ],
         None,
         &[
             "no collection of the locker holds control `s3-versionin`",
@@ -159,7 +204,16 @@ fn evidence_log_refuses_a_control_no_collection_holds() {
     );
     // A control the collections hold shows its timeline.
     let (code, stdout, stderr) = run(
-        &["evidence", "log", "--locker", l, "--control", "s3-versioning", "--format", "json"],
+        &[
+            "evidence",
+            "log",
+            "--locker",
+            l,
+            "--control",
+            "s3-versioning",
+            "--format",
+            "json",
+        ],
         None,
     );
     assert!(code == 0 || code == 1, "{stderr}");
@@ -237,7 +291,10 @@ fn roadmap_out_creates_directories_or_says_cannot_write() {
 #[test]
 fn every_documented_flag_shows_its_help() {
     for (args, needle) in [
-        (&["access", "diff", "--help"][..], "The branch the change merges into"),
+        (
+            &["access", "diff", "--help"][..],
+            "The branch the change merges into",
+        ),
         (&["evidence", "log", "--help"][..], "The evidence locker"),
         (&["evidence", "keygen", "--help"][..], "Key pair prefix"),
     ] {

@@ -128,7 +128,7 @@ fn text_of(html: &str) -> String {
 }
 
 /// The `<tr id="step-N" …>…</tr>` of a step in the DOM.
-fn step_row<'a>(dom: &'a str, rank: u64) -> &'a str {
+fn step_row(dom: &str, rank: u64) -> &str {
     let start = dom
         .find(&format!("id=\"step-{rank}\""))
         .unwrap_or_else(|| panic!("no row for step {rank}"));
@@ -155,7 +155,12 @@ fn chromium_shows_whole_remediations_code_and_scope() {
         .arg(&html)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json = vouch()
         .arg("roadmap")
         .arg(&example)
@@ -168,7 +173,10 @@ fn chromium_shows_whole_remediations_code_and_scope() {
     let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
     assert!(dom.contains("<main>"), "no DOM dumped: {dom}");
 
-    assert!(!dom.contains("vouch controls show"), "a terminal command on the page");
+    assert!(
+        !dom.contains("vouch controls show"),
+        "a terminal command on the page"
+    );
     let steps = j["steps"].as_array().unwrap();
     assert!(!steps.is_empty());
     let (mut spans, mut changes) = (0, 0);
@@ -187,7 +195,10 @@ fn chromium_shows_whole_remediations_code_and_scope() {
                     let p = p.replace('`', "");
                     let p = p.strip_suffix(':').unwrap_or(&p);
                     let p = p.split_whitespace().collect::<Vec<_>>().join(" ");
-                    assert!(seen.contains(&p), "step {rank}: {p:?} not whole in {seen:?}");
+                    assert!(
+                        seen.contains(&p),
+                        "step {rank}: {p:?} not whole in {seen:?}"
+                    );
                     if remediation.contains('`') {
                         spans += 1;
                     }
@@ -195,16 +206,29 @@ fn chromium_shows_whole_remediations_code_and_scope() {
                 Block::Code(c) => {
                     changes += 1;
                     let first = c.lines().find(|l| !l.trim().is_empty()).unwrap().trim();
-                    let details = &row[row.find("<details class=\"change\">").unwrap_or_else(
-                        || panic!("step {rank}: its configuration is not in a <details>"),
-                    )..];
-                    assert!(!details.contains(" open"), "the engineers' block is collapsed");
-                    assert!(text_of(details).contains(first), "step {rank}: no {first:?}");
+                    let details =
+                        &row[row.find("<details class=\"change\">").unwrap_or_else(|| {
+                            panic!("step {rank}: its configuration is not in a <details>")
+                        })..];
+                    assert!(
+                        !details.contains(" open"),
+                        "the engineers' block is collapsed"
+                    );
+                    assert!(
+                        text_of(details).contains(first),
+                        "step {rank}: no {first:?}"
+                    );
                 }
             }
         }
-        if parts.iter().any(|p| matches!(p, Block::Prose(t) if t.contains('`'))) {
-            assert!(row.contains("<code>"), "step {rank}: code spans not rendered: {row}");
+        if parts
+            .iter()
+            .any(|p| matches!(p, Block::Prose(t) if t.contains('`')))
+        {
+            assert!(
+                row.contains("<code>"),
+                "step {rank}: code spans not rendered: {row}"
+            );
         }
         // Every sentence shown ends as a sentence.
         for fix in row.split("<div class=\"fix\">").skip(1) {
@@ -215,14 +239,25 @@ fn chromium_shows_whole_remediations_code_and_scope() {
             );
         }
     }
-    assert!(changes > 0, "the example has no step with a configuration change to show");
-    assert!(spans > 0 || !steps.iter().any(|s| s["remediation"].as_str().unwrap().contains('`')));
+    assert!(
+        changes > 0,
+        "the example has no step with a configuration change to show"
+    );
+    assert!(
+        spans > 0
+            || !steps
+                .iter()
+                .any(|s| s["remediation"].as_str().unwrap().contains('`'))
+    );
 
     // SOC 2: why it counts fewer requirements here than `vouch check`.
     let soc2 = j["readiness"]["soc2"]["requirements"].as_u64().unwrap();
     let scope = &dom[dom.find("id=\"soc2-scope\"").expect("no SOC 2 scope note")..];
     let scope = text_of(&scope[..scope.find("</p>").unwrap()]);
-    assert!(scope.contains(&format!("counts the {soc2} criteria")), "{scope}");
+    assert!(
+        scope.contains(&format!("counts the {soc2} criteria")),
+        "{scope}"
+    );
     assert!(scope.contains("vouch check"), "{scope}");
 
     // A bar segment for every status with requirements, none for an empty one.
@@ -231,9 +266,23 @@ fn chromium_shows_whole_remediations_code_and_scope() {
         let card = &card[..card.find("</article>").unwrap()];
         for status in ["met", "failing", "pending", "unaddressed"] {
             let n = j["readiness"][fw][status].as_u64().unwrap();
-            let at = card.find(&format!("<span class=\"{status}\" style=\"width:")).unwrap();
-            let width: f64 = card[at..].split("width:").nth(1).unwrap().split('%').next().unwrap().parse().unwrap();
-            assert_eq!(n > 0, width > 0.0, "{fw} {status}: {n} requirements, width {width}%");
+            let at = card
+                .find(&format!("<span class=\"{status}\" style=\"width:"))
+                .unwrap();
+            let width: f64 = card[at..]
+                .split("width:")
+                .nth(1)
+                .unwrap()
+                .split('%')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(
+                n > 0,
+                width > 0.0,
+                "{fw} {status}: {n} requirements, width {width}%"
+            );
         }
     }
 }

@@ -342,9 +342,9 @@ pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
         }
         if s.frameworks.keys().any(|k| k == "soc2" || k == "soc3") {
             out.push_str(
-                "  (SOC 2 and SOC 3 count the criteria of every trust services category; \
-                 `vouch roadmap` counts those of the categories in scope:\n   security, and \
-                 any `[roadmap] soc2_categories` adds)\n",
+                "  (SOC 2 and SOC 3 count the criteria of every trust services category here;\n   \
+                 `vouch roadmap` counts those of the categories in scope: security, and any\n   \
+                 `[roadmap] soc2_categories` adds)\n",
             );
         }
     }
