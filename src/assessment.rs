@@ -440,7 +440,11 @@ impl Assessment {
             let at = if resource.attr_spans.is_empty() || status == Status::Pass {
                 ResourceRef::of(resource)
             } else {
-                ResourceRef::at(resource, &policies, attr_reads.get_or_init(|| policy_reads(lib)))
+                ResourceRef::at(
+                    resource,
+                    &policies,
+                    attr_reads.get_or_init(|| policy_reads(lib)),
+                )
             };
             if status == Status::Fail
                 && let Some(notes) = resource.notes.get(control.id.as_str())

@@ -387,6 +387,8 @@ fn one_line(s: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
 /// A waiver's `path`: a glob relative to the root, where `*` stays within a directory and `**`
 /// crosses directories.
 fn path_glob(glob: &str) -> Result<globset::GlobMatcher, String> {

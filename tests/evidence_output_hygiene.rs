@@ -224,7 +224,7 @@ proptest! {
             vouch::config::Config::parse(&text, std::path::Path::new(".")).err().unwrap_or_default()
         } else {
             let file = SourceFile::new(path.clone(), text.clone());
-            parse_file(&file, &LoadContext { as_of_days: 20_000 }).err().unwrap_or_default()
+            parse_file(&file, &LoadContext { as_of_days: 20_000, ..Default::default() }).err().unwrap_or_default()
         };
         for color in [false, true] {
             let shown = render_problems(&problems, Style { color });

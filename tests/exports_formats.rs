@@ -10,6 +10,7 @@ use vouch::source::SourceFile;
 fn ctx() -> LoadContext {
     LoadContext {
         as_of_days: vouch::dates::parse_date("2026-11-25").unwrap(),
+        ..LoadContext::default()
     }
 }
 

@@ -747,14 +747,17 @@ proptest! {
             "AttachedManagedPolicies": [{"PolicyName": name, "PolicyArn": arn}]}],
             "UserDetailList": [{"UserName": name, "Arn": arn, "GroupList": [name]}],
             "Policies": [{"Arn": arn, "PolicyVersionList": [{"Document": doc, "IsDefaultVersion": true}]}]}).to_string();
-        let _ = load(&[SourceFile::new("x.json", text)], &LoadContext { as_of_days: 0 });
+        let _ = load(&[SourceFile::new("x.json", text)], &LoadContext { as_of_days: 0, ..Default::default() });
     }
 }
 
 fn resource_or_problem(text: &str) -> usize {
     let loaded = load(
         &[SourceFile::new("p.json", text.to_owned())],
-        &LoadContext { as_of_days: 0 },
+        &LoadContext {
+            as_of_days: 0,
+            ..Default::default()
+        },
     );
     loaded.resources.len() + loaded.problems.len()
 }

@@ -93,6 +93,7 @@ fn main() {
         .collect();
     let ctx = LoadContext {
         as_of_days: vouch::dates::parse_date("2026-11-25").unwrap(),
+        ..LoadContext::default()
     };
     let mut parse_ms = Vec::new();
     let mut compare_ms = Vec::new();

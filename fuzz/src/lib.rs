@@ -7,7 +7,7 @@ pub fn parse_and_render(name: &str, data: &[u8]) {
         return;
     };
     let file = vouch::source::SourceFile::new(name, text);
-    let ctx = vouch::formats::LoadContext { as_of_days: 20_000 };
+    let ctx = vouch::formats::LoadContext { as_of_days: 20_000, ..Default::default() };
     match vouch::formats::parse_file(&file, &ctx) {
         Err(problems) => {
             let _ = vouch::report::human::render_problems(

@@ -346,7 +346,9 @@ fn a_module_that_calls_its_parent_stops_at_the_bounds_with_a_problem() {
     let out = &roots[0].1;
     assert!(!out.resources.is_empty());
     assert!(
-        out.problems.iter().any(|p| p.message.contains("module instances"))
+        out.problems
+            .iter()
+            .any(|p| p.message.contains("module instances"))
             || out.not_expanded.iter().any(|n| n.reason.contains("nest")),
         "the recursion is cut and said so: {:?} {:?}",
         out.problems,
