@@ -145,8 +145,8 @@ fn validate_selection(args: &CheckArgs) -> Vec<Problem> {
         .iter()
         .filter(|f| !known.contains(&f.as_str()))
         .map(|f| {
-            let close = crate::error::did_you_mean(f, &known)
-                .map_or_else(String::new, |d| format!("{d} "));
+            let close =
+                crate::error::did_you_mean(f, &known).map_or_else(String::new, |d| format!("{d} "));
             Problem::config(format!("unknown framework `{f}`"), None)
                 .with_help(format!("{close}use one of: {}", known.join(", ")))
         })
@@ -177,7 +177,10 @@ pub fn check(args: &CheckArgs) -> u8 {
     };
     let run = check::run_with(&opts, &helm);
     // The run's library (a custom library that failed to load before is reported by the run).
-    let unknown = unknown_controls(&args.controls, run.library.controls.keys().map(String::as_str));
+    let unknown = unknown_controls(
+        &args.controls,
+        run.library.controls.keys().map(String::as_str),
+    );
     if !unknown.is_empty() {
         return fail(&unknown);
     }

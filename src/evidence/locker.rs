@@ -261,9 +261,7 @@ fn unknown_controls(collected: &[Collected], wanted: &[String]) -> Option<Proble
     let names: Vec<String> = unknown.iter().map(|u| format!("`{u}`")).collect();
     let hints: Vec<String> = unknown
         .iter()
-        .filter_map(|u| {
-            crate::error::did_you_mean(u, &known).map(|d| format!("for `{u}`, {d}"))
-        })
+        .filter_map(|u| crate::error::did_you_mean(u, &known).map(|d| format!("for `{u}`, {d}")))
         .collect();
     let help = if hints.is_empty() {
         "`vouch evidence log --locker … --format json` lists the controls each collection holds"
@@ -273,7 +271,10 @@ fn unknown_controls(collected: &[Collected], wanted: &[String]) -> Option<Proble
     };
     Some(
         Problem::config(
-            format!("no collection of the locker holds control {}", names.join(", ")),
+            format!(
+                "no collection of the locker holds control {}",
+                names.join(", ")
+            ),
             None,
         )
         .with_help(help),

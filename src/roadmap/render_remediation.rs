@@ -81,9 +81,15 @@ fn collapse(s: &str) -> String {
 /// A line of configuration rather than of a sentence.
 fn looks_like_code(line: &str) -> bool {
     let t = line.trim();
-    let block_start = ["resource \"", "data \"", "module \"", "variable \"", "apiVersion:"]
-        .iter()
-        .any(|p| t.starts_with(p));
+    let block_start = [
+        "resource \"",
+        "data \"",
+        "module \"",
+        "variable \"",
+        "apiVersion:",
+    ]
+    .iter()
+    .any(|p| t.starts_with(p));
     let table = t.starts_with('[') && t.ends_with(']') && !t.contains(' ');
     let brace = t == "}" || t.ends_with('{') || t.starts_with('#');
     // `key = value` with a bare identifier key (a sentence never starts that way).
@@ -178,10 +184,14 @@ mod tests {
 
     #[test]
     fn prose_is_kept_whole_with_code_spans() {
-        let long = "Give every bucket a lifecycle rule. ".repeat(12) + "Use `aws_s3_bucket_versioning` with `status = \"Enabled\"`.";
+        let long = "Give every bucket a lifecycle rule. ".repeat(12)
+            + "Use `aws_s3_bucket_versioning` with `status = \"Enabled\"`.";
         let h = html(&long);
         assert!(h.contains("<code>aws_s3_bucket_versioning</code>"), "{h}");
-        assert!(h.contains("<code>status = &quot;Enabled&quot;</code>"), "{h}");
+        assert!(
+            h.contains("<code>status = &quot;Enabled&quot;</code>"),
+            "{h}"
+        );
         assert!(!h.contains('`'), "raw backticks: {h}");
         assert!(!h.contains('…'), "cut: {h}");
         assert!(h.ends_with(".</div>"), "{h}");
@@ -189,9 +199,14 @@ mod tests {
 
     #[test]
     fn hcl_goes_to_the_engineers_not_to_a_command() {
-        let h = html("resource \"aws_s3_bucket_versioning\" \"data\" {\n  bucket = aws_s3_bucket.data.id\n}\n");
+        let h = html(
+            "resource \"aws_s3_bucket_versioning\" \"data\" {\n  bucket = aws_s3_bucket.data.id\n}\n",
+        );
         assert!(h.contains("<details class=\"change\">"), "{h}");
-        assert!(h.contains("resource &quot;aws_s3_bucket_versioning&quot;"), "{h}");
+        assert!(
+            h.contains("resource &quot;aws_s3_bucket_versioning&quot;"),
+            "{h}"
+        );
         assert!(!h.contains("vouch controls show"), "{h}");
         assert!(h.contains("A configuration change"), "{h}");
     }
@@ -230,10 +245,7 @@ mod tests {
             )]
         );
         // An unclosed fence loses nothing.
-        assert_eq!(
-            blocks("```\na = 1"),
-            vec![Block::Code("a = 1".to_owned())]
-        );
+        assert_eq!(blocks("```\na = 1"), vec![Block::Code("a = 1".to_owned())]);
     }
 
     #[test]
