@@ -86,6 +86,24 @@ pub fn close_siblings(path: &std::path::Path) -> Option<String> {
     (!close.is_empty()).then(|| format!("did you mean {}?", close.join(", ")))
 }
 
+/// The input files given as `--FLAG PATH` that do not exist, each a problem with the closest
+/// entries of its directory (paths are taken as given: relative to the working directory).
+pub fn missing_inputs<'a>(
+    flag: &str,
+    paths: impl IntoIterator<Item = &'a std::path::Path>,
+) -> Vec<Problem> {
+    paths
+        .into_iter()
+        .filter(|p| !p.exists())
+        .map(|p| {
+            Problem::config(format!("`--{flag} {}` does not exist", p.display()), None).with_help(
+                close_siblings(p)
+                    .unwrap_or_else(|| "the path is relative to the working directory".to_owned()),
+            )
+        })
+        .collect()
+}
+
 /// Every `--control` id that names no control of the library, each with the closest ids.
 pub fn unknown_controls<'a>(
     wanted: &[String],
@@ -158,6 +176,14 @@ pub fn check(args: &CheckArgs) -> u8 {
     let mut pre = validate_selection(args);
     // Unknown `--control` ids fail before the tree is read (each with the closest ids).
     pre.extend(controls_not_in_library(&args.path, &args.controls));
+    pre.extend(missing_inputs(
+        "var-file",
+        args.terraform.var_files.iter().map(PathBuf::as_path),
+    ));
+    pre.extend(missing_inputs(
+        "helm-values",
+        args.helm_values.iter().map(PathBuf::as_path),
+    ));
     let as_of = match preflight(pre, args.as_of.as_deref(), &args.path) {
         Ok(d) => d,
         Err(pre) => return fail(&pre),
@@ -182,7 +208,8 @@ pub fn check(args: &CheckArgs) -> u8 {
         run.library.controls.keys().map(String::as_str),
     );
     if !unknown.is_empty() {
-        return fail(&unknown);
+        // With the problems that kept a custom control from loading, if any.
+        return fail(&[run.problems.clone(), unknown].concat());
     }
     let threshold = args.fail_on.or(run.config.fail_on).unwrap_or(Severity::Low);
     match args.format {
@@ -423,6 +450,10 @@ pub fn gate(args: &GateArgs) -> u8 {
     };
     let mut pre = validate_selection(&selection_args);
     pre.extend(controls_not_in_library(&args.path, &args.controls));
+    pre.extend(missing_inputs(
+        "var-file",
+        args.terraform.var_files.iter().map(PathBuf::as_path),
+    ));
     let as_of = match as_of_days(args.as_of.as_deref()) {
         Ok(d) => d,
         Err(p) => {

@@ -303,3 +303,56 @@ fn every_documented_flag_shows_its_help() {
         assert!(stdout.contains(needle), "{}: {stdout}", args.join(" "));
     }
 }
+
+#[test]
+fn missing_input_files_are_errors_with_the_closest_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("prod.tfvars"), "region = \"eu-west-1\"\n").unwrap();
+    std::fs::write(dir.path().join("values.yaml"), "replicas: 2\n").unwrap();
+    std::fs::write(dir.path().join("evidence.key"), "x").unwrap();
+    let d = Some(dir.path());
+    let tfvars = [
+        "`--var-file prod.tfvar` does not exist",
+        "did you mean `prod.tfvars`",
+    ];
+    fails_with(&["check", ".", "--var-file", "prod.tfvar"], d, &tfvars);
+    fails_with(
+        &["gate", ".", "--base", "main", "--var-file", "prod.tfvar"],
+        d,
+        &tfvars,
+    );
+    fails_with(&["roadmap", ".", "--var-file", "prod.tfvar"], d, &tfvars);
+    fails_with(
+        &["check", ".", "--helm-values", "value.yaml"],
+        d,
+        &[
+            "`--helm-values value.yaml` does not exist",
+            "did you mean `values.yaml`",
+        ],
+    );
+    fails_with(
+        &[
+            "evidence",
+            "bundle",
+            ".",
+            "--out",
+            "b",
+            "--sign-key",
+            "evidence.kye",
+        ],
+        d,
+        &[
+            "`--sign-key evidence.kye` does not exist",
+            "did you mean `evidence.key`",
+        ],
+    );
+    assert!(!dir.path().join("b").exists(), "a bundle was written");
+    fails_with(
+        &["evidence", "verify", "evidence.ke"],
+        d,
+        &[
+            "`evidence.ke` does not exist",
+            "did you mean `evidence.key`",
+        ],
+    );
+}

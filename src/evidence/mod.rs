@@ -89,8 +89,23 @@ pub fn cmd_bundle(args: &BundleArgs) -> u8 {
         },
         None => secs.div_euclid(86_400),
     };
-    if let Some(p) = crate::app::not_a_directory(&args.path) {
-        return fail(&[p]);
+    let mut pre: Vec<Problem> = crate::app::not_a_directory(&args.path)
+        .into_iter()
+        .collect();
+    pre.extend(crate::app::missing_inputs(
+        "sign-key",
+        args.sign_key.as_deref(),
+    ));
+    pre.extend(crate::app::missing_inputs(
+        "decision-log",
+        args.decision_log.as_deref(),
+    ));
+    pre.extend(crate::app::missing_inputs(
+        "var-file",
+        args.terraform.var_files.iter().map(PathBuf::as_path),
+    ));
+    if !pre.is_empty() {
+        return fail(&pre);
     }
     let key = match &args.sign_key {
         Some(p) => match sign::read_private(p) {
@@ -234,6 +249,20 @@ pub struct VerifyArgs {
 /// `vouch evidence verify`: exit 0 when everything holds, 1 when the bundle was tampered
 /// with (or a required signature is missing or wrong), 2 when it cannot be read.
 pub fn cmd_verify(args: &VerifyArgs) -> u8 {
+    let mut missing = crate::app::missing_inputs("key", args.key.as_deref());
+    if !args.bundle.exists() {
+        let help = crate::app::close_siblings(&args.bundle).unwrap_or_else(|| {
+            "pass the bundle directory, its .tar.gz, or a decision log (.jsonl)".to_owned()
+        });
+        missing.insert(
+            0,
+            Problem::config(format!("`{}` does not exist", args.bundle.display()), None)
+                .with_help(help),
+        );
+    }
+    if !missing.is_empty() {
+        return fail(&missing);
+    }
     // A `vouch serve` decision log on its own: its hash chain.
     if crate::serve::decision_log::is_log(&args.bundle) {
         return crate::serve::decision_log::cmd_verify(&args.bundle, args.format);

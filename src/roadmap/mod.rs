@@ -148,6 +148,10 @@ pub fn cmd(args: &RoadmapArgs) -> u8 {
     if let Err(mut ps) = Settings::from_config(None, &args.targets) {
         pre.append(&mut ps);
     }
+    pre.extend(crate::app::missing_inputs(
+        "var-file",
+        args.terraform.var_files.iter().map(PathBuf::as_path),
+    ));
     let as_of = match crate::app::preflight(pre, args.as_of.as_deref(), &args.path) {
         Ok(d) => d,
         Err(pre) => return fail(&pre),

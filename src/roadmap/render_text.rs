@@ -68,14 +68,7 @@ pub fn soc2_scope_note(roadmap: &Roadmap) -> Option<String> {
         .frameworks
         .iter()
         .find(|f| f.id == "soc2" || f.id == "soc3")?;
-    let all = [
-        "security",
-        "availability",
-        "processing-integrity",
-        "confidentiality",
-        "privacy",
-    ];
-    let out_of_scope: Vec<&str> = all
+    let out_of_scope: Vec<&str> = super::settings::SOC2_CATEGORIES
         .iter()
         .filter(|c| !roadmap.soc2_categories.iter().any(|s| s == *c))
         .copied()

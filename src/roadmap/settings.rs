@@ -136,9 +136,13 @@ impl Settings {
             cats.push("security".to_owned());
             for c in &cats {
                 if !SOC2_CATEGORIES.contains(&c.as_str()) {
+                    let close = crate::error::did_you_mean(c, SOC2_CATEGORIES)
+                        .map_or_else(String::new, |d| d + " ");
                     problems.push(
-                        config_problem(format!("unknown SOC 2 category `{c}`"))
-                            .with_help(format!("use any of: {}", SOC2_CATEGORIES.join(", "))),
+                        config_problem(format!("unknown SOC 2 category `{c}`")).with_help(format!(
+                            "{close}use any of: {}",
+                            SOC2_CATEGORIES.join(", ")
+                        )),
                     );
                 }
             }
