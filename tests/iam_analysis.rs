@@ -598,9 +598,7 @@ resource "aws_iam_policy" "reports" {
         json!(["iam-no-privilege-escalation/policy/undetermined"])
     );
     assert!(
-        esc[0]["messages"]
-            .to_string()
-            .contains("variable `bucket_arn`"),
+        esc[0]["messages"].to_string().contains("`var.bucket_arn`"),
         "{}",
         esc[0]["messages"]
     );

@@ -748,3 +748,227 @@ fn modules_installed_by_terraform_init_are_expanded_and_nothing_else_there_is_re
         serde_json::json!([])
     );
 }
+
+#[test]
+fn policy_documents_merge_their_sources_and_overrides_as_the_provider_does() {
+    let dir = tree(&[(
+        "main.tf",
+        r#"
+variable "extra_documents" {
+  type    = list(string)
+  default = []
+}
+data "aws_iam_policy_document" "admin" {
+  statement {
+    sid       = "All"
+    actions   = ["*"]
+    resources = ["*"]
+  }
+}
+# The admin statement merged in from a source document.
+data "aws_iam_policy_document" "merged" {
+  source_policy_documents = concat([data.aws_iam_policy_document.admin.json], var.extra_documents)
+  statement {
+    sid       = "Read"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::reports/*"]
+  }
+}
+resource "aws_iam_policy" "merged" {
+  policy = data.aws_iam_policy_document.merged.json
+}
+# The same sid in the document's own statement replaces the source's.
+data "aws_iam_policy_document" "narrowed" {
+  source_policy_documents = [data.aws_iam_policy_document.admin.json]
+  statement {
+    sid       = "All"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::reports/*"]
+  }
+}
+resource "aws_iam_policy" "narrowed" {
+  policy = data.aws_iam_policy_document.narrowed.json
+}
+# An override document's statement with the same sid wins over the document's own.
+data "aws_iam_policy_document" "overridden" {
+  statement {
+    sid       = "All"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::reports/*"]
+  }
+  override_policy_documents = [jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Sid = "All", Effect = "Allow", Action = "*", Resource = "*" }]
+  })]
+}
+resource "aws_iam_policy" "overridden" {
+  policy = data.aws_iam_policy_document.overridden.json
+}
+# A source vouch cannot know leaves the document undetermined, never admin.
+variable "unknown_documents" {
+  type = list(string)
+}
+data "aws_iam_policy_document" "unknown" {
+  source_policy_documents = var.unknown_documents
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["*"]
+  }
+}
+resource "aws_iam_policy" "unknown" {
+  policy = data.aws_iam_policy_document.unknown.json
+}
+"#,
+    )]);
+    let (_, json, _) = check_json(dir.path(), &["--control", "iam-no-full-admin-policies"]);
+    let control = "iam-no-full-admin-policies";
+    assert_eq!(status(&json, control, "aws_iam_policy.merged"), "fail");
+    assert_eq!(
+        result(&json, control, "aws_iam_policy.merged")["determined"],
+        true
+    );
+    assert_eq!(status(&json, control, "aws_iam_policy.narrowed"), "pass");
+    assert_eq!(status(&json, control, "aws_iam_policy.overridden"), "fail");
+    assert_eq!(
+        result(&json, control, "aws_iam_policy.overridden")["determined"],
+        true
+    );
+    let unknown = result(&json, control, "aws_iam_policy.unknown");
+    assert_eq!(unknown["status"], "fail");
+    assert_eq!(unknown["determined"], false, "{unknown:#}");
+    assert!(
+        unknown["messages"]
+            .to_string()
+            .contains("source_policy_documents"),
+        "{unknown:#}"
+    );
+}
+
+#[test]
+fn a_copy_of_an_aws_managed_policy_reads_its_document_whatever_the_partition() {
+    let dir = tree(&[(
+        "main.tf",
+        r#"
+data "aws_partition" "current" {}
+data "aws_iam_policy" "admin" {
+  arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AdministratorAccess"
+}
+data "aws_iam_policy" "eni" {
+  arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"
+}
+resource "aws_iam_role" "fn" {
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
+  })
+}
+resource "aws_iam_role_policy" "admin" {
+  role   = aws_iam_role.fn.name
+  policy = data.aws_iam_policy.admin.policy
+}
+resource "aws_iam_role_policy" "eni" {
+  role   = aws_iam_role.fn.name
+  policy = data.aws_iam_policy.eni.policy
+}
+"#,
+    )]);
+    let (_, json, _) = check_json(dir.path(), &["--control", "iam-no-full-admin-policies"]);
+    let control = "iam-no-full-admin-policies";
+    assert_eq!(status(&json, control, "aws_iam_role_policy.admin"), "fail");
+    assert_eq!(
+        result(&json, control, "aws_iam_role_policy.admin")["determined"],
+        true
+    );
+    assert_eq!(status(&json, control, "aws_iam_role_policy.eni"), "pass");
+}
+
+#[test]
+fn a_jsonencode_policy_with_one_unknown_arn_keeps_every_other_part() {
+    let dir = tree(&[(
+        "main.tf",
+        r#"
+variable "key_arn" {
+  type = string
+}
+resource "aws_iam_policy" "encryption" {
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"]
+      Resource = var.key_arn
+    }]
+  })
+}
+resource "aws_iam_policy" "admin" {
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "*", Resource = "*", Condition = { StringEquals = { "aws:PrincipalTag/team" = var.key_arn } } }]
+  })
+}
+"#,
+    )]);
+    let (_, json, _) = check_json(
+        dir.path(),
+        &[
+            "--control",
+            "iam-no-full-admin-policies",
+            "--control",
+            "iam-no-wildcard-actions",
+        ],
+    );
+    // Only the resource is unknown: the actions alone show it is no administrator.
+    for control in ["iam-no-full-admin-policies", "iam-no-wildcard-actions"] {
+        assert_eq!(
+            status(&json, control, "aws_iam_policy.encryption"),
+            "pass",
+            "{control}"
+        );
+    }
+    // Every action with an unknown condition value: the wildcard is certain.
+    let wildcard = result(&json, "iam-no-wildcard-actions", "aws_iam_policy.admin");
+    assert_eq!(wildcard["status"], "fail");
+    assert_eq!(wildcard["determined"], true, "{wildcard:#}");
+}
+
+#[test]
+fn resources_no_control_reads_are_counted_never_silent() {
+    let dir = tree(&[(
+        "main.tf",
+        r#"
+resource "aws_cloudfront_distribution" "cdn" {
+  enabled = true
+}
+resource "aws_cloudfront_distribution" "assets" {
+  enabled = true
+}
+resource "aws_s3_bucket" "logs" {
+  bucket = "acme-logs"
+}
+data "aws_caller_identity" "current" {}
+"#,
+    )]);
+    let (_, json, _) = check_json(dir.path(), &[]);
+    let not_covered = &json["summary"]["terraform"]["types_not_covered"];
+    assert_eq!(
+        not_covered["aws_cloudfront_distribution"], 2,
+        "{not_covered}"
+    );
+    // Read types and data sources are not listed.
+    assert!(not_covered.get("aws_s3_bucket").is_none(), "{not_covered}");
+    assert!(
+        not_covered.get("aws_caller_identity").is_none(),
+        "{not_covered}"
+    );
+    let human = vouch()
+        .args(["check", "--as-of", common::AS_OF])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("2 resources of 1 type(s) no control reads")
+            && text.contains("aws_cloudfront_distribution (2)"),
+        "{text}"
+    );
+}

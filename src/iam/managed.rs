@@ -57,6 +57,24 @@ pub fn by_arn(arn: &str) -> Option<Arc<Compiled>> {
     table().get(managed_path(arn)?).cloned()
 }
 
+/// The (condensed) document of an AWS managed policy by ARN, as JSON: what a Terraform
+/// `data "aws_iam_policy"`'s `policy` holds when it names one.
+pub fn document_by_arn(arn: &str) -> Option<serde_json::Value> {
+    let path = managed_path(arn)?;
+    let v: serde_json::Value = serde_json::from_str(DATA).ok()?;
+    v.get("policies")?.get(path).cloned()
+}
+
+/// The (condensed) document of an AWS managed policy by name, whatever its path.
+pub fn document_by_name(name: &str) -> Option<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(DATA).ok()?;
+    v.get("policies")?
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.rsplit('/').next() == Some(name))
+        .map(|(_, d)| d.clone())
+}
+
 /// An AWS managed policy by name (`AdministratorAccess`), whatever its path.
 pub fn by_name(name: &str) -> Option<Arc<Compiled>> {
     table()

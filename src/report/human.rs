@@ -303,6 +303,23 @@ pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
                 tf.modules_not_expanded.len() - 20
             );
         }
+        if !tf.types_not_covered.is_empty() {
+            let total: usize = tf.types_not_covered.values().sum();
+            let mut by_count: Vec<(&String, &usize)> = tf.types_not_covered.iter().collect();
+            by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let shown: Vec<String> = by_count
+                .iter()
+                .take(8)
+                .map(|(t, n)| format!("{t} ({n})"))
+                .collect();
+            let more = if by_count.len() > 8 { ", …" } else { "" };
+            let _ = writeln!(
+                out,
+                "  {total} resources of {} type(s) no control reads (not evidence of anything): {}{more}",
+                by_count.len(),
+                shown.join(", ")
+            );
+        }
     }
     let undetermined = a
         .results

@@ -28,6 +28,10 @@ pub fn call(name: &str, args: &[Raw], _module_dir: Option<&str>) -> Raw {
     match (name, args) {
         ("jsonencode", [v]) => match v.to_json() {
             Ok(j) => Raw::String(j.to_string()),
+            // A document with unknown parts keeps its structure, so readers of JSON documents
+            // (IAM policies) know every part but those: one unknown ARN never hides the rest.
+            // Any other use of it (a template, a strict function) is unknown with that reason.
+            Err(_) if matches!(v, Raw::Map(_) | Raw::List(_)) => v.clone(),
             Err(why) => Raw::Unknown(why),
         },
         ("jsondecode", [Raw::String(s)]) => serde_json::from_str::<serde_json::Value>(s)

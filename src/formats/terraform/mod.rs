@@ -158,6 +158,10 @@ pub struct TerraformSummary {
     pub modules_expanded: usize,
     /// Module calls whose source is not on disk or not readable: listed, never silent.
     pub modules_not_expanded: Vec<NotExpanded>,
+    /// Managed resources of types no control reads, counted by type (`aws_cloudfront_distribution`:
+    /// 3): evaluated by nothing, so never evidence of compliance.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub types_not_covered: std::collections::BTreeMap<String, usize>,
 }
 
 /// Evaluates every root of the configuration and normalises its resources.
@@ -176,6 +180,7 @@ pub fn evaluate(
             summary.modules_expanded += out.modules_expanded;
             summary.modules_not_expanded.extend(out.not_expanded);
             problems.extend(out.problems);
+            normalise::types_not_read(&out.resources, &mut summary.types_not_covered);
             (root, out.resources)
         })
         .collect();

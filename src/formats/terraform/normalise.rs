@@ -188,6 +188,63 @@ fn as_whole_ref(s: &str) -> Option<&str> {
     (!inner.contains("${")).then_some(inner)
 }
 
+/// Every managed resource type a normaliser reads, as a resource of its own or folded into
+/// another (a test keeps it equal to the types the normalisers name). Resources of any other
+/// type are counted in the run's summary as read by no control: never a silent pass.
+pub const READ_TYPES: &[&str] = &[
+    "aws_alb",
+    "aws_alb_listener",
+    "aws_cloudtrail",
+    "aws_db_instance",
+    "aws_dynamodb_table",
+    "aws_ebs_encryption_by_default",
+    "aws_ebs_volume",
+    "aws_elasticache_cluster",
+    "aws_elasticache_replication_group",
+    "aws_elasticsearch_domain",
+    "aws_iam_access_key",
+    "aws_iam_group",
+    "aws_iam_group_membership",
+    "aws_iam_group_policy",
+    "aws_iam_group_policy_attachment",
+    "aws_iam_policy",
+    "aws_iam_policy_attachment",
+    "aws_iam_role",
+    "aws_iam_role_policy",
+    "aws_iam_role_policy_attachment",
+    "aws_iam_user",
+    "aws_iam_user_group_membership",
+    "aws_iam_user_login_profile",
+    "aws_iam_user_policy",
+    "aws_iam_user_policy_attachment",
+    "aws_kms_key",
+    "aws_lb",
+    "aws_lb_listener",
+    "aws_opensearch_domain",
+    "aws_rds_cluster",
+    "aws_rds_cluster_instance",
+    "aws_s3_account_public_access_block",
+    "aws_s3_bucket",
+    "aws_s3_bucket_acl",
+    "aws_s3_bucket_logging",
+    "aws_s3_bucket_policy",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_versioning",
+    "aws_security_group",
+    "aws_security_group_rule",
+    "aws_vpc_security_group_ingress_rule",
+];
+
+/// Counts, by type, the managed resources no normaliser reads.
+pub fn types_not_read(raws: &[RawResource], into: &mut std::collections::BTreeMap<String, usize>) {
+    for r in raws.iter().filter(|r| !r.data) {
+        if READ_TYPES.binary_search(&r.rtype.as_str()).is_err() {
+            *into.entry(r.rtype.clone()).or_default() += 1;
+        }
+    }
+}
+
 /// Normalises the raw resources of one module (or one plan), sorted by type and address.
 pub fn normalise(raws: &[RawResource]) -> Vec<Resource> {
     let m = Module::new(raws);
@@ -264,5 +321,50 @@ pub fn if_present(v: Value, presence: Option<&String>, absent: Value) -> Value {
             Value::unknown(format!("a resource that sets it may not exist: {why}"))
         }
         _ => v,
+    }
+}
+
+#[cfg(test)]
+mod read_types_tests {
+    use super::READ_TYPES;
+
+    /// The list names exactly the resource types the normalisers' sources name, sorted (the
+    /// lookup is a binary search).
+    #[test]
+    fn read_types_are_the_types_the_normalisers_name() {
+        let sources = [
+            include_str!("normalise.rs"),
+            include_str!("normalise/data.rs"),
+            include_str!("normalise/identity.rs"),
+            include_str!("normalise/network.rs"),
+            include_str!("normalise/storage.rs"),
+        ];
+        let mut named: Vec<String> = Vec::new();
+        for src in sources {
+            // The code without the list itself and without this test.
+            let code = src.split("mod read_types_tests").next().unwrap_or(src);
+            let code = match code.split_once("pub const READ_TYPES") {
+                Some((before, after)) => {
+                    format!("{before}{}", after.split_once("];").map_or("", |(_, a)| a))
+                }
+                None => code.to_owned(),
+            };
+            for piece in code.split('"').skip(1).step_by(2) {
+                if piece.starts_with("aws_")
+                    && piece
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                    && piece != "aws_iam_policy_document"
+                {
+                    named.push(piece.to_owned());
+                }
+            }
+        }
+        named.sort_unstable();
+        named.dedup();
+        let mut sorted = READ_TYPES.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(sorted, READ_TYPES, "READ_TYPES must stay sorted");
+        assert_eq!(named, READ_TYPES);
     }
 }

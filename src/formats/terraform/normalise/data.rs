@@ -97,12 +97,16 @@ pub fn db(m: &Module<'_>, r: &RawResource, cluster: bool) -> Resource {
             };
         }
         out.set("publicly_accessible", public);
+        // A Multi-AZ DB cluster (`db_cluster_instance_class`) places its instances in three
+        // zones itself; an Aurora cluster is in as many zones as it has instances.
+        let multi_az_cluster = is_set(field(a, &["db_cluster_instance_class"]));
         out.set(
             "multi_az",
-            count.map_or_else(
-                || Value::unknown("the number of cluster instances is not known"),
-                |c| Value::Bool(c >= 2),
-            ),
+            match count {
+                _ if multi_az_cluster => Value::Bool(true),
+                Some(c) => Value::Bool(c >= 2),
+                None => Value::unknown("the number of cluster instances is not known"),
+            },
         );
     } else {
         out.set(

@@ -59,6 +59,23 @@ impl Tree {
         }
     }
 
+    /// A JSON document as a tree (every value known).
+    fn of_json(j: &serde_json::Value) -> Tree {
+        use serde_json::Value as J;
+        match j {
+            J::Null => Tree::Null,
+            J::Bool(b) => Tree::Text(b.to_string()),
+            J::Number(n) => Tree::Text(n.to_string()),
+            J::String(s) => Tree::Text(s.clone()),
+            J::Array(items) => Tree::List(items.iter().map(Tree::of_json).collect()),
+            J::Object(o) => Tree::Map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Tree::of_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
     fn field(f: Field<'_>) -> Option<Tree> {
         match f {
             Field::Absent => None,
@@ -95,16 +112,38 @@ pub fn read_document(
         }
         Field::Known(_) => return Some(Err("the policy is not a JSON string".to_owned())),
     };
+    if let Some(json) = managed_copy(m, reference) {
+        return Some(document::read(&json, origin, &[]));
+    }
     let data = ref_target(reference)
         .filter(|t| t.contains("data.aws_iam_policy_document."))
         .and_then(|t| m.get(&t));
     Some(match data {
-        Some(d) => Ok(policy_document(&d.attrs, origin)),
+        Some(d) => Ok(policy_document(m, &d.attrs, origin)),
         None => Ok(Document::unknown(
             origin.clone(),
             format!("the policy comes from `{reference}`"),
         )),
     })
+}
+
+/// The document behind `data.aws_iam_policy.X.policy` when `X` names an AWS managed policy vouch
+/// knows (by `arn`, whose partition may be interpolated, or by `name`).
+fn managed_copy(m: &Module<'_>, reference: &str) -> Option<serde_json::Value> {
+    let bare = reference.trim_start_matches("${").trim_end_matches('}');
+    if !bare.ends_with(".policy") {
+        return None;
+    }
+    let t = m.get(&ref_target(reference)?)?;
+    if t.rtype != "aws_iam_policy" || !t.data {
+        return None;
+    }
+    let by_arn = literal_of(field(&t.attrs, &["arn"])).ok().flatten();
+    let by_name = literal_of(field(&t.attrs, &["name"])).ok().flatten();
+    by_arn
+        .as_deref()
+        .and_then(managed::document_by_arn)
+        .or_else(|| by_name.as_deref().and_then(managed::document_by_name))
 }
 
 /// The policy document an attribute holds as JSON, for readers that need the JSON itself (bucket
@@ -122,8 +161,13 @@ pub fn document(m: &Module<'_>, f: Field<'_>) -> Result<Option<serde_json::Value
                     .map_err(|_| "the policy is not valid JSON".to_owned());
             }
         },
+        // `jsonencode(…)` of a document with unknown parts.
+        Field::Known(r @ (Raw::Map(_) | Raw::List(_))) => return Tree::of(r).to_json().map(Some),
         Field::Known(_) => return Err("the policy is not a JSON string".to_owned()),
     };
+    if let Some(json) = managed_copy(m, reference) {
+        return Ok(Some(json));
+    }
     let data = ref_target(reference)
         .filter(|t| t.contains("data.aws_iam_policy_document."))
         .and_then(|t| m.get(&t));
@@ -134,7 +178,9 @@ pub fn document(m: &Module<'_>, f: Field<'_>) -> Result<Option<serde_json::Value
                     .map(Some)
                     .map_err(|_| "the policy is not valid JSON".to_owned());
             }
-            policy_tree(&d.attrs).and_then(|t| t.to_json()).map(Some)
+            policy_tree(m, &d.attrs, 0)
+                .and_then(|t| t.to_json())
+                .map(Some)
         }
         None => Err(format!("the policy comes from `{reference}`")),
     }
@@ -163,14 +209,14 @@ impl Tree {
 }
 
 /// A `data "aws_iam_policy_document"`: its `json` when a plan knows it, else its blocks.
-fn policy_document(a: &BTreeMap<String, Raw>, origin: &Origin) -> Document {
+fn policy_document(m: &Module<'_>, a: &BTreeMap<String, Raw>, origin: &Origin) -> Document {
     if let Some(Raw::String(s)) = a.get("json")
         && let Ok(j) = serde_json::from_str::<serde_json::Value>(s)
         && let Ok(d) = document::read(&j, origin, &[])
     {
         return d;
     }
-    match policy_tree(a) {
+    match policy_tree(m, a, 0) {
         Ok(tree) => document::read(&tree, origin, &[]).unwrap_or_else(|why| {
             Document::unknown(
                 origin.clone(),
@@ -181,21 +227,146 @@ fn policy_document(a: &BTreeMap<String, Raw>, origin: &Origin) -> Document {
     }
 }
 
-/// The document tree of a `data "aws_iam_policy_document"`'s blocks; unknown values stay in
-/// their element; `Err` when the statement list itself cannot be known.
-fn policy_tree(a: &BTreeMap<String, Raw>) -> Result<Tree, String> {
-    for merged in [
-        "source_policy_documents",
-        "override_policy_documents",
-        "source_json",
-        "override_json",
-    ] {
-        if matches!(field(a, &[merged]), Field::Known(_) | Field::Unknown(_)) {
-            return Err(format!(
-                "the policy document merges `{merged}`, which vouch does not follow"
-            ));
+/// How deep `source_policy_documents` may refer to documents that merge others in turn.
+const MAX_MERGE_DEPTH: usize = 8;
+
+/// The document tree of a `data "aws_iam_policy_document"` as the AWS provider builds it: the
+/// statements of `source_policy_documents` (or `source_json`), then its own `statement` blocks,
+/// then `override_policy_documents` (or `override_json`), each later statement replacing an
+/// earlier one with the same non-empty `Sid`. Unknown values stay in their element; `Err` when
+/// the statement list itself cannot be known.
+fn policy_tree(m: &Module<'_>, a: &BTreeMap<String, Raw>, depth: usize) -> Result<Tree, String> {
+    let mut merged: Vec<Tree> = Vec::new();
+    for source in ["source_policy_documents", "source_json"] {
+        for doc in merged_documents(m, a, source, depth)? {
+            merge_statements(&mut merged, statements_of(&doc)?)?;
         }
     }
+    merge_statements(&mut merged, own_statements(a)?)?;
+    for over in ["override_policy_documents", "override_json"] {
+        for doc in merged_documents(m, a, over, depth)? {
+            merge_statements(&mut merged, statements_of(&doc)?)?;
+        }
+    }
+    Ok(Tree::Map(vec![("Statement".into(), Tree::List(merged))]))
+}
+
+/// The documents an attribute of a policy document merges (a list of JSON strings, or one for the
+/// `*_json` forms), each as a tree; empty when absent, null or an empty list.
+fn merged_documents(
+    m: &Module<'_>,
+    a: &BTreeMap<String, Raw>,
+    name: &str,
+    depth: usize,
+) -> Result<Vec<Tree>, String> {
+    let cannot =
+        |why: &str| format!("the policy document merges `{name}`, which is not known: {why}");
+    let items: Vec<&Raw> = match field(a, &[name]) {
+        Field::Absent | Field::Known(Raw::Null) => return Ok(Vec::new()),
+        Field::Unknown(why) => return Err(cannot(why)),
+        Field::Known(Raw::List(items)) => items.iter().collect(),
+        Field::Known(one) => vec![one],
+    };
+    let mut docs = Vec::new();
+    for item in items {
+        let reference = match item {
+            Raw::Null => continue,
+            Raw::Unknown(why) => return Err(cannot(why)),
+            Raw::Ref(r) => r.as_str(),
+            Raw::String(s) => match as_whole_ref(s) {
+                Some(r) => r,
+                None => {
+                    let json: serde_json::Value = serde_json::from_str(s)
+                        .map_err(|_| cannot("an element is not valid JSON"))?;
+                    docs.push(Tree::of_json(&json));
+                    continue;
+                }
+            },
+            Raw::Map(_) => {
+                docs.push(Tree::of(item));
+                continue;
+            }
+            _ => return Err(cannot("an element is not a JSON document")),
+        };
+        let data = ref_target(reference)
+            .filter(|t| t.contains("data.aws_iam_policy_document."))
+            .and_then(|t| m.get(&t));
+        match data {
+            Some(d) if depth < MAX_MERGE_DEPTH => {
+                if let Some(Raw::String(s)) = d.attrs.get("json")
+                    && let Ok(json) = serde_json::from_str::<serde_json::Value>(s)
+                {
+                    docs.push(Tree::of_json(&json));
+                } else {
+                    docs.push(policy_tree(m, &d.attrs, depth + 1)?);
+                }
+            }
+            Some(_) => return Err(cannot("the documents it merges nest too deep")),
+            None => return Err(cannot(&format!("it comes from `{reference}`"))),
+        }
+    }
+    Ok(docs)
+}
+
+/// The statements of a document tree (`Statement` as a list or a single object).
+fn statements_of(doc: &Tree) -> Result<Vec<Tree>, String> {
+    let Tree::Map(entries) = doc else {
+        return Err("a merged policy document is not a JSON object".to_owned());
+    };
+    match entries
+        .iter()
+        .find(|(k, _)| k == "Statement")
+        .map(|(_, v)| v)
+    {
+        None | Some(Tree::Null) => Ok(Vec::new()),
+        Some(Tree::List(items)) => Ok(items.clone()),
+        Some(one @ Tree::Map(_)) => Ok(vec![one.clone()]),
+        Some(Tree::Unknown(why)) => Err(format!(
+            "a merged document's statements are not known: {why}"
+        )),
+        Some(Tree::Text(_)) => Err("a merged document's `Statement` is not a list".to_owned()),
+    }
+}
+
+/// Adds statements as the provider merges documents: one whose `Sid` (non-empty) equals an
+/// earlier statement's replaces it, any other is appended. A `Sid` vouch does not know may or
+/// may not replace one, so the result is not known.
+fn merge_statements(into: &mut Vec<Tree>, statements: Vec<Tree>) -> Result<(), String> {
+    fn sid(t: &Tree) -> Result<Option<&str>, String> {
+        let Tree::Map(entries) = t else {
+            return Ok(None);
+        };
+        match entries.iter().find(|(k, _)| k == "Sid").map(|(_, v)| v) {
+            Some(Tree::Text(s)) if !s.is_empty() => Ok(Some(s)),
+            Some(Tree::Unknown(why)) => Err(format!(
+                "a statement's `Sid` is not known, so which statements it replaces is not: {why}"
+            )),
+            _ => Ok(None),
+        }
+    }
+    for st in statements {
+        let replaced = match sid(&st)? {
+            Some(id) => {
+                let mut at = None;
+                for (i, old) in into.iter().enumerate() {
+                    if sid(old)? == Some(id) {
+                        at = Some(i);
+                    }
+                }
+                at
+            }
+            None => None,
+        };
+        match replaced {
+            Some(i) => into[i] = st,
+            None => into.push(st),
+        }
+    }
+    Ok(())
+}
+
+/// The statements of a policy document's own `statement` blocks.
+fn own_statements(a: &BTreeMap<String, Raw>) -> Result<Vec<Tree>, String> {
     let statements = blocks(a, "statement")?;
     let mut list = Vec::new();
     for s in statements {
@@ -290,7 +461,7 @@ fn policy_tree(a: &BTreeMap<String, Raw>) -> Result<Tree, String> {
         }
         list.push(Tree::Map(st));
     }
-    Ok(Tree::Map(vec![("Statement".into(), Tree::List(list))]))
+    Ok(list)
 }
 
 fn origin(r: &RawResource) -> Origin {
