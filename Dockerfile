@@ -23,7 +23,7 @@ COPY policies ./policies
 COPY tools ./tools
 COPY examples ./examples
 # The registry and the target directory are BuildKit caches: a rebuild after a source edit
-# recompiles vouch only, not its ~230 dependencies.
+# recompiles vouch only, not its 227 dependencies.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/build/target,sharing=locked \
     cargo build --release --locked --bin vouch \
