@@ -584,7 +584,14 @@ fn the_html_page_is_self_contained_and_written_atomically() {
     // Nothing loads from elsewhere (an address shown as text, in a remediation's configuration,
     // loads nothing).
     for forbidden in [
-        "<script", "<link", "src=", "@import", "url(", "=\"http://", "=\"https://", "<a ",
+        "<script",
+        "<link",
+        "src=",
+        "@import",
+        "url(",
+        "=\"http://",
+        "=\"https://",
+        "<a ",
     ] {
         assert!(
             !html.contains(forbidden),
