@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::assessment::Selection;
 use crate::check::{self, CheckOptions};
 use crate::config::Config;
-use crate::error::{Problem, ProblemKind};
+use crate::error::Problem;
 use crate::library::Severity;
 use crate::report::{self, Format, human};
 
@@ -46,10 +46,93 @@ pub fn as_of_days(as_of: Option<&str>) -> Result<i64, Problem> {
     }
 }
 
-/// `path` is not a directory: a problem (every tree command scans a directory).
+/// `path` is not a directory: a problem (every tree command scans a directory), saying whether
+/// it is missing or a file, with the entries of its parent whose names are close.
 pub fn not_a_directory(path: &std::path::Path) -> Option<Problem> {
-    (!path.is_dir())
-        .then(|| Problem::config(format!("`{}` is not a directory", path.display()), None))
+    if path.is_dir() {
+        return None;
+    }
+    let shown = path.display();
+    if path.exists() {
+        return Some(
+            Problem::config(format!("`{shown}` is not a directory"), None)
+                .with_help("pass the directory to scan (the repository or a folder of it)"),
+        );
+    }
+    let help = close_siblings(path)
+        .unwrap_or_else(|| "pass the directory to scan (the repository or a folder of it)".into());
+    Some(Problem::config(format!("`{shown}` does not exist"), None).with_help(help))
+}
+
+/// "did you mean `examples/acme`?" for a path that does not exist: the entries of its parent
+/// directory whose names are close to its last component, as paths the user can paste.
+pub fn close_siblings(path: &std::path::Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let mut entries: Vec<String> = std::fs::read_dir(parent.unwrap_or(std::path::Path::new(".")))
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|e| !e.starts_with('.') || name.starts_with('.'))
+        .collect();
+    entries.sort();
+    let known: Vec<&str> = entries.iter().map(String::as_str).collect();
+    let close: Vec<String> = crate::error::closest(name, &known)
+        .into_iter()
+        .map(|e| match parent {
+            Some(p) => format!("`{}`", p.join(e).display()),
+            None => format!("`{e}`"),
+        })
+        .collect();
+    (!close.is_empty()).then(|| format!("did you mean {}?", close.join(", ")))
+}
+
+/// The input files given as `--FLAG PATH` that do not exist, each a problem with the closest
+/// entries of its directory (paths are taken as given: relative to the working directory).
+pub fn missing_inputs<'a>(
+    flag: &str,
+    paths: impl IntoIterator<Item = &'a std::path::Path>,
+) -> Vec<Problem> {
+    paths
+        .into_iter()
+        .filter(|p| !p.exists())
+        .map(|p| {
+            Problem::config(format!("`--{flag} {}` does not exist", p.display()), None).with_help(
+                close_siblings(p)
+                    .unwrap_or_else(|| "the path is relative to the working directory".to_owned()),
+            )
+        })
+        .collect()
+}
+
+/// Every `--control` id that names no control of the library, each with the closest ids.
+pub fn unknown_controls<'a>(
+    wanted: &[String],
+    known: impl Iterator<Item = &'a str>,
+) -> Vec<Problem> {
+    let known: Vec<&str> = known.collect();
+    wanted
+        .iter()
+        .filter(|c| !known.contains(&c.as_str()))
+        .map(|c| {
+            Problem::config(format!("unknown control `{c}`"), None).with_help(
+                crate::error::did_you_mean(c, &known)
+                    .map(|d| format!("{d} (`vouch controls list` shows every control)"))
+                    .unwrap_or_else(|| "`vouch controls list` shows every control".to_owned()),
+            )
+        })
+        .collect()
+}
+
+/// The `--control` ids that the library for `path` does not have. A library that does not load
+/// is reported by the command itself, so it yields nothing here.
+fn controls_not_in_library(path: &std::path::Path, wanted: &[String]) -> Vec<Problem> {
+    if wanted.is_empty() || !path.is_dir() {
+        return Vec::new();
+    }
+    match library_files_only(path) {
+        Ok(lib) => unknown_controls(wanted, lib.controls.keys().map(String::as_str)),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// The checks a tree command makes before it runs, after `pre` (its own argument problems):
@@ -80,15 +163,28 @@ fn validate_selection(args: &CheckArgs) -> Vec<Problem> {
         .iter()
         .filter(|f| !known.contains(&f.as_str()))
         .map(|f| {
+            let close =
+                crate::error::did_you_mean(f, &known).map_or_else(String::new, |d| format!("{d} "));
             Problem::config(format!("unknown framework `{f}`"), None)
-                .with_help(format!("use one of: {}", known.join(", ")))
+                .with_help(format!("{close}use one of: {}", known.join(", ")))
         })
         .collect()
 }
 
 /// `vouch check`.
 pub fn check(args: &CheckArgs) -> u8 {
-    let as_of = match preflight(validate_selection(args), args.as_of.as_deref(), &args.path) {
+    let mut pre = validate_selection(args);
+    // Unknown `--control` ids fail before the tree is read (each with the closest ids).
+    pre.extend(controls_not_in_library(&args.path, &args.controls));
+    pre.extend(missing_inputs(
+        "var-file",
+        args.terraform.var_files.iter().map(PathBuf::as_path),
+    ));
+    pre.extend(missing_inputs(
+        "helm-values",
+        args.helm_values.iter().map(PathBuf::as_path),
+    ));
+    let as_of = match preflight(pre, args.as_of.as_deref(), &args.path) {
         Ok(d) => d,
         Err(pre) => return fail(&pre),
     };
@@ -106,17 +202,14 @@ pub fn check(args: &CheckArgs) -> u8 {
         values: args.helm_values.clone(),
     };
     let run = check::run_with(&opts, &helm);
-    let unknown_controls: Vec<Problem> = args
-        .controls
-        .iter()
-        .filter(|c| !run.library.controls.contains_key(*c))
-        .map(|c| {
-            Problem::config(format!("unknown control `{c}`"), None)
-                .with_help("`vouch controls list` shows every control")
-        })
-        .collect();
-    if !unknown_controls.is_empty() {
-        return fail(&unknown_controls);
+    // The run's library (a custom library that failed to load before is reported by the run).
+    let unknown = unknown_controls(
+        &args.controls,
+        run.library.controls.keys().map(String::as_str),
+    );
+    if !unknown.is_empty() {
+        // With the problems that kept a custom control from loading, if any.
+        return fail(&[run.problems.clone(), unknown].concat());
     }
     let threshold = args.fail_on.or(run.config.fail_on).unwrap_or(Severity::Low);
     match args.format {
@@ -160,6 +253,9 @@ fn library_for(
 
 /// `vouch validate`: load and strictly validate the built-in and custom library.
 pub fn validate(path: &std::path::Path) -> u8 {
+    if let Some(p) = not_a_directory(path) {
+        return fail(&[p]);
+    }
     match library_for(path) {
         Ok((lib, compiled)) => {
             let custom = lib
@@ -232,20 +328,8 @@ pub fn controls_show(path: &std::path::Path, id: &str, format: Format) -> u8 {
         Err(problems) => return fail(&problems),
     };
     let Some(c) = lib.controls.get(id) else {
-        let close: Vec<&str> = lib
-            .controls
-            .keys()
-            .filter(|k| k.contains(id) || id.contains(k.as_str()))
-            .map(String::as_str)
-            .take(5)
-            .collect();
-        let mut p = Problem::new(ProblemKind::Config, format!("unknown control `{id}`"));
-        p = p.with_help(if close.is_empty() {
-            "`vouch controls list` shows every control".to_owned()
-        } else {
-            format!("did you mean {}?", close.join(", "))
-        });
-        return fail(&[p]);
+        let unknown = unknown_controls(&[id.to_owned()], lib.controls.keys().map(String::as_str));
+        return fail(&unknown);
     };
     match format {
         Format::Json => report::emit(&report::to_json(c)),
@@ -282,10 +366,18 @@ pub fn controls_show(path: &std::path::Path, id: &str, format: Format) -> u8 {
 
 /// `vouch test`: run every control's fixtures.
 pub fn test(path: &std::path::Path, only: &[String], format: Format) -> u8 {
+    if let Some(p) = not_a_directory(path) {
+        return fail(&[p]);
+    }
     let (lib, compiled) = match library_for(path) {
         Ok(x) => x,
         Err(problems) => return fail(&problems),
     };
+    // `--control nope` would run no fixture and pass: an unknown id is an error.
+    let unknown = unknown_controls(only, lib.controls.keys().map(String::as_str));
+    if !unknown.is_empty() {
+        return fail(&unknown);
+    }
     let rep = crate::fixtures::run(&lib, &compiled, only);
     match format {
         Format::Json => report::emit(&report::to_json(&rep)),
@@ -357,6 +449,11 @@ pub fn gate(args: &GateArgs) -> u8 {
         terraform: args.terraform.clone(),
     };
     let mut pre = validate_selection(&selection_args);
+    pre.extend(controls_not_in_library(&args.path, &args.controls));
+    pre.extend(missing_inputs(
+        "var-file",
+        args.terraform.var_files.iter().map(PathBuf::as_path),
+    ));
     let as_of = match as_of_days(args.as_of.as_deref()) {
         Ok(d) => d,
         Err(p) => {

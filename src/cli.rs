@@ -80,6 +80,7 @@ pub enum Command {
         /// Only these controls
         #[arg(long = "control")]
         controls: Vec<String>,
+        /// Output format
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
     },
@@ -191,16 +192,21 @@ pub struct GateCmd {
 pub enum ControlsCmd {
     /// List every control
     List {
+        /// Output format
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
+        /// Repository (or directory) whose vouch.toml names custom library directories
         #[arg(long, default_value = ".")]
         path: PathBuf,
     },
     /// Show one control: description, rationale, mappings, remediation
     Show {
+        /// The control id (`vouch controls list` shows them)
         id: String,
+        /// Output format
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
+        /// Repository (or directory) whose vouch.toml names custom library directories
         #[arg(long, default_value = ".")]
         path: PathBuf,
     },
@@ -210,16 +216,21 @@ pub enum ControlsCmd {
 pub enum FrameworksCmd {
     /// List every framework: requirements with an automated control, with only manual ones, with none
     List {
+        /// Output format
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
+        /// Repository (or directory) whose vouch.toml names custom library directories
         #[arg(long, default_value = ".")]
         path: PathBuf,
     },
     /// Show one framework (soc2, soc3, iso27001, hipaa, ferpa): every requirement and its controls
     Show {
+        /// The framework id: soc2, soc3, iso27001, hipaa, ferpa
         id: String,
+        /// Output format
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
+        /// Repository (or directory) whose vouch.toml names custom library directories
         #[arg(long, default_value = ".")]
         path: PathBuf,
     },
@@ -305,11 +316,13 @@ pub enum EvidenceCmd {
         /// The signer's public key (PEM): require a valid signature by this key
         #[arg(long)]
         key: Option<PathBuf>,
+        /// Output format
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
     },
     /// Make an ed25519 key pair: PREFIX.key (private, mode 0600) and PREFIX.pub
     Keygen {
+        /// Key pair prefix: writes PREFIX.key and PREFIX.pub (missing directories are created, owner-only)
         #[arg(long)]
         out: PathBuf,
         /// Replace an existing key pair
@@ -318,6 +331,7 @@ pub enum EvidenceCmd {
     },
     /// Each control's status at every collection of a locker, gaps between collections, periods of failure
     Log {
+        /// The evidence locker (a git repository made by `vouch evidence bundle --locker`)
         #[arg(long)]
         locker: PathBuf,
         /// Only this control; repeatable
@@ -332,6 +346,7 @@ pub enum EvidenceCmd {
         /// Flag more days than this without a collection
         #[arg(long, default_value_t = 7)]
         max_gap_days: u32,
+        /// Output format
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
     },
@@ -359,6 +374,7 @@ pub enum AccessCmd {
         /// How long the access is for (4h, 2d); omitted means standing access
         #[arg(long)]
         duration: Option<String>,
+        /// Output format
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
         /// Count ages up to this date, YYYY-MM-DD (default: today, UTC)
@@ -367,21 +383,28 @@ pub enum AccessCmd {
     },
     /// Review every standing grant and account for least privilege. Exit 0 clean, 1 findings, 2 error
     Review {
+        /// Directory holding the inventory
         #[arg(default_value = ".")]
         path: PathBuf,
+        /// Output format
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
+        /// Count ages up to this date, YYYY-MM-DD (default: today, UTC)
         #[arg(long)]
         as_of: Option<String>,
     },
     /// Which requests a change makes allowed or denied, against the merge base with REV
     Diff {
+        /// Directory holding the inventory (inside a git work tree)
         #[arg(default_value = ".")]
         path: PathBuf,
+        /// The branch the change merges into (compared at its merge base with HEAD)
         #[arg(long)]
         base: String,
+        /// Output format
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
+        /// Count ages up to this date, YYYY-MM-DD (default: today, UTC)
         #[arg(long)]
         as_of: Option<String>,
         /// Also prove that the head's access policies allow nothing the base's deny, for every request the schema allows, and that vouch.toml's invariants hold (needs cvc5)
@@ -416,4 +439,40 @@ pub struct ServeCmd {
     /// How often the tree is checked for changed files, in milliseconds
     #[arg(long, default_value_t = 2_000)]
     pub watch_interval_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every argument of every subcommand, as `vouch …` paths, that has no help text.
+    fn undocumented(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                out.push(format!("{path} {}", arg.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                out.push(format!("{path} {} (the subcommand)", sub.get_name()));
+            }
+            undocumented(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_argument_and_subcommand_has_help() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut missing = Vec::new();
+        undocumented(&cmd, "vouch", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

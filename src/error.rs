@@ -94,6 +94,21 @@ impl Problem {
         p
     }
 
+    /// A file that could not be written (or its directory created).
+    pub fn write(path: impl Into<String>, err: &std::io::Error) -> Self {
+        let path = path.into();
+        let mut p = Problem::new(
+            ProblemKind::Io,
+            format!(
+                "cannot write `{path}`: {}",
+                lowercase_first(&err.to_string())
+            ),
+        )
+        .with_help("check that the directory is writable, or pass another path");
+        p.file = Some(path);
+        p
+    }
+
     /// A directory walk failure (permission denied, a symlink loop, …).
     pub fn walk(path: impl Into<String>, err: String) -> Self {
         let path = path.into();
@@ -392,18 +407,22 @@ impl SourceCode for Excerpt {
 
 /// "did you mean `a`, `b`?" for the known names closest to `wanted`; `None` when none is close.
 pub fn did_you_mean(wanted: &str, known: &[&str]) -> Option<String> {
+    let close: Vec<String> = closest(wanted, known)
+        .into_iter()
+        .map(|k| format!("`{k}`"))
+        .collect();
+    (!close.is_empty()).then(|| format!("did you mean {}?", close.join(", ")))
+}
+
+/// The (at most three) known names closest to `wanted`, closest first.
+pub fn closest<'a>(wanted: &str, known: &[&'a str]) -> Vec<&'a str> {
     let mut scored: Vec<(f64, &str)> = known
         .iter()
         .map(|k| (strsim::jaro_winkler(wanted, k), *k))
         .filter(|(s, _)| *s > 0.75)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    let close: Vec<String> = scored
-        .into_iter()
-        .take(3)
-        .map(|(_, k)| format!("`{k}`"))
-        .collect();
-    (!close.is_empty()).then(|| format!("did you mean {}?", close.join(", ")))
+    scored.into_iter().take(3).map(|(_, k)| k).collect()
 }
 
 /// Lowercases the first letter of a message (std and crate errors start uppercase).

@@ -266,8 +266,10 @@ pub fn show(path: &Path, id: &str, format: Format) -> u8 {
     };
     let Some(fw) = coverage(&lib, id) else {
         let known = framework_ids(&lib);
+        let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        let close = crate::error::did_you_mean(id, &names).map_or_else(String::new, |d| d + " ");
         let p = Problem::new(ProblemKind::Config, format!("unknown framework `{id}`"))
-            .with_help(format!("use one of: {}", known.join(", ")));
+            .with_help(format!("{close}use one of: {}", known.join(", ")));
         return fail(&[p]);
     };
     match format {

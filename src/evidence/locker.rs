@@ -6,7 +6,7 @@
 //! lock on the locker directory (`flock`) before it reads HEAD, waiting a bounded time, and
 //! two collections of the same second get distinct directories (`…Z`, `…Z-2`, …).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -240,6 +240,47 @@ impl Log {
     }
 }
 
+/// `--control` ids that no collection of the locker holds (a typo would print an empty
+/// timeline): one problem naming them, with the closest ids. Nothing to check in an empty locker.
+fn unknown_controls(collected: &[Collected], wanted: &[String]) -> Option<Problem> {
+    let known: BTreeSet<&str> = collected
+        .iter()
+        .flat_map(|c| c.controls.keys().map(String::as_str))
+        .collect();
+    if known.is_empty() {
+        return None;
+    }
+    let known: Vec<&str> = known.into_iter().collect();
+    let unknown: Vec<&String> = wanted
+        .iter()
+        .filter(|w| !known.contains(&w.as_str()))
+        .collect();
+    if unknown.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = unknown.iter().map(|u| format!("`{u}`")).collect();
+    let hints: Vec<String> = unknown
+        .iter()
+        .filter_map(|u| crate::error::did_you_mean(u, &known).map(|d| format!("for `{u}`, {d}")))
+        .collect();
+    let help = if hints.is_empty() {
+        "`vouch evidence log --locker … --format json` lists the controls each collection holds"
+            .to_owned()
+    } else {
+        hints.join("; ")
+    };
+    Some(
+        Problem::config(
+            format!(
+                "no collection of the locker holds control {}",
+                names.join(", ")
+            ),
+            None,
+        )
+        .with_help(help),
+    )
+}
+
 fn aggregate(statuses: &[&str]) -> &'static str {
     let has = |s: &str| statuses.contains(&s);
     if has("error") {
@@ -330,6 +371,9 @@ pub fn log(path: &Path, q: &LogQuery) -> Result<Log, Problem> {
         });
     }
     collected.sort_by(|a, b| (a.secs, &a.row.dir).cmp(&(b.secs, &b.row.dir)));
+    if let Some(p) = unknown_controls(&collected, &q.controls) {
+        return Err(p);
+    }
     let day = |secs: i64| secs.div_euclid(86_400);
     collected.retain(|c| {
         q.since.is_none_or(|s| day(c.secs) >= s) && q.until.is_none_or(|u| day(c.secs) <= u)

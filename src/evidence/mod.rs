@@ -89,8 +89,23 @@ pub fn cmd_bundle(args: &BundleArgs) -> u8 {
         },
         None => secs.div_euclid(86_400),
     };
-    if let Some(p) = crate::app::not_a_directory(&args.path) {
-        return fail(&[p]);
+    let mut pre: Vec<Problem> = crate::app::not_a_directory(&args.path)
+        .into_iter()
+        .collect();
+    pre.extend(crate::app::missing_inputs(
+        "sign-key",
+        args.sign_key.as_deref(),
+    ));
+    pre.extend(crate::app::missing_inputs(
+        "decision-log",
+        args.decision_log.as_deref(),
+    ));
+    pre.extend(crate::app::missing_inputs(
+        "var-file",
+        args.terraform.var_files.iter().map(PathBuf::as_path),
+    ));
+    if !pre.is_empty() {
+        return fail(&pre);
     }
     let key = match &args.sign_key {
         Some(p) => match sign::read_private(p) {
@@ -189,7 +204,7 @@ pub fn cmd_bundle(args: &BundleArgs) -> u8 {
     if let Some((path, bytes)) = &archive
         && let Err(e) = report::write_atomic(path, bytes)
     {
-        return fail(&[Problem::io(path.display().to_string(), &e)]);
+        return fail(&[Problem::write(path.display().to_string(), &e)]);
     }
     if let Err(p) = staged.publish() {
         if let Some((path, _)) = &archive {
@@ -234,6 +249,20 @@ pub struct VerifyArgs {
 /// `vouch evidence verify`: exit 0 when everything holds, 1 when the bundle was tampered
 /// with (or a required signature is missing or wrong), 2 when it cannot be read.
 pub fn cmd_verify(args: &VerifyArgs) -> u8 {
+    let mut missing = crate::app::missing_inputs("key", args.key.as_deref());
+    if !args.bundle.exists() {
+        let help = crate::app::close_siblings(&args.bundle).unwrap_or_else(|| {
+            "pass the bundle directory, its .tar.gz, or a decision log (.jsonl)".to_owned()
+        });
+        missing.insert(
+            0,
+            Problem::config(format!("`{}` does not exist", args.bundle.display()), None)
+                .with_help(help),
+        );
+    }
+    if !missing.is_empty() {
+        return fail(&missing);
+    }
     // A `vouch serve` decision log on its own: its hash chain.
     if crate::serve::decision_log::is_log(&args.bundle) {
         return crate::serve::decision_log::cmd_verify(&args.bundle, args.format);
@@ -313,6 +342,24 @@ fn write_private(path: &Path, text: &str, force: bool) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// Creates the missing directories above a key file, the last ones readable by the owner only.
+fn create_key_dir(key: &Path) -> std::io::Result<()> {
+    let Some(dir) = key.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// `vouch evidence keygen`.
 pub fn cmd_keygen(args: &KeygenArgs) -> u8 {
     let private = with_suffix(&args.out, ".key");
@@ -327,6 +374,10 @@ pub fn cmd_keygen(args: &KeygenArgs) -> u8 {
             }
         }
     }
+    // `--out ../keys/evidence`: the keys directory is created (owner-only: it holds a secret).
+    if let Err(e) = create_key_dir(&private) {
+        return fail(&[Problem::write(private.display().to_string(), &e)]);
+    }
     let key = sign::generate();
     let pems = sign::private_pem(&key)
         .and_then(|k| sign::public_pem(&key.verifying_key()).map(|p| (k, p)));
@@ -335,10 +386,10 @@ pub fn cmd_keygen(args: &KeygenArgs) -> u8 {
         Err(p) => return fail(&[p]),
     };
     if let Err(e) = write_private(&private, &private_text, args.force) {
-        return fail(&[Problem::io(private.display().to_string(), &e)]);
+        return fail(&[Problem::write(private.display().to_string(), &e)]);
     }
     if let Err(e) = report::write_atomic(&public, public_text.as_bytes()) {
-        return fail(&[Problem::io(public.display().to_string(), &e)]);
+        return fail(&[Problem::write(public.display().to_string(), &e)]);
     }
     report::emit(&format!(
         "private key {} (keep it secret)\npublic key  {} (give it to your auditor)\nkey id      {}\n",

@@ -17,7 +17,7 @@ pub const PATH: &str = "oscal/assessment-results.json";
 /// The OSCAL version the document conforms to.
 pub const OSCAL_VERSION: &str = "1.1.2";
 /// Namespace of vouch's own properties.
-pub const NS: &str = "https://github.com/vouch-dev/vouch/ns/oscal";
+pub const NS: &str = "urn:vouch-compliance:oscal";
 
 /// A deterministic UUID (RFC 4122 layout, version 5 bits) from a seed and a name.
 pub fn uuid(seed: &str, name: &str) -> String {

@@ -357,6 +357,13 @@ pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
             }
             out.push('\n');
         }
+        if s.frameworks.keys().any(|k| k == "soc2" || k == "soc3") {
+            out.push_str(
+                "  (SOC 2 and SOC 3 count the criteria of every trust services category here;\n   \
+                 `vouch roadmap` counts those of the categories in scope: security, and any\n   \
+                 `[roadmap] soc2_categories` adds)\n",
+            );
+        }
     }
     for w in a.waivers.iter().filter(|w| w.matched == 0 || w.expired) {
         let why = if w.expired {

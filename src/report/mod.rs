@@ -54,12 +54,14 @@ pub fn emit_err(text: &str) {
     let _ = err.flush();
 }
 
-/// Writes a file atomically: a temporary file next to it, then a rename.
+/// Writes a file atomically: a temporary file next to it, then a rename. A missing parent
+/// directory is created (`--out reports/2026/roadmap.html` works on a fresh clone).
 pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

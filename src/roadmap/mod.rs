@@ -10,6 +10,7 @@ pub mod model;
 pub mod rank;
 pub mod render_html;
 pub mod render_markdown;
+pub mod render_remediation;
 pub mod render_text;
 pub mod settings;
 
@@ -147,6 +148,10 @@ pub fn cmd(args: &RoadmapArgs) -> u8 {
     if let Err(mut ps) = Settings::from_config(None, &args.targets) {
         pre.append(&mut ps);
     }
+    pre.extend(crate::app::missing_inputs(
+        "var-file",
+        args.terraform.var_files.iter().map(PathBuf::as_path),
+    ));
     let as_of = match crate::app::preflight(pre, args.as_of.as_deref(), &args.path) {
         Ok(d) => d,
         Err(pre) => return fail(&pre),
@@ -203,7 +208,7 @@ pub fn cmd(args: &RoadmapArgs) -> u8 {
         None => report::emit(&text),
         Some(p) => {
             if let Err(e) = report::write_atomic(p, text.as_bytes()) {
-                return fail(&[Problem::io(p.display().to_string(), &e)]);
+                return fail(&[Problem::write(p.display().to_string(), &e)]);
             }
             report::emit_err(&format!("roadmap written to {}\n", p.display()));
         }

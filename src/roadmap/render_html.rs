@@ -54,6 +54,11 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .pill.unaddressed { color: var(--ink); }
 .tag { display: inline-block; padding: 0 7px; margin: 1px 4px 1px 0; border-radius: 6px; background: #e8f0fb; font-size: 13px; }
 .fix { color: var(--muted); font-size: 14px; margin-top: 4px; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.92em; background: #eef0f3; border-radius: 4px; padding: 0 4px; }
+details.change { margin: 6px 0 0; }
+details.change summary { font-size: 13px; font-weight: 600; color: var(--muted); padding: 2px 0; }
+details.change pre { margin: 6px 0 0; padding: 8px 10px; background: #f3f4f6; border-radius: 6px; overflow-x: auto; font-size: 12.5px; line-height: 1.4; }
+details.change pre code { background: none; padding: 0; font-size: inherit; }
 details { margin: 12px 0; }
 summary { cursor: pointer; font-weight: 600; font-size: 17px; padding: 6px 0; }
 tr.first td { background: #fbfaf3; }
@@ -154,7 +159,15 @@ fn readiness(h: &mut String, roadmap: &Roadmap) {
         <dt><i class=\"dot failing\"></i>Failing</dt><dd>A control for the requirement found a problem in the configuration.</dd>\
         <dt><i class=\"dot pending\"></i>Awaiting attestation</dt><dd>Only paperwork is missing: a person must confirm a manual control (a policy, a training, a review) or renew an expired confirmation.</dd>\
         <dt><i class=\"dot unaddressed\"></i>No control yet</dt><dd>Nothing checks this requirement yet; it needs a new control and is not counted as met.</dd>\
-        </dl></section>\n");
+        </dl>");
+    if let Some(note) = super::render_text::soc2_scope_note(roadmap) {
+        let _ = write!(
+            h,
+            "<p class=\"note\" id=\"soc2-scope\">{}</p>",
+            super::render_remediation::inline_html(&note)
+        );
+    }
+    h.push_str("</section>\n");
 }
 
 fn next(h: &mut String, roadmap: &Roadmap) {
@@ -230,45 +243,19 @@ fn steps(h: &mut String, roadmap: &Roadmap) {
         let _ = writeln!(
             h,
             "<tr class=\"step{first}\" id=\"step-{rank}\" data-control=\"{cid}\"><td class=\"rank\">{rank}</td>\
-             <td><div class=\"what\">{verb}: {title}</div><div class=\"id\">{cid}</div><div class=\"fix\">{fix}</div></td>\
+             <td><div class=\"what\">{verb}: {title}</div><div class=\"id\">{cid}</div>{fix}</td>\
              <td>{completes}</td><td>{effort} — {words}</td><td>{place}</td></tr>",
             first = if s.rank == 1 { " first" } else { "" },
             rank = s.rank,
             cid = esc(&s.control),
             verb = esc(s.kind.verb()),
             title = esc(&s.title),
-            fix = esc(&how_to(&s.remediation, &s.control)),
+            fix = super::render_remediation::html(&s.remediation),
             effort = s.effort,
             words = effort_words(s.effort),
         );
     }
     h.push_str("</tbody></table></section>\n");
-}
-
-/// The remediation in a sentence, or a pointer to it when it is code (a Terraform block).
-fn how_to(remediation: &str, control: &str) -> String {
-    let code = ["{", "resource \"", "apiVersion"]
-        .iter()
-        .any(|m| remediation.contains(m));
-    if code {
-        format!("The exact change: vouch controls show {control}")
-    } else {
-        first_sentence(remediation)
-    }
-}
-
-/// The first sentence of a remediation (the table stays readable; the full text is in
-/// `vouch controls show`).
-fn first_sentence(s: &str) -> String {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    match s.find(". ") {
-        Some(i) if i < 240 => s[..=i].to_owned(),
-        _ if s.chars().count() > 240 => {
-            let cut: String = s.chars().take(237).collect();
-            format!("{cut}…")
-        }
-        _ => s,
-    }
 }
 
 fn gaps(h: &mut String, roadmap: &Roadmap) {

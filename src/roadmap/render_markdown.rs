@@ -67,6 +67,9 @@ pub fn render(roadmap: &Roadmap) -> String {
         out,
         "\n*Ready* counts only requirements shown by configuration, system exports or attestations with an evidence file in the tree; requirements met on declared facts or on links alone are listed beside it."
     );
+    if let Some(note) = super::render_text::soc2_scope_note(roadmap) {
+        let _ = writeln!(out, "\n{note}");
+    }
     let _ = writeln!(out, "\n## Which certification next\n");
     let _ = writeln!(
         out,

@@ -15,23 +15,80 @@ fn paint(s: &str, code: &str, color: bool) -> String {
     }
 }
 
-/// A bar of `BAR` cells: met, failing, pending, unaddressed.
+/// How many of `BAR` cells each segment (met, failing, pending, unaddressed) gets: exactly
+/// `BAR` in all, apportioned by largest remainder (so rounding never lands in one segment), and
+/// every segment with a requirement gets at least one cell (2 pending of 61 still shows).
+pub fn cells(counts: [usize; 4]) -> [usize; 4] {
+    let total: usize = counts.iter().sum();
+    if total == 0 {
+        return [0, 0, 0, BAR];
+    }
+    let mut cells = counts.map(|n| n * BAR / total);
+    let mut order = [0, 1, 2, 3];
+    // Largest remainder first; ties go to the earlier segment (deterministic).
+    order.sort_by_key(|&i| std::cmp::Reverse(counts[i] * BAR % total));
+    let given: usize = cells.iter().sum();
+    for &i in order.iter().cycle().take(BAR.saturating_sub(given)) {
+        cells[i] += 1;
+    }
+    for i in 0..4 {
+        if counts[i] > 0 && cells[i] == 0 {
+            // Take the cell from the widest segment; it keeps at least one.
+            let widest = (0..4).max_by_key(|&j| (cells[j], std::cmp::Reverse(j)));
+            if let Some(w) = widest.filter(|&w| cells[w] > 1) {
+                cells[w] -= 1;
+                cells[i] = 1;
+            }
+        }
+    }
+    cells
+}
+
+/// A bar of `BAR` cells: met, failing, pending (awaiting attestation), unaddressed (no control
+/// yet).
 fn bar(r: &super::Readiness, color: bool) -> String {
     if r.requirements == 0 {
         return "░".repeat(BAR);
     }
-    let cells = |n: usize| n * BAR / r.requirements;
-    let met = cells(r.met);
-    let failing = cells(r.failing);
-    let pending = cells(r.pending);
-    let rest = BAR.saturating_sub(met + failing + pending);
+    let [met, failing, pending, none] = cells([r.met, r.failing, r.pending, r.unaddressed]);
     format!(
         "{}{}{}{}",
         paint(&"█".repeat(met), "32", color),
         paint(&"▓".repeat(failing), "31", color),
         paint(&"▒".repeat(pending), "33", color),
-        paint(&"░".repeat(rest), "2", color),
+        paint(&"░".repeat(none), "2", color),
     )
+}
+
+/// Why SOC 2 (or SOC 3) counts fewer requirements here than in `vouch check`: the roadmap
+/// counts the criteria of the categories in scope, `check` those of every category a control
+/// maps to. `None` without a SOC target.
+pub fn soc2_scope_note(roadmap: &Roadmap) -> Option<String> {
+    let fw = roadmap
+        .frameworks
+        .iter()
+        .find(|f| f.id == "soc2" || f.id == "soc3")?;
+    let out_of_scope: Vec<&str> = super::settings::SOC2_CATEGORIES
+        .iter()
+        .filter(|c| !roadmap.soc2_categories.iter().any(|s| s == *c))
+        .copied()
+        .collect();
+    let cats = roadmap.soc2_categories.join(", ");
+    Some(if out_of_scope.is_empty() {
+        format!(
+            "{} counts the {} criteria of every trust services category, as `vouch check` does.",
+            short_name(roadmap, &fw.id),
+            fw.readiness.requirements
+        )
+    } else {
+        format!(
+            "{} counts the {} criteria of the categories in scope ({cats}); `vouch check` also \
+             counts those of {} (add them with `[roadmap] soc2_categories` in vouch.toml).",
+            short_name(roadmap, &fw.id),
+            fw.readiness.requirements,
+            out_of_scope.join(", ")
+        )
+    })
 }
 
 /// The human rendering.
@@ -70,8 +127,12 @@ pub fn render(roadmap: &Roadmap, color: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "  (█ met  ▓ failing  ▒ awaiting attestation  ░ no control yet; the percent counts only\n   requirements shown by configuration, system exports or attestations with an evidence file)\n"
+        "  (█ met  ▓ failing  ▒ awaiting attestation  ░ no control yet; the percent counts only\n   requirements shown by configuration, system exports or attestations with an evidence file)"
     );
+    if let Some(note) = soc2_scope_note(roadmap) {
+        let _ = writeln!(out, "  {note}");
+    }
+    out.push('\n');
 
     if !roadmap.exports.is_empty() {
         let _ = writeln!(out, "{}", paint("System exports read", "1", color));
@@ -222,4 +283,47 @@ pub fn render(roadmap: &Roadmap, color: bool) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{BAR, cells};
+
+    #[test]
+    fn a_small_pending_count_still_draws_its_segment() {
+        // 61 requirements: 40 met, 10 failing, 2 awaiting attestation, 9 with no control.
+        // Rounding down gave pending 0 cells and the leftovers to "no control yet".
+        let c = cells([40, 10, 2, 9]);
+        assert_eq!(c.iter().sum::<usize>(), BAR);
+        assert_eq!(c, [16, 4, 1, 3]);
+    }
+
+    #[test]
+    fn leftovers_go_to_the_largest_remainders_not_to_no_control_yet() {
+        // 33 requirements, none unaddressed: no "no control yet" cell may appear.
+        assert_eq!(cells([20, 7, 6, 0])[3], 0);
+        assert_eq!(cells([0, 0, 0, 0]), [0, 0, 0, BAR]);
+        assert_eq!(cells([1, 0, 0, 0]), [BAR, 0, 0, 0]);
+    }
+
+    proptest! {
+        #[test]
+        fn cells_add_up_and_show_every_non_empty_segment(
+            counts in prop::array::uniform4(0usize..400)
+        ) {
+            let c = cells(counts);
+            let total: usize = counts.iter().sum();
+            prop_assert_eq!(c.iter().sum::<usize>(), BAR);
+            for i in 0..4 {
+                if total > 0 {
+                    prop_assert_eq!(counts[i] == 0, c[i] == 0, "{:?} -> {:?}", counts, c);
+                    // Within a cell of the exact share, plus the cells lent to tiny segments.
+                    let exact = counts[i] as f64 * BAR as f64 / total as f64;
+                    prop_assert!((c[i] as f64 - exact).abs() < 4.0, "{:?} -> {:?}", counts, c);
+                }
+            }
+        }
+    }
 }

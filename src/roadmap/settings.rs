@@ -136,9 +136,13 @@ impl Settings {
             cats.push("security".to_owned());
             for c in &cats {
                 if !SOC2_CATEGORIES.contains(&c.as_str()) {
+                    let close = crate::error::did_you_mean(c, SOC2_CATEGORIES)
+                        .map_or_else(String::new, |d| d + " ");
                     problems.push(
-                        config_problem(format!("unknown SOC 2 category `{c}`"))
-                            .with_help(format!("use any of: {}", SOC2_CATEGORIES.join(", "))),
+                        config_problem(format!("unknown SOC 2 category `{c}`")).with_help(format!(
+                            "{close}use any of: {}",
+                            SOC2_CATEGORIES.join(", ")
+                        )),
                     );
                 }
             }
@@ -170,8 +174,9 @@ fn config_problem(message: String) -> Problem {
 }
 
 fn unknown_framework(name: &str) -> Problem {
+    let close = crate::error::did_you_mean(name, TARGETS).map_or_else(String::new, |d| d + " ");
     Problem::config(format!("unknown target framework `{name}`"), None)
-        .with_help(format!("use any of: {}", TARGETS.join(", ")))
+        .with_help(format!("{close}use any of: {}", TARGETS.join(", ")))
 }
 
 fn strings(v: &toml::Value, key: &str, problems: &mut Vec<Problem>) -> Vec<String> {
