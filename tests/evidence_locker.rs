@@ -399,3 +399,52 @@ fn a_busy_locker_times_out_with_a_clear_error_and_no_bundle() {
     ));
     assert_eq!(commits(&locker), 2);
 }
+
+#[test]
+fn a_collection_that_cannot_be_read_is_listed_and_the_log_is_not_clean() {
+    let (_repo, lockers) = audit_period();
+    let locker = lockers.path().join("locker");
+    let (_, before) = log(&locker, &[]);
+    assert!(before.get("unreadable").is_none(), "{before:#}");
+    // A collection committed by hand whose assessment is not JSON.
+    let bogus = locker.join("collections").join("bogus");
+    std::fs::create_dir_all(&bogus).unwrap();
+    std::fs::write(bogus.join("assessment.json"), "{ not json").unwrap();
+    for args in [
+        &["add", "-A"][..],
+        &[
+            "-c",
+            "user.name=x",
+            "-c",
+            "user.email=x@example.com",
+            "commit",
+            "-qm",
+            "bogus",
+        ][..],
+    ] {
+        let st = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&locker)
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let (code, after) = log(&locker, &[]);
+    assert_eq!(code, 1, "{after:#}");
+    assert_eq!(
+        after["unreadable"][0]["dir"], "collections/bogus",
+        "{after:#}"
+    );
+    assert_eq!(
+        after["collections"].as_array().map(Vec::len),
+        before["collections"].as_array().map(Vec::len)
+    );
+    let human = vouch()
+        .args(["evidence", "log", "--locker"])
+        .arg(&locker)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("UNREADABLE collections/bogus"), "{text}");
+}

@@ -229,14 +229,27 @@ pub struct Log {
     pub until: Option<String>,
     pub max_gap_days: i64,
     pub collections: Vec<CollectionRow>,
+    /// Collections whose time or assessment cannot be read: listed, never silently dropped
+    /// (the log is then not clean).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Unreadable>,
     pub gaps: Vec<Gap>,
     pub controls: Vec<ControlTimeline>,
 }
 
+/// A collection of the locker the log could not read, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unreadable {
+    pub dir: String,
+    pub reason: String,
+}
+
 impl Log {
-    /// True when there is no gap and no control failed in the period.
+    /// True when there is no gap, no unreadable collection and no control failed in the period.
     pub fn clean(&self) -> bool {
-        self.gaps.is_empty() && self.controls.iter().all(|c| c.failing_periods.is_empty())
+        self.gaps.is_empty()
+            && self.unreadable.is_empty()
+            && self.controls.iter().all(|c| c.failing_periods.is_empty())
     }
 }
 
@@ -308,6 +321,7 @@ pub fn log(path: &Path, q: &LogQuery) -> Result<Log, Problem> {
     let locker = Locker::open(path)?;
     let entries = locker.collections(COLLECTIONS, &["assessment.json", "provenance.json"])?;
     let mut collected = Vec::new();
+    let mut unreadable = Vec::new();
     for e in entries {
         let prov: Option<ProvenanceFile> = e
             .files
@@ -317,14 +331,34 @@ pub fn log(path: &Path, q: &LogQuery) -> Result<Log, Problem> {
             .as_ref()
             .map_or_else(|| e.dir.clone(), |p| p.collected_at.clone());
         let Some(secs) = super::parse_time(&collected_at) else {
+            unreadable.push(Unreadable {
+                dir: format!("{COLLECTIONS}/{}", e.dir),
+                reason: format!("its collection time `{collected_at}` cannot be read"),
+            });
             continue;
         };
         let mut per: BTreeMap<String, (String, Vec<&'static str>)> = BTreeMap::new();
-        let assessment: serde_json::Value = e
+        let assessment: serde_json::Value = match e
             .files
             .get("assessment.json")
-            .and_then(|b| serde_json::from_slice(b).ok())
-            .unwrap_or_default();
+            .map(|b| serde_json::from_slice::<serde_json::Value>(b))
+        {
+            Some(Ok(a)) => a,
+            Some(Err(err)) => {
+                unreadable.push(Unreadable {
+                    dir: format!("{COLLECTIONS}/{}", e.dir),
+                    reason: format!("its assessment.json is not valid JSON: {err}"),
+                });
+                continue;
+            }
+            None => {
+                unreadable.push(Unreadable {
+                    dir: format!("{COLLECTIONS}/{}", e.dir),
+                    reason: "it holds no assessment.json".to_owned(),
+                });
+                continue;
+            }
+        };
         for r in assessment["results"]
             .as_array()
             .map(Vec::as_slice)
@@ -484,6 +518,7 @@ pub fn log(path: &Path, q: &LogQuery) -> Result<Log, Problem> {
         until: q.until.map(fmt_day),
         max_gap_days: n,
         collections: collected.into_iter().map(|c| c.row).collect(),
+        unreadable,
         gaps,
         controls,
     })
@@ -517,6 +552,12 @@ pub fn render(log: &Log) -> String {
             if c.dirty == Some(true) { " dirty" } else { "" },
             c.locker_commit.get(..12).unwrap_or(&c.locker_commit)
         );
+    }
+    if !log.unreadable.is_empty() {
+        let _ = writeln!(s, "\ncollections that cannot be read (not counted):");
+        for u in &log.unreadable {
+            let _ = writeln!(s, "  UNREADABLE {}: {}", u.dir, u.reason);
+        }
     }
     if log.gaps.is_empty() {
         let _ = writeln!(
@@ -576,8 +617,13 @@ pub fn render(log: &Log) -> String {
         .count();
     let _ = writeln!(
         s,
-        "\n{} gaps, {failing} controls failed during the period",
-        log.gaps.len()
+        "\n{} gaps, {failing} controls failed during the period{}",
+        log.gaps.len(),
+        if log.unreadable.is_empty() {
+            String::new()
+        } else {
+            format!(", {} collections unreadable", log.unreadable.len())
+        }
     );
     s
 }
