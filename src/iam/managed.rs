@@ -11,17 +11,28 @@ use super::eval::{Compiled, compile};
 
 const DATA: &str = include_str!("data/aws-managed.json");
 
+/// The table's documents as JSON, `path/Name` → document, parsed once per run.
+fn documents() -> &'static serde_json::Map<String, serde_json::Value> {
+    static DOCS: OnceLock<serde_json::Map<String, serde_json::Value>> = OnceLock::new();
+    DOCS.get_or_init(|| {
+        serde_json::from_str::<serde_json::Value>(DATA)
+            .ok()
+            .and_then(
+                |mut v| match v.get_mut("policies").map(serde_json::Value::take) {
+                    Some(serde_json::Value::Object(m)) => Some(m),
+                    _ => None,
+                },
+            )
+            .unwrap_or_default()
+    })
+}
+
 /// The table: `path/Name` (without the leading `/`) → compiled document.
 fn table() -> &'static BTreeMap<String, Arc<Compiled>> {
     static TABLE: OnceLock<BTreeMap<String, Arc<Compiled>>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut out = BTreeMap::new();
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(DATA) else {
-            return out;
-        };
-        let Some(policies) = v.get("policies").and_then(|p| p.as_object()) else {
-            return out;
-        };
+        let policies = documents();
         for (name, doc) in policies {
             let arn = format!("arn:aws:iam::aws:policy/{name}");
             let origin = Origin {
@@ -60,16 +71,12 @@ pub fn by_arn(arn: &str) -> Option<Arc<Compiled>> {
 /// The (condensed) document of an AWS managed policy by ARN, as JSON: what a Terraform
 /// `data "aws_iam_policy"`'s `policy` holds when it names one.
 pub fn document_by_arn(arn: &str) -> Option<serde_json::Value> {
-    let path = managed_path(arn)?;
-    let v: serde_json::Value = serde_json::from_str(DATA).ok()?;
-    v.get("policies")?.get(path).cloned()
+    documents().get(managed_path(arn)?).cloned()
 }
 
 /// The (condensed) document of an AWS managed policy by name, whatever its path.
 pub fn document_by_name(name: &str) -> Option<serde_json::Value> {
-    let v: serde_json::Value = serde_json::from_str(DATA).ok()?;
-    v.get("policies")?
-        .as_object()?
+    documents()
         .iter()
         .find(|(k, _)| k.rsplit('/').next() == Some(name))
         .map(|(_, d)| d.clone())
