@@ -266,13 +266,16 @@ pub fn review_cmd(args: &ReviewArgs) -> u8 {
             human::Style::stderr(),
         ));
     }
-    if run.assessment.run_failed() {
+    let code = if run.assessment.run_failed() {
         exit::FAILED
     } else if review.findings.is_empty() {
         exit::CLEAN
     } else {
         exit::FINDINGS
-    }
+    };
+    // The process ends with this command: a large inventory's run is not worth freeing.
+    std::mem::forget((run, review));
+    code
 }
 
 /// Builds the review from a check run restricted to the review families.

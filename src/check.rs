@@ -454,12 +454,12 @@ pub fn apply_waivers(
                 ));
             } else {
                 r.status = Status::Waived;
-                r.waiver = Some(WaiverRef {
+                r.waiver = Some(Box::new(WaiverRef {
                     reason: w.reason.clone(),
                     approver: w.approver.clone(),
                     expires: w.expires.clone(),
                     ticket: w.ticket.clone(),
-                });
+                }));
             }
         }
         out.push(WaiverStatus {

@@ -110,9 +110,19 @@ pub struct PolicyInfo {
     pub file: String,
     /// Entity types it applies to.
     pub resource_types: Vec<String>,
+    /// The policy itself, for what is derived from it only when a run needs it.
+    policy: cedar_policy::Policy,
+    /// Top-level attributes of `resource` its condition reads, computed on first use (it walks
+    /// the policy's JSON form, which costs more than the rest of compiling the policy).
+    reads: std::sync::OnceLock<Vec<String>>,
+}
+
+impl PolicyInfo {
     /// Top-level attributes of `resource` its condition reads (`resource.x`, `resource has x`),
     /// sorted: a failure that reads an unknown one is not determined.
-    pub reads: Vec<String>,
+    pub fn reads(&self) -> &[String] {
+        self.reads.get_or_init(|| resource_reads(&self.policy))
+    }
 }
 
 /// One resource type's policies. The narrowed set is built on first use: a run pays only for
@@ -321,7 +331,8 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
                     message: p.annotation("message").unwrap_or_default().to_owned(),
                     file: file.display_path(),
                     resource_types: Vec::new(),
-                    reads: resource_reads(p),
+                    policy: p.clone(),
+                    reads: std::sync::OnceLock::new(),
                 },
             );
             file_of.insert(id, file);
@@ -689,7 +700,7 @@ impl Compiled {
                 continue;
             };
             let missing: Vec<(&String, String)> = info
-                .reads
+                .reads()
                 .iter()
                 .filter_map(|a| match resource.attrs.get(a) {
                     Some(v) if v.is_unknown() => Some((a, unknown_reason(v))),
@@ -737,7 +748,7 @@ impl Compiled {
     fn reads_any(&self, control: &str, resource: &Resource) -> bool {
         self.policies.values().any(|p| {
             p.control.as_deref() == Some(control)
-                && p.reads.iter().any(|a| resource.attrs.contains_key(a))
+                && p.reads().iter().any(|a| resource.attrs.contains_key(a))
         })
     }
 

@@ -105,6 +105,68 @@ pub fn unknown_policy(name: &str, reason: &str) -> Arc<Compiled> {
     Arc::new(compile(name, &doc))
 }
 
+/// One principal's permissions (its own policies and its groups'), findings and trust.
+fn analyse_one(
+    p: &Principal,
+    principals: &[Principal],
+    by_key: &HashMap<&str, usize>,
+) -> (Facts, Option<TrustFacts>) {
+    let mut policies = p.policies.clone();
+    let mut via: Vec<String> = Vec::new();
+    match &p.groups {
+        Ok(groups) => {
+            for g in groups {
+                match by_key.get(g.as_str()).map(|i| &principals[*i]) {
+                    Some(group) if group.kind == Kind::Group => {
+                        policies.extend(group.policies.iter().cloned());
+                        via.push(format!("group `{}`", group.resource.address));
+                    }
+                    _ => policies.push(unknown_policy(
+                        g,
+                        &format!("group `{g}` is not among the scanned files"),
+                    )),
+                }
+            }
+        }
+        Err(why) => policies.push(unknown_policy(
+            "its groups",
+            &format!(
+                "the groups of `{}` are not known: {why}",
+                p.resource.address
+            ),
+        )),
+    }
+    let perms = Permissions::of(Holdings {
+        policies,
+        boundary: p.boundary.clone(),
+    });
+    let mut f = findings::analyse(&perms);
+    let names: Vec<String> = perms
+        .policies()
+        .iter()
+        .map(|c| format!("`{}`", c.name))
+        .collect();
+    if !names.is_empty() {
+        let held = format!(
+            "policies held: {}{}",
+            names.join(", "),
+            if via.is_empty() {
+                String::new()
+            } else {
+                format!(" (through {})", via.join(", "))
+            }
+        );
+        for lines in f.notes.values_mut() {
+            lines.insert(0, held.clone());
+        }
+    }
+    let trust = p
+        .trust
+        .as_ref()
+        .map(|t| trust::trust(t, p.account.as_deref()));
+    (f, trust)
+}
+
 /// Evaluates every principal and returns its resource with the facts set.
 pub fn resources(principals: Vec<Principal>) -> Vec<Resource> {
     let by_key: HashMap<&str, usize> = principals
@@ -112,66 +174,15 @@ pub fn resources(principals: Vec<Principal>) -> Vec<Resource> {
         .enumerate()
         .flat_map(|(i, p)| p.keys.iter().map(move |k| (k.as_str(), i)))
         .collect();
-    // Permissions and facts per principal.
-    let mut facts: Vec<Facts> = Vec::with_capacity(principals.len());
-    let mut trusts: Vec<Option<TrustFacts>> = Vec::with_capacity(principals.len());
-    for p in &principals {
-        let mut policies = p.policies.clone();
-        let mut via: Vec<String> = Vec::new();
-        match &p.groups {
-            Ok(groups) => {
-                for g in groups {
-                    match by_key.get(g.as_str()).map(|i| &principals[*i]) {
-                        Some(group) if group.kind == Kind::Group => {
-                            policies.extend(group.policies.iter().cloned());
-                            via.push(format!("group `{}`", group.resource.address));
-                        }
-                        _ => policies.push(unknown_policy(
-                            g,
-                            &format!("group `{g}` is not among the scanned files"),
-                        )),
-                    }
-                }
-            }
-            Err(why) => policies.push(unknown_policy(
-                "its groups",
-                &format!(
-                    "the groups of `{}` are not known: {why}",
-                    p.resource.address
-                ),
-            )),
-        }
-        let perms = Permissions::of(Holdings {
-            policies,
-            boundary: p.boundary.clone(),
-        });
-        let mut f = findings::analyse(&perms);
-        let names: Vec<String> = perms
-            .policies()
-            .iter()
-            .map(|c| format!("`{}`", c.name))
-            .collect();
-        if !names.is_empty() {
-            let held = format!(
-                "policies held: {}{}",
-                names.join(", "),
-                if via.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (through {})", via.join(", "))
-                }
-            );
-            for lines in f.notes.values_mut() {
-                lines.insert(0, held.clone());
-            }
-        }
-        facts.push(f);
-        trusts.push(
-            p.trust
-                .as_ref()
-                .map(|t| trust::trust(t, p.account.as_deref())),
-        );
-    }
+    // Permissions and facts per principal, in parallel (an account export holds thousands).
+    let analysed: Vec<(Facts, Option<TrustFacts>)> = {
+        use rayon::prelude::*;
+        principals
+            .par_iter()
+            .map(|p| analyse_one(p, &principals, &by_key))
+            .collect()
+    };
+    let (mut facts, trusts): (Vec<Facts>, Vec<Option<TrustFacts>>) = analysed.into_iter().unzip();
     // The assume-role graph: edges from a trusted principal to the role.
     let mut edges: Vec<Vec<(usize, Tri)>> = vec![Vec::new(); principals.len()];
     for (r, t) in trusts.iter().enumerate() {

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde_json::Value as Json;
 
 use super::{decode, spans};
@@ -32,11 +33,10 @@ impl Ctx<'_> {
         self.lines.span(&self.file.path, &self.file.text, offset, 0)
     }
 
-    fn problem(&mut self, offset: usize, message: String) {
-        self.problems.push(
-            Problem::parse(&self.file.path, &self.file.text, offset, 0, message, "in this entry")
-                .with_help("the file is read as `aws iam get-account-authorization-details` output (see docs/iam.md)"),
-        );
+    /// A problem in the entry at `offset`.
+    fn problem_at(&self, offset: usize, message: String) -> Problem {
+        Problem::parse(&self.file.path, &self.file.text, offset, 0, message, "in this entry")
+            .with_help("the file is read as `aws iam get-account-authorization-details` output (see docs/iam.md)")
     }
 }
 
@@ -70,53 +70,22 @@ pub fn parse(file: &SourceFile, v: &Json) -> Result<Vec<Resource>, Vec<Problem>>
     // Managed policies: their default version.
     let mut managed: BTreeMap<String, Arc<Compiled>> = BTreeMap::new();
     let offsets = spans::top_level(&file.text, "Policies");
-    for (i, p) in list(v, "Policies").iter().enumerate() {
-        let at = offsets.get(i).copied().unwrap_or(0);
-        let Some(arn) = text(p, "Arn") else {
-            cx.problem(
-                at,
-                format!("`{}`: a managed policy has no `Arn`", file.path),
-            );
-            continue;
-        };
-        let default = text(p, "DefaultVersionId");
-        let version = list(p, "PolicyVersionList").iter().find(|pv| {
-            pv.get("IsDefaultVersion").and_then(Json::as_bool) == Some(true)
-                || (default.is_some() && text(pv, "VersionId") == default)
-        });
-        let line = cx.span(at).line;
-        let origin = Origin {
-            policy: arn.to_owned(),
-            file: file.path.clone(),
-            line,
-        };
-        let doc = match version.and_then(|pv| pv.get("Document")) {
-            None => Err(format!(
-                "the default version of `{arn}` is not in the export"
-            )),
-            Some(d) => decode(d).and_then(|d| document::read(&d, &origin, &[])),
-        };
-        let name = managed::managed_name(arn).unwrap_or(arn).to_owned();
-        let aws_managed = managed::managed_path(arn).is_some();
-        match doc {
-            Ok(d) => {
-                let c = Arc::new(compile(&name, &d));
-                if !aws_managed {
-                    let mut r = Resource::new("Aws::IamPolicy", arn.to_owned(), cx.span(at));
-                    principals::policy_facts(&mut r, &d, &c);
-                    r.set("attached_to_user", Value::Bool(false));
-                    out.push(r);
-                }
-                managed.insert(arn.to_owned(), c);
-            }
-            Err(why) => {
-                cx.problem(
-                    at,
-                    format!(
-                        "`{}`: managed policy `{arn}` is not valid: {why}",
-                        file.path
-                    ),
-                );
+    // Each policy is read and compiled on its own, in parallel; merged in the export's order.
+    let read: Vec<ManagedRead> = list(v, "Policies")
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| managed_policy(&cx, p, offsets.get(i).copied().unwrap_or(0)))
+        .collect();
+    for m in read {
+        match m {
+            ManagedRead::Problem(p) => cx.problems.push(p),
+            ManagedRead::Policy {
+                arn,
+                compiled,
+                resource,
+            } => {
+                out.extend(resource);
+                managed.insert(arn, compiled);
             }
         }
     }
@@ -147,11 +116,20 @@ pub fn parse(file: &SourceFile, v: &Json) -> Result<Vec<Resource>, Vec<Problem>>
         ("RoleDetailList", Kind::Role),
     ] {
         let offsets = spans::top_level(&file.text, key);
-        for (i, e) in list(v, key).iter().enumerate() {
-            let at = offsets.get(i).copied().unwrap_or(0);
-            if let Some(p) = principal(&mut cx, e, kind, at, &resolve, &mut out) {
-                list_of.push(p);
-            }
+        let read: Vec<(Option<Principal>, Vec<Resource>, Vec<Problem>)> = list(v, key)
+            .par_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let at = offsets.get(i).copied().unwrap_or(0);
+                let (mut inline, mut problems) = (Vec::new(), Vec::new());
+                let p = principal(&cx, e, kind, at, &resolve, &mut inline, &mut problems);
+                (p, inline, problems)
+            })
+            .collect();
+        for (p, inline, problems) in read {
+            list_of.extend(p);
+            out.extend(inline);
+            cx.problems.extend(problems);
         }
     }
     out.extend(principals::resources(list_of));
@@ -165,14 +143,80 @@ pub fn parse(file: &SourceFile, v: &Json) -> Result<Vec<Resource>, Vec<Problem>>
     }
 }
 
+/// A managed policy of the export, read and compiled.
+enum ManagedRead {
+    Problem(Problem),
+    Policy {
+        arn: String,
+        compiled: Arc<Compiled>,
+        /// The policy as a resource, for a customer-managed policy (AWS managed ones are
+        /// vouch's table's concern, not the account's).
+        resource: Option<Resource>,
+    },
+}
+
+/// Reads one entry of `Policies`: its default version, compiled.
+fn managed_policy(cx: &Ctx<'_>, p: &Json, at: usize) -> ManagedRead {
+    let file = cx.file;
+    let Some(arn) = text(p, "Arn") else {
+        return ManagedRead::Problem(cx.problem_at(
+            at,
+            format!("`{}`: a managed policy has no `Arn`", file.path),
+        ));
+    };
+    let default = text(p, "DefaultVersionId");
+    let version = list(p, "PolicyVersionList").iter().find(|pv| {
+        pv.get("IsDefaultVersion").and_then(Json::as_bool) == Some(true)
+            || (default.is_some() && text(pv, "VersionId") == default)
+    });
+    let line = cx.span(at).line;
+    let origin = Origin {
+        policy: arn.to_owned(),
+        file: file.path.clone(),
+        line,
+    };
+    let doc = match version.and_then(|pv| pv.get("Document")) {
+        None => Err(format!(
+            "the default version of `{arn}` is not in the export"
+        )),
+        Some(d) => decode(d).and_then(|d| document::read(&d, &origin, &[])),
+    };
+    let name = managed::managed_name(arn).unwrap_or(arn).to_owned();
+    let aws_managed = managed::managed_path(arn).is_some();
+    match doc {
+        Ok(d) => {
+            let c = Arc::new(compile(&name, &d));
+            let resource = (!aws_managed).then(|| {
+                let mut r = Resource::new("Aws::IamPolicy", arn.to_owned(), cx.span(at));
+                principals::policy_facts(&mut r, &d, &c);
+                r.set("attached_to_user", Value::Bool(false));
+                r
+            });
+            ManagedRead::Policy {
+                arn: arn.to_owned(),
+                compiled: c,
+                resource,
+            }
+        }
+        Err(why) => ManagedRead::Problem(cx.problem_at(
+            at,
+            format!(
+                "`{}`: managed policy `{arn}` is not valid: {why}",
+                file.path
+            ),
+        )),
+    }
+}
+
 /// One user, group or role.
 fn principal(
-    cx: &mut Ctx<'_>,
+    cx: &Ctx<'_>,
     e: &Json,
     kind: Kind,
     at: usize,
-    resolve: &impl Fn(&str, bool) -> Arc<Compiled>,
+    resolve: &(impl Fn(&str, bool) -> Arc<Compiled> + Sync),
     out: &mut Vec<Resource>,
+    problems: &mut Vec<Problem>,
 ) -> Option<Principal> {
     let (name_key, inline_key) = match kind {
         Kind::User => ("UserName", "UserPolicyList"),
@@ -180,13 +224,13 @@ fn principal(
         Kind::Role => ("RoleName", "RolePolicyList"),
     };
     let (Some(name), Some(arn)) = (text(e, name_key), text(e, "Arn")) else {
-        cx.problem(
+        problems.push(cx.problem_at(
             at,
             format!(
                 "`{}`: an entry of the export has no `{name_key}` or `Arn`",
                 cx.file.path
             ),
-        );
+        ));
         return None;
     };
     let span = cx.span(at);
@@ -227,13 +271,13 @@ fn principal(
                 p.policies.push(c);
                 direct.push(pname.to_owned());
             }
-            Err(why) => cx.problem(
+            Err(why) => problems.push(cx.problem_at(
                 at,
                 format!(
                     "`{}`: inline policy `{pname}` of `{arn}` is not valid: {why}",
                     cx.file.path
                 ),
-            ),
+            )),
         }
     }
     let mut aws_managed = Vec::new();
@@ -283,13 +327,13 @@ fn principal(
                 {
                     Ok(d) => d,
                     Err(why) => {
-                        cx.problem(
+                        problems.push(cx.problem_at(
                             at,
                             format!(
                                 "`{}`: the trust policy of `{arn}` is not valid: {why}",
                                 cx.file.path
                             ),
-                        );
+                        ));
                         document::Document::unknown(origin, why)
                     }
                 },

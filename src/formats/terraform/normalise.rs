@@ -10,7 +10,7 @@ mod identity;
 mod network;
 mod storage;
 
-use std::cell::RefCell;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 use super::raw::{Raw, RawResource, ref_target, strip_index};
@@ -24,7 +24,8 @@ pub struct Module<'a> {
     by_address: HashMap<&'a str, &'a RawResource>,
     by_type: BTreeMap<&'a str, Vec<&'a RawResource>>,
     /// (type, attribute) → join key → referrers.
-    joins: RefCell<HashMap<(String, String), JoinIndex<'a>>>,
+    /// Built on first use; behind a lock, as resources are normalised in parallel.
+    joins: std::sync::Mutex<HashMap<(String, String), JoinIndex<'a>>>,
 }
 
 impl<'a> Module<'a> {
@@ -40,7 +41,7 @@ impl<'a> Module<'a> {
         Module {
             by_address,
             by_type,
-            joins: RefCell::new(HashMap::new()),
+            joins: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -76,7 +77,11 @@ impl<'a> Module<'a> {
             }
             keys.extend(variable_keys(target, n));
         }
-        let mut joins = self.joins.borrow_mut();
+        // A poisoned lock only means another thread panicked; the index is still whole.
+        let mut joins = self
+            .joins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let index = joins
             .entry((rtype.to_owned(), attr.to_owned()))
             .or_insert_with(|| self.index(rtype, attr));
@@ -248,58 +253,72 @@ pub fn types_not_read(raws: &[RawResource], into: &mut std::collections::BTreeMa
 /// Normalises the raw resources of one module (or one plan), sorted by type and address.
 pub fn normalise(raws: &[RawResource]) -> Vec<Resource> {
     let m = Module::new(raws);
-    let mut out = Vec::new();
-    for r in raws.iter().filter(|r| !r.data) {
-        let before = out.len();
-        match r.rtype.as_str() {
-            "aws_s3_bucket" => out.push(storage::bucket(&m, r)),
-            "aws_db_instance" => out.push(data::db(&m, r, false)),
-            "aws_rds_cluster" => out.push(data::db(&m, r, true)),
-            "aws_kms_key" => out.push(data::kms_key(r)),
-            "aws_cloudtrail" => out.push(data::cloudtrail(r)),
-            "aws_ebs_volume" => out.push(data::ebs_volume(&m, r)),
-            "aws_dynamodb_table" => out.push(data::dynamo_table(r)),
-            "aws_elasticache_replication_group" => out.push(data::elasticache_group(r)),
-            "aws_elasticache_cluster" => out.extend(data::elasticache_cluster(r)),
-            "aws_opensearch_domain" | "aws_elasticsearch_domain" => {
-                out.push(data::search_domain(r));
-            }
-            "aws_security_group" => out.push(network::security_group(&m, r)),
-            "aws_lb_listener" | "aws_alb_listener" => out.push(network::listener(&m, r)),
-            "aws_iam_policy"
-            | "aws_iam_role_policy"
-            | "aws_iam_user_policy"
-            | "aws_iam_group_policy" => out.push(identity::policy(&m, r)),
-            // Children whose parent is not in the evaluated configuration: on their own.
-            "aws_security_group_rule" | "aws_vpc_security_group_ingress_rule"
-                if !m.joins(r, "security_group_id", "aws_security_group", &["id"]) =>
-            {
-                out.extend(network::orphan_rule(r));
-            }
-            "aws_s3_bucket_public_access_block"
-                if !m.joins(r, "bucket", "aws_s3_bucket", storage::NAMES) =>
-            {
-                out.push(storage::orphan_access_block(r));
-            }
-            "aws_rds_cluster_instance"
-                if !m.joins(
-                    r,
-                    "cluster_identifier",
-                    "aws_rds_cluster",
-                    &["cluster_identifier", "id"],
-                ) =>
-            {
-                out.push(data::orphan_cluster_instance(r));
-            }
-            _ => {}
-        }
-        for made in &mut out[before..] {
-            made.presence.clone_from(&r.presence);
-        }
-    }
+    // Each resource is normalised on its own (joins read the shared index), in parallel; IAM
+    // principals alongside.
+    let (each, principals) = rayon::join(
+        || {
+            raws.par_iter()
+                .filter(|r| !r.data)
+                .map(|r| normalise_one(&m, r))
+                .collect::<Vec<Vec<Resource>>>()
+        },
+        || identity::principals(&m),
+    );
+    let mut out: Vec<Resource> = each.into_iter().flatten().collect();
     // IAM users, groups and roles are evaluated together (groups, boundaries, assume-role chains).
-    out.extend(identity::principals(&m));
-    out.sort_by(|a, b| (&a.entity_type, &a.address).cmp(&(&b.entity_type, &b.address)));
+    out.extend(principals);
+    out.par_sort_by(|a, b| (&a.entity_type, &a.address).cmp(&(&b.entity_type, &b.address)));
+    out
+}
+
+/// The resources one raw resource becomes (none, one, or one per cluster member).
+fn normalise_one(m: &Module<'_>, r: &RawResource) -> Vec<Resource> {
+    let mut out = Vec::new();
+    match r.rtype.as_str() {
+        "aws_s3_bucket" => out.push(storage::bucket(&m, r)),
+        "aws_db_instance" => out.push(data::db(&m, r, false)),
+        "aws_rds_cluster" => out.push(data::db(&m, r, true)),
+        "aws_kms_key" => out.push(data::kms_key(r)),
+        "aws_cloudtrail" => out.push(data::cloudtrail(r)),
+        "aws_ebs_volume" => out.push(data::ebs_volume(&m, r)),
+        "aws_dynamodb_table" => out.push(data::dynamo_table(r)),
+        "aws_elasticache_replication_group" => out.push(data::elasticache_group(r)),
+        "aws_elasticache_cluster" => out.extend(data::elasticache_cluster(r)),
+        "aws_opensearch_domain" | "aws_elasticsearch_domain" => {
+            out.push(data::search_domain(r));
+        }
+        "aws_security_group" => out.push(network::security_group(&m, r)),
+        "aws_lb_listener" | "aws_alb_listener" => out.push(network::listener(&m, r)),
+        "aws_iam_policy"
+        | "aws_iam_role_policy"
+        | "aws_iam_user_policy"
+        | "aws_iam_group_policy" => out.push(identity::policy(&m, r)),
+        // Children whose parent is not in the evaluated configuration: on their own.
+        "aws_security_group_rule" | "aws_vpc_security_group_ingress_rule"
+            if !m.joins(r, "security_group_id", "aws_security_group", &["id"]) =>
+        {
+            out.extend(network::orphan_rule(r));
+        }
+        "aws_s3_bucket_public_access_block"
+            if !m.joins(r, "bucket", "aws_s3_bucket", storage::NAMES) =>
+        {
+            out.push(storage::orphan_access_block(r));
+        }
+        "aws_rds_cluster_instance"
+            if !m.joins(
+                r,
+                "cluster_identifier",
+                "aws_rds_cluster",
+                &["cluster_identifier", "id"],
+            ) =>
+        {
+            out.push(data::orphan_cluster_instance(r));
+        }
+        _ => {}
+    }
+    for made in &mut out {
+        made.presence.clone_from(&r.presence);
+    }
     out
 }
 
