@@ -1,5 +1,6 @@
 -- wrk script for scripts/bench-serve: POST /v1/access/check over the generated inventory
--- (10,000 users, 2,000 accounts), each connection paced so the total rate is RATE requests/s.
+-- (10,000 users, 2,000 accounts), at RATE requests/s on a fixed schedule shared by the
+-- connections (run wrk with one thread: -t1).
 local users = tonumber(os.getenv("USERS") or "10000")
 local accounts = 2000
 local connections = tonumber(os.getenv("CONNECTIONS") or "5")
@@ -19,9 +20,30 @@ function request()
   return wrk.format("POST", "/v1/access/check", { ["Content-Type"] = "application/json" }, body)
 end
 
--- Milliseconds to wait before the next request on this connection.
+-- A fixed schedule (open loop): request k of this thread is due at start + k / RATE, whatever
+-- the latency of earlier ones. wrk calls delay() before each request and waits that long *after*
+-- the previous response, so a constant delay of CONNECTIONS / RATE undershoots the rate by the
+-- latency; the wall clock (clock_gettime through LuaJIT's FFI) tells how long is left instead.
+local ffi = require("ffi")
+ffi.cdef [[
+  typedef struct { long tv_sec; long tv_nsec; } vouch_timespec;
+  int clock_gettime(int clk_id, vouch_timespec *tp);
+]]
+local ts = ffi.new("vouch_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+local start = nil
+local scheduled = 0
+
+-- Milliseconds to wait before the next request: until its slot on the schedule.
 function delay()
-  return 1000 * connections / rate
+  local now = now_ms()
+  start = start or now
+  scheduled = scheduled + 1
+  local due = start + scheduled * 1000 / rate
+  return math.max(0, due - now)
 end
 
 function done(summary, latency, requests)
