@@ -201,7 +201,7 @@ pub fn check(args: &CheckArgs) -> u8 {
     let helm = crate::formats::kubernetes::HelmOptions {
         values: args.helm_values.clone(),
     };
-    let run = check::run_with(&opts, &helm);
+    let mut run = check::run_with(&opts, &helm);
     // The run's library (a custom library that failed to load before is reported by the run).
     let unknown = unknown_controls(
         &args.controls,
@@ -213,7 +213,7 @@ pub fn check(args: &CheckArgs) -> u8 {
     }
     let threshold = args.fail_on.or(run.config.fail_on).unwrap_or(Severity::Low);
     match args.format {
-        Format::Json => report::emit_json(&run.assessment),
+        Format::Json => report::emit_assessment_json(&mut run.assessment),
         Format::Human => {
             report::emit(&human::render(
                 &run.assessment,

@@ -420,12 +420,29 @@ impl Assessment {
         }
         let keep_passing = inputs.keep_passing && !inputs.selection.findings_only;
         // One result per evaluation, built in parallel (a large inventory has 600,000 of them).
-        let one = |e: Evaluation| -> Option<CheckResult> {
+        // Sort keys: a control's rank among the library's ids, a resource's rank by (scope,
+        // address, type) — computed once, so 600,000 results are ordered by integers.
+        let control_rank: BTreeMap<&str, u64> = lib
+            .controls
+            .keys()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i as u64))
+            .collect();
+        let resource_rank = resource_ranks(inputs.resources);
+        let key_of = |control: &str, resource: Option<usize>| -> u64 {
+            let c = control_rank
+                .get(control)
+                .copied()
+                .unwrap_or(u64::from(u32::MAX));
+            (c << 32) | resource.map_or(0, |r| resource_rank[r])
+        };
+        let one = |e: Evaluation| -> Option<(u64, CheckResult)> {
             let control = lib.controls.get(&*e.control)?;
             if !inputs.selection.includes(control) || (!keep_passing && e.outcome == Outcome::Pass)
             {
                 return None;
             }
+            let key = key_of(&control.id, Some(e.resource));
             let resource = &inputs.resources[e.resource];
             let mut status = match e.outcome {
                 Outcome::Pass => Status::Pass,
@@ -463,28 +480,31 @@ impl Assessment {
                 messages.extend(note.stale);
                 messages.extend(note.details);
             }
-            Some(CheckResult {
-                control: control.id.clone(),
-                title,
-                family,
-                status,
-                severity: control.severity,
-                resource: Some(at),
-                fingerprint: fingerprint(&control.id, Some(resource), &policies),
-                policies,
-                messages,
-                unknown,
-                determined,
-                frameworks,
-                waiver: None,
-                attestation: None,
-                basis: note.basis.unwrap_or(crate::basis::Basis::Declared),
-                sources: note.sources,
-            })
+            Some((
+                key,
+                CheckResult {
+                    control: control.id.clone(),
+                    title,
+                    family,
+                    status,
+                    severity: control.severity,
+                    resource: Some(at),
+                    fingerprint: fingerprint(&control.id, Some(resource), &policies),
+                    policies,
+                    messages,
+                    unknown,
+                    determined,
+                    frameworks,
+                    waiver: None,
+                    attestation: None,
+                    basis: note.basis.unwrap_or(crate::basis::Basis::Declared),
+                    sources: note.sources,
+                },
+            ))
         };
-        let mut results: Vec<CheckResult> = {
+        let (mut keys, mut results): (Vec<u64>, Vec<CheckResult>) = {
             use rayon::prelude::*;
-            inputs.evaluations.into_par_iter().filter_map(one).collect()
+            inputs.evaluations.into_par_iter().filter_map(one).unzip()
         };
         let has_organisation = inputs
             .files
@@ -518,6 +538,7 @@ impl Assessment {
             let Some((title, family, frameworks)) = shared.get(control.id.as_str()).cloned() else {
                 continue;
             };
+            keys.push(key_of(&control.id, None));
             results.push(CheckResult {
                 control: control.id.clone(),
                 title,
@@ -540,7 +561,7 @@ impl Assessment {
                 sources: Vec::new(),
             });
         }
-        sort_results(&mut results);
+        sort_by_keys(&mut results, &keys);
         let mut problems: Vec<ProblemRecord> =
             inputs.problems.iter().map(ProblemRecord::from).collect();
         problems.sort_by(|a, b| (&a.file, a.line, &a.message).cmp(&(&b.file, b.line, &b.message)));
@@ -646,49 +667,36 @@ impl Assessment {
     }
 }
 
-/// Results sorted by control, then resource scope, address and type (results on no resource
-/// first); equal keys keep their order.
-///
-/// The distinct keys are ranked once (a few hundred controls, one key per resource) and the
-/// results are ordered by those integers, then moved into place by swaps: comparing and moving
-/// 600,000 results by their strings took seconds and a scratch copy of them all.
-pub fn sort_results(results: &mut [CheckResult]) {
+/// Each resource's rank by (scope, address, type), from 1 (0 is "no resource"); equal triples
+/// share a rank.
+fn resource_ranks(resources: &[Resource]) -> Vec<u64> {
     use rayon::prelude::*;
-    use std::collections::HashMap;
-    type Key<'a> = (&'a str, &'a str, &'a str);
-    fn key(r: &CheckResult) -> Option<Key<'_>> {
-        r.resource
-            .as_ref()
-            .map(|x| (x.scope.as_str(), x.address.as_str(), x.entity_type.as_str()))
-    }
-    let mut controls: Vec<&str> = Vec::new();
-    let mut resources: HashMap<Key<'_>, u64> = HashMap::new();
-    for r in results.iter() {
-        if controls.last() != Some(&r.control.as_str()) {
-            controls.push(&r.control);
+    let key = |i: usize| {
+        let r = &resources[i];
+        (r.scope.as_str(), r.address.as_str(), r.entity_type.as_str())
+    };
+    let mut order: Vec<usize> = (0..resources.len()).collect();
+    order.par_sort_unstable_by(|a, b| key(*a).cmp(&key(*b)));
+    let mut ranks = vec![0; resources.len()];
+    let mut rank = 0;
+    for (n, &i) in order.iter().enumerate() {
+        if n == 0 || key(order[n - 1]) != key(i) {
+            rank += 1;
         }
-        if let Some(k) = key(r) {
-            resources.entry(k).or_insert(0);
-        }
+        ranks[i] = rank;
     }
-    controls.sort_unstable();
-    controls.dedup();
-    let mut distinct: Vec<Key<'_>> = resources.keys().copied().collect();
-    distinct.par_sort_unstable();
-    for (rank, k) in distinct.iter().enumerate() {
-        resources.insert(*k, rank as u64 + 1);
-    }
-    let control_rank = |c: &str| controls.binary_search(&c).unwrap_or(0) as u64;
-    let mut order: Vec<(u64, u64, usize)> = results
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let resource = key(r).and_then(|k| resources.get(&k).copied());
-            (control_rank(&r.control), resource.unwrap_or(0), i)
-        })
-        .collect();
+    ranks
+}
+
+/// Orders results by their keys — control, then resource scope, address and type, results on
+/// no resource first — keeping the order of equal keys, and moves them into place by swaps:
+/// comparing and moving 600,000 results by their strings took seconds and a scratch copy of
+/// them all.
+fn sort_by_keys(results: &mut [CheckResult], keys: &[u64]) {
+    use rayon::prelude::*;
+    let mut order: Vec<(u64, usize)> = keys.iter().copied().zip(0..).collect();
     order.par_sort_unstable();
-    // Position i receives the result now at order[i].2: follow each cycle of the permutation.
+    // Position i receives the result now at order[i].1: follow each cycle of the permutation.
     let mut placed = vec![false; results.len()];
     for start in 0..results.len() {
         if placed[start] {
@@ -697,7 +705,7 @@ pub fn sort_results(results: &mut [CheckResult]) {
         let mut at = start;
         loop {
             placed[at] = true;
-            let from = order[at].2;
+            let from = order[at].1;
             if from == start {
                 break;
             }
@@ -742,5 +750,34 @@ fn manual_status(
             )],
             Some(a.clone()),
         ),
+    }
+}
+
+/// Values for tests of the assessment's consumers.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    /// An assessment of nothing.
+    pub fn empty() -> Assessment {
+        Assessment {
+            schema_version: SCHEMA_VERSION,
+            provenance: Provenance {
+                tool: "vouch".to_owned(),
+                version: "0".to_owned(),
+                library_digest: "sha256:0".to_owned(),
+                root: ".".to_owned(),
+                revision: None,
+                as_of: "2026-01-01".to_owned(),
+            },
+            summary: Summary::default(),
+            results: Vec::new(),
+            problems: Vec::new(),
+            files: BTreeMap::new(),
+            unrecognised: Vec::new(),
+            waivers: Vec::new(),
+            submodules: Vec::new(),
+            not_evaluated: None,
+        }
     }
 }

@@ -95,18 +95,20 @@ fn manual(c: &Control, expired: Option<bool>) -> CheckResult {
         },
         None,
     );
-    r.attestation = expired.map(|_| Attestation {
-        control: c.id.clone(),
-        owner: "ciso".to_owned(),
-        evidence: "https://example.test/evidence".to_owned(),
-        evidence_file: Some("evidence/report.pdf".to_owned()),
-        evidence_digest: Some("sha256:00".to_owned()),
-        date: "2025-01-01".to_owned(),
-        expires: "2026-01-01".to_owned(),
-        expires_days: 20_454,
-        file: "inventory.toml".to_owned(),
-        line: 1,
-        offset: 0,
+    r.attestation = expired.map(|_| {
+        Box::new(Attestation {
+            control: c.id.clone(),
+            owner: "ciso".to_owned(),
+            evidence: "https://example.test/evidence".to_owned(),
+            evidence_file: Some("evidence/report.pdf".to_owned()),
+            evidence_digest: Some("sha256:00".to_owned()),
+            date: "2025-01-01".to_owned(),
+            expires: "2026-01-01".to_owned(),
+            expires_days: 20_454,
+            file: "inventory.toml".to_owned(),
+            line: 1,
+            offset: 0,
+        })
     });
     if expired == Some(false) {
         r.basis = Basis::Attestation;

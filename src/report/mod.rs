@@ -3,6 +3,7 @@
 
 pub mod gate;
 pub mod human;
+pub mod json;
 pub mod junit;
 pub mod sarif;
 pub mod text;
@@ -27,6 +28,14 @@ pub fn to_json<T: Serialize>(value: &T) -> String {
         }
         Err(e) => format!("{{\"error\": \"cannot serialise output: {e}\"}}\n"),
     }
+}
+
+/// Streams an assessment as pretty JSON to stdout, its results serialised in parallel.
+pub fn emit_assessment_json(a: &mut crate::assessment::Assessment) {
+    let out = std::io::stdout().lock();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+    let _ = json::write_assessment(a, &mut w);
+    let _ = w.flush();
 }
 
 /// Streams a value as pretty JSON to stdout (no intermediate string: large assessments stay
