@@ -275,24 +275,24 @@ pub fn normalise(raws: &[RawResource]) -> Vec<Resource> {
 fn normalise_one(m: &Module<'_>, r: &RawResource) -> Vec<Resource> {
     let mut out = Vec::new();
     match r.rtype.as_str() {
-        "aws_s3_bucket" => out.push(storage::bucket(&m, r)),
-        "aws_db_instance" => out.push(data::db(&m, r, false)),
-        "aws_rds_cluster" => out.push(data::db(&m, r, true)),
+        "aws_s3_bucket" => out.push(storage::bucket(m, r)),
+        "aws_db_instance" => out.push(data::db(m, r, false)),
+        "aws_rds_cluster" => out.push(data::db(m, r, true)),
         "aws_kms_key" => out.push(data::kms_key(r)),
         "aws_cloudtrail" => out.push(data::cloudtrail(r)),
-        "aws_ebs_volume" => out.push(data::ebs_volume(&m, r)),
+        "aws_ebs_volume" => out.push(data::ebs_volume(m, r)),
         "aws_dynamodb_table" => out.push(data::dynamo_table(r)),
         "aws_elasticache_replication_group" => out.push(data::elasticache_group(r)),
         "aws_elasticache_cluster" => out.extend(data::elasticache_cluster(r)),
         "aws_opensearch_domain" | "aws_elasticsearch_domain" => {
             out.push(data::search_domain(r));
         }
-        "aws_security_group" => out.push(network::security_group(&m, r)),
-        "aws_lb_listener" | "aws_alb_listener" => out.push(network::listener(&m, r)),
+        "aws_security_group" => out.push(network::security_group(m, r)),
+        "aws_lb_listener" | "aws_alb_listener" => out.push(network::listener(m, r)),
         "aws_iam_policy"
         | "aws_iam_role_policy"
         | "aws_iam_user_policy"
-        | "aws_iam_group_policy" => out.push(identity::policy(&m, r)),
+        | "aws_iam_group_policy" => out.push(identity::policy(m, r)),
         // Children whose parent is not in the evaluated configuration: on their own.
         "aws_security_group_rule" | "aws_vpc_security_group_ingress_rule"
             if !m.joins(r, "security_group_id", "aws_security_group", &["id"]) =>
