@@ -175,7 +175,21 @@ fn read_tree_and<T: Send>(
     let ((walked, after), (library, compiled, mut lib_problems)) = rayon::join(
         || {
             let walked = source::walk_limited(root, &excludes, config.max_file_bytes);
-            let after = then(&config, &walked.files);
+            // IAM policies (in Terraform or JSON) are analysed against the action catalog, read
+            // once per process: it is read as soon as the parse starts, not by the first policy
+            // analysed while the other threads wait for it.
+            let iam_possible = walked
+                .files
+                .iter()
+                .any(|f| f.path.ends_with(".tf") || f.path.ends_with(".json"));
+            let (after, ()) = rayon::join(
+                || then(&config, &walked.files),
+                || {
+                    if iam_possible {
+                        crate::iam::catalog::catalog();
+                    }
+                },
+            );
             (walked, after)
         },
         || load_library(&config),

@@ -89,6 +89,9 @@ pub struct Catalog {
     pub resource_types: Vec<ResourceType>,
     by_name: HashMap<String, u32>,
     by_prefix: HashMap<String, u32>,
+    /// Wildcard patterns already expanded (the same few recur across every policy of an
+    /// account: `s3:Get*`, `logs:*`); shared by the threads that analyse policies.
+    expanded: std::sync::Mutex<HashMap<String, ActionSet>>,
 }
 
 /// The embedded catalog, read on first use.
@@ -228,6 +231,15 @@ impl Catalog {
             }
             return set;
         }
+        // A poisoned lock only means another thread panicked; the memo is still whole.
+        let memo = || {
+            self.expanded
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(known) = memo().get(pattern) {
+            return known.clone();
+        }
         let ranges: Vec<Range<u32>> = match literal.split_once(':') {
             Some((svc, _)) => self
                 .service(svc)
@@ -250,6 +262,7 @@ impl Catalog {
                 }
             }
         }
+        memo().insert(pattern.to_owned(), set.clone());
         set
     }
 
