@@ -787,3 +787,81 @@ fn escalation_policies_match_the_catalog() {
     }
     assert_eq!(ids, want, "one rule per path and entity type");
 }
+
+/// An `Allow` whose time window has ended by the run's date grants nothing; one still open,
+/// one already started, one with any value still open, one too close to the date to be
+/// certain (time zones), and a token-issue window that long-term keys pass (`IfExists`) all
+/// still grant.
+#[test]
+fn time_bound_grants_end_on_the_run_date() {
+    // `as_of_days` 20,000 is 2024-10-04.
+    let admin = |condition: &str| {
+        resource(&format!(
+            r#"{{"Statement": {{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {condition}}}}}"#
+        ))
+        .attrs["full_admin"]
+            .clone()
+    };
+    for ended in [
+        r#"{"DateLessThan": {"aws:CurrentTime": "2024-06-30T23:59:59Z"}}"#,
+        r#"{"DateLessThanEquals": {"aws:CurrentTime": ["2023-01-01", "2024-09-30"]}}"#,
+        r#"{"DateLessThan": {"aws:EpochTime": "1700000000"}}"#,
+        r#"{"DateLessThan": {"aws:TokenIssueTime": "2024-09-01T00:00:00Z"}}"#,
+    ] {
+        assert_eq!(admin(ended), Value::Bool(false), "ended: {ended}");
+    }
+    for open in [
+        r#"{"DateLessThan": {"aws:CurrentTime": "2025-06-30T23:59:59Z"}}"#,
+        r#"{"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}"#,
+        r#"{"DateLessThan": {"aws:CurrentTime": ["2020-01-01", "2030-01-01"]}}"#,
+        r#"{"DateLessThan": {"aws:CurrentTime": "2024-10-03T12:00:00Z"}}"#,
+        r#"{"DateLessThanIfExists": {"aws:TokenIssueTime": "2024-09-01T00:00:00Z"}}"#,
+        r#"{"DateLessThan": {"aws:CurrentTime": "not a date"}}"#,
+    ] {
+        assert_eq!(admin(open), Value::Bool(true), "still open: {open}");
+    }
+}
+
+/// The same through the binary on a Terraform policy: the finding stands before the window
+/// ends and is gone after it, judged on `--as-of`.
+#[test]
+fn a_terraform_grant_that_has_ended_is_not_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "iam.tf",
+        r#"
+resource "aws_iam_policy" "contractor" {
+  name = "contractor"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "*"
+      Resource  = "*"
+      Condition = { DateLessThan = { "aws:CurrentTime" = "2026-03-31T23:59:59Z" } }
+    }]
+  })
+}
+"#,
+    );
+    let at = |date: &str| -> Json {
+        let out = vouch()
+            .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
+            .args(["--as-of", date])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let before = at("2026-03-01");
+    assert_eq!(
+        failing(&before, "iam-no-full-admin-policies").len(),
+        1,
+        "the grant is open on 2026-03-01"
+    );
+    let after = at("2026-06-30");
+    assert!(
+        failing(&after, "iam-no-full-admin-policies").is_empty(),
+        "the grant ended on 2026-03-31"
+    );
+}

@@ -329,7 +329,7 @@ proptest! {
     fn parse_hcl_never_panics(text in "\\PC{0,200}") {
         let file = SourceFile::new("fuzz.tf", text);
         if let Ok(tf) = terraform::parse_hcl(&file) {
-            let _ = terraform::evaluate(&[std::sync::Arc::new(tf)], &terraform::Overrides::default());
+            let _ = terraform::evaluate(&[std::sync::Arc::new(tf)], &terraform::Overrides::default(), None);
         }
     }
 
@@ -340,7 +340,7 @@ proptest! {
         let text = format!("resource \"aws_s3_bucket\" \"b\" {{\n{body}\n}}\nresource \"aws_security_group\" \"g\" {{\n{body}\n}}");
         let file = SourceFile::new("fuzz.tf", text);
         if let Ok(tf) = terraform::parse_hcl(&file) {
-            let _ = terraform::evaluate(&[std::sync::Arc::new(tf)], &terraform::Overrides::default());
+            let _ = terraform::evaluate(&[std::sync::Arc::new(tf)], &terraform::Overrides::default(), None);
         }
     }
 
@@ -348,7 +348,7 @@ proptest! {
     fn parse_plan_never_panics(text in "\\PC{0,200}") {
         let file = SourceFile::new("plan.json", format!("{{\"format_version\":\"1\",\"planned_values\":{text}}}"));
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&file.text) {
-            let _ = terraform::parse_plan(&file, &v);
+            let _ = terraform::parse_plan(&file, &v, None);
         }
     }
 }
@@ -483,6 +483,6 @@ proptest! {
             .filter_map(|(p, t)| terraform::parse_hcl(&SourceFile::new(p, t)).ok())
             .map(std::sync::Arc::new)
             .collect();
-        let _ = terraform::evaluate(&files, &terraform::Overrides::default());
+        let _ = terraform::evaluate(&files, &terraform::Overrides::default(), None);
     }
 }

@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use crate::error::Problem;
 use crate::iam::document::{self, Document, Origin};
-use crate::iam::eval::compile;
+use crate::iam::eval::compile_on;
 use crate::iam::principals;
 use crate::iam::trust;
 use crate::model::{LineIndex, Resource, Span, Value};
@@ -67,21 +67,28 @@ pub fn shape(v: &Json) -> Option<Shape> {
 }
 
 /// Reads an IAM file of a known shape.
+/// Time conditions are judged as of `as_of_days` (days since 1970-01-01).
 pub fn parse_file(
     file: &SourceFile,
     v: &Json,
     shape: Shape,
+    as_of_days: Option<i64>,
 ) -> Result<Vec<Resource>, Vec<Problem>> {
     match shape {
-        Shape::Document => standalone(file, v, &spans::top_level(&file.text, "Statement")),
+        Shape::Document => standalone(
+            file,
+            v,
+            &spans::top_level(&file.text, "Statement"),
+            as_of_days,
+        ),
         Shape::PolicyVersion => {
             let doc = v.pointer("/PolicyVersion/Document").unwrap_or(&Json::Null);
             match decode(doc) {
-                Ok(d) => standalone(file, &d, &[]),
+                Ok(d) => standalone(file, &d, &[], as_of_days),
                 Err(why) => Err(vec![problem(file, find(&file.text, "\"Document\""), why)]),
             }
         }
-        Shape::AuthorizationDetails => export::parse(file, v),
+        Shape::AuthorizationDetails => export::parse(file, v, as_of_days),
     }
 }
 
@@ -90,6 +97,7 @@ fn standalone(
     file: &SourceFile,
     doc: &Json,
     stmt_offsets: &[usize],
+    as_of_days: Option<i64>,
 ) -> Result<Vec<Resource>, Vec<Problem>> {
     let lines = LineIndex::new(&file.text);
     let stmt_lines: Vec<u32> = stmt_offsets
@@ -109,7 +117,7 @@ fn standalone(
                 address.clone(),
                 Span::file_start(&file.path),
             );
-            let compiled = Arc::new(compile(&address, &d));
+            let compiled = Arc::new(compile_on(&address, &d, as_of_days));
             principals::policy_facts(&mut r, &d, &compiled);
             r.set("attached_to_user", Value::Bool(false));
             Ok(vec![r])

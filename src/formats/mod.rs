@@ -138,7 +138,7 @@ pub fn parse_file(file: &SourceFile, ctx: &LoadContext) -> Result<Parsed, Vec<Pr
         }),
         "yaml" | "yml" => Ok(kubernetes_file(file)),
         _ if kubernetes::KUSTOMIZATION_FILES.contains(&name) => Ok(kubernetes_file(file)),
-        "json" => parse_json(file),
+        "json" => parse_json(file, ctx),
         "csv" => exports::parse_csv(file).map(|e| match e {
             Some(e) => Parsed::Export(Arc::new(e)),
             None => Parsed::Unrecognised,
@@ -157,7 +157,7 @@ fn kubernetes_file(file: &SourceFile) -> Parsed {
 
 /// A `.json` file is a Terraform plan, an IAM policy document, a Kubernetes manifest, or
 /// nothing of ours.
-fn parse_json(file: &SourceFile) -> Result<Parsed, Vec<Problem>> {
+fn parse_json(file: &SourceFile, ctx: &LoadContext) -> Result<Parsed, Vec<Problem>> {
     let looks_like_plan = file.text.contains("\"format_version\"")
         && (file.text.contains("\"planned_values\"") || file.text.contains("\"resource_changes\""));
     let looks_like_iam = iam::looks_like(&file.text);
@@ -175,11 +175,11 @@ fn parse_json(file: &SourceFile) -> Result<Parsed, Vec<Problem>> {
         Err(e) => return Err(vec![json_problem(file, &e)]),
     };
     if looks_like_plan && value.get("format_version").is_some() {
-        return terraform::parse_plan(file, &value)
+        return terraform::parse_plan(file, &value, Some(ctx.as_of_days))
             .map(|r| Parsed::Resources(FileKind::TerraformPlan, r));
     }
     if let Some(shape) = iam::shape(&value) {
-        return iam::parse_file(file, &value, shape)
+        return iam::parse_file(file, &value, shape, Some(ctx.as_of_days))
             .map(|r| Parsed::Resources(FileKind::IamPolicy, r));
     }
     Ok(Parsed::Unrecognised)
@@ -284,7 +284,8 @@ pub fn assemble_with(
             }
         }
     }
-    let (tf, tf_problems, tf_summary) = terraform::evaluate(&tf_files, terraform_vars);
+    let (tf, tf_problems, tf_summary) =
+        terraform::evaluate(&tf_files, terraform_vars, Some(ctx.as_of_days));
     loaded.resources.extend(tf);
     loaded.problems.extend(tf_problems);
     loaded.terraform = tf_summary;

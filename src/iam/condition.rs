@@ -235,10 +235,83 @@ pub enum Grant {
     PassedTo(ServiceSet),
     /// Whether a condition narrows it is not known (the reason says why).
     Unknown(String),
+    /// A time condition that can no longer hold: the grant has ended (the reason says when).
+    Ended(String),
+}
+
+/// The days before the run's date a time condition's date must lie for the condition to be
+/// past for certain: a date is read to the day, and a written time zone shifts it by up to 14
+/// hours.
+const PAST_MARGIN_DAYS: i64 = 2;
+
+/// The longest a session token lives (federation and `GetSessionToken`: 36 hours), in days,
+/// rounded up: a token issued before that can no longer sign a request.
+const TOKEN_LIFETIME_DAYS: i64 = 2;
+
+/// A date or time as IAM writes them (`2026-06-30`, `2026-06-30T23:59:59Z`, epoch seconds), as
+/// days since 1970-01-01.
+fn condition_day(value: &str) -> Option<i64> {
+    let v = value.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return v.parse::<i64>().ok().map(|secs| secs.div_euclid(86_400));
+    }
+    crate::dates::parse_date(v.get(..10)?)
+}
+
+/// Why a statement's conditions can no longer all hold on or after `as_of_days`: a
+/// `DateLessThan` (or `…Equals`) on `aws:CurrentTime` whose every date is past, or on
+/// `aws:TokenIssueTime` whose every date is older than any session token still alive (a
+/// time-bound grant that has ended). `None` when that is not certain.
+pub fn ended(c: &Conditions, as_of_days: i64) -> Option<String> {
+    if c.unknown.is_some() {
+        return None;
+    }
+    c.list.iter().find_map(|cond| {
+        let op = operator(&cond.operator);
+        if op.for_all
+            || cond
+                .operator
+                .to_ascii_lowercase()
+                .starts_with("foranyvalue:")
+            || !matches!(op.base.as_str(), "datelessthan" | "datelessthanequals")
+            || cond.unknown.is_some()
+            || cond.values.is_empty()
+        {
+            return None;
+        }
+        let key = cond.key.to_ascii_lowercase();
+        let margin = match key.as_str() {
+            "aws:currenttime" | "aws:epochtime" => PAST_MARGIN_DAYS,
+            // Without `IfExists`: a request signed with a long-term key has no token issue time,
+            // and the condition fails for it as well.
+            "aws:tokenissuetime" if !op.if_exists => PAST_MARGIN_DAYS + TOKEN_LIFETIME_DAYS,
+            _ => return None,
+        };
+        let days: Option<Vec<i64>> = cond.values.iter().map(|v| condition_day(v)).collect();
+        let latest = days?.into_iter().max()?;
+        (latest + margin <= as_of_days).then(|| {
+            format!(
+                "its condition `{}` on `{}` ended on {} (before {})",
+                cond.operator,
+                cond.key,
+                crate::dates::format_days(latest),
+                crate::dates::format_days(as_of_days)
+            )
+        })
+    })
 }
 
 /// Reads the conditions of an identity policy's `Allow` statement.
 pub fn grant(c: &Conditions) -> Grant {
+    grant_on(c, None)
+}
+
+/// Reads the conditions of an identity policy's `Allow` statement as of a date (days since
+/// 1970-01-01): a time window that has ended grants nothing.
+pub fn grant_on(c: &Conditions, as_of_days: Option<i64>) -> Grant {
+    if let Some(why) = as_of_days.and_then(|d| ended(c, d)) {
+        return Grant::Ended(why);
+    }
     let mut unknown = c.unknown.clone();
     let mut passed: Option<ServiceSet> = None;
     for cond in &c.list {

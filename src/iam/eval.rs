@@ -57,14 +57,20 @@ pub struct Compiled {
     pub unknown: Option<String>,
 }
 
-/// Compiles a document against the embedded catalog.
+/// Compiles a document against the embedded catalog (time conditions are not judged).
 pub fn compile(name: &str, doc: &Document) -> Compiled {
+    compile_on(name, doc, None)
+}
+
+/// Compiles a document as of a date (days since 1970-01-01): an `Allow` whose time window has
+/// ended by then grants nothing ([`condition::ended`]).
+pub fn compile_on(name: &str, doc: &Document, as_of_days: Option<i64>) -> Compiled {
     let cat = catalog();
     let mut covers = CoverCache::default();
     let statements = doc
         .statements
         .iter()
-        .map(|s| statement(cat, s, &mut covers))
+        .map(|s| statement(cat, s, &mut covers, as_of_days))
         .collect();
     Compiled {
         name: name.to_owned(),
@@ -134,7 +140,12 @@ fn actions(cat: &Catalog, e: &Elem) -> (ActionSet, ActionSet) {
     }
 }
 
-fn statement(cat: &Catalog, s: &Statement, covers: &mut CoverCache) -> CompiledStatement {
+fn statement(
+    cat: &Catalog,
+    s: &Statement,
+    covers: &mut CoverCache,
+    as_of_days: Option<i64>,
+) -> CompiledStatement {
     let label = s.label();
     let mut why = Vec::new();
     let effect = match &s.effect {
@@ -220,11 +231,11 @@ fn statement(cat: &Catalog, s: &Statement, covers: &mut CoverCache) -> CompiledS
                 Grant::Scoped("a conditional `Deny`".to_owned())
             }
         }
-        _ => condition::grant(&s.condition),
+        _ => condition::grant_on(&s.condition, as_of_days),
     };
     match &grant {
         Grant::Open => {}
-        Grant::Scoped(_) => {
+        Grant::Scoped(_) | Grant::Ended(_) => {
             definite = cat.empty_set();
             possible = cat.empty_set();
         }
@@ -388,7 +399,7 @@ impl Permissions {
                 let to = match &s.grant {
                     Grant::PassedTo(set) => set.allows(service),
                     Grant::Open | Grant::Unknown(_) => true,
-                    Grant::Scoped(_) => false,
+                    Grant::Scoped(_) | Grant::Ended(_) => false,
                 };
                 if !to {
                     continue;

@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 use super::{decode, spans};
 use crate::error::Problem;
 use crate::iam::document::{self, Origin};
-use crate::iam::eval::{Compiled, compile};
+use crate::iam::eval::{Compiled, compile_on};
 use crate::iam::managed;
 use crate::iam::principals::{self, Kind, Principal};
 use crate::model::{LineIndex, Resource, Span, Value};
@@ -23,6 +23,8 @@ use crate::source::SourceFile;
 
 struct Ctx<'a> {
     file: &'a SourceFile,
+    /// The run's date: a grant whose time window has ended grants nothing.
+    as_of_days: Option<i64>,
     lines: LineIndex,
     problems: Vec<Problem>,
     truncated: bool,
@@ -59,9 +61,14 @@ fn account(arn: &str) -> Option<String> {
 }
 
 /// Reads an export.
-pub fn parse(file: &SourceFile, v: &Json) -> Result<Vec<Resource>, Vec<Problem>> {
+pub fn parse(
+    file: &SourceFile,
+    v: &Json,
+    as_of_days: Option<i64>,
+) -> Result<Vec<Resource>, Vec<Problem>> {
     let mut cx = Ctx {
         file,
+        as_of_days,
         lines: LineIndex::new(&file.text),
         problems: Vec::new(),
         truncated: v.get("IsTruncated").and_then(Json::as_bool) == Some(true),
@@ -185,7 +192,7 @@ fn managed_policy(cx: &Ctx<'_>, p: &Json, at: usize) -> ManagedRead {
     let aws_managed = managed::managed_path(arn).is_some();
     match doc {
         Ok(d) => {
-            let c = Arc::new(compile(&name, &d));
+            let c = Arc::new(compile_on(&name, &d, cx.as_of_days));
             let resource = (!aws_managed).then(|| {
                 let mut r = Resource::new("Aws::IamPolicy", arn.to_owned(), cx.span(at));
                 principals::policy_facts(&mut r, &d, &c);
@@ -263,7 +270,7 @@ fn principal(
             .and_then(|d| document::read(&d, &origin, &[]))
         {
             Ok(d) => {
-                let c = Arc::new(compile(&format!("{name}#{pname}"), &d));
+                let c = Arc::new(compile_on(&format!("{name}#{pname}"), &d, cx.as_of_days));
                 let mut pr = Resource::new("Aws::IamPolicy", address, span.clone());
                 principals::policy_facts(&mut pr, &d, &c);
                 pr.set("attached_to_user", Value::Bool(kind == Kind::User));

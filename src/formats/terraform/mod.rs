@@ -164,10 +164,12 @@ pub struct TerraformSummary {
     pub types_not_covered: std::collections::BTreeMap<String, usize>,
 }
 
-/// Evaluates every root of the configuration and normalises its resources.
+/// Evaluates every root of the configuration and normalises its resources as of a date (days
+/// since 1970-01-01; IAM time conditions are judged on it).
 pub fn evaluate(
     files: &[Arc<TfFile>],
     overrides: &Overrides,
+    as_of_days: Option<i64>,
 ) -> (Vec<Resource>, Vec<Problem>, TerraformSummary) {
     let config = config::Config::new(files);
     let roots = eval::evaluate_roots(&config, overrides);
@@ -187,7 +189,7 @@ pub fn evaluate(
     let resources: Vec<Vec<Resource>> = per_root
         .into_par_iter()
         .map(|(root, raws)| {
-            let mut out = normalise::normalise(&raws);
+            let mut out = normalise::normalise(&raws, as_of_days);
             for r in &mut out {
                 root.clone_into(&mut r.scope);
             }
@@ -198,13 +200,14 @@ pub fn evaluate(
     (resources.into_iter().flatten().collect(), problems, summary)
 }
 
-/// Reads a `terraform show -json` plan.
+/// Reads a `terraform show -json` plan as of a date (see [`evaluate`]).
 pub fn parse_plan(
     file: &SourceFile,
     plan: &serde_json::Value,
+    as_of_days: Option<i64>,
 ) -> Result<Vec<Resource>, Vec<Problem>> {
     let raws = plan::raw_resources(file, plan)?;
-    let mut out = normalise::normalise(&raws);
+    let mut out = normalise::normalise(&raws, as_of_days);
     for r in &mut out {
         file.path.clone_into(&mut r.scope);
     }

@@ -24,12 +24,15 @@ pub struct Module<'a> {
     by_address: HashMap<&'a str, &'a RawResource>,
     by_type: BTreeMap<&'a str, Vec<&'a RawResource>>,
     /// (type, attribute) → join key → referrers.
+    /// The run's date (days since 1970-01-01): an IAM grant whose time window has ended by then
+    /// grants nothing.
+    pub as_of_days: Option<i64>,
     /// Built on first use; behind a lock, as resources are normalised in parallel.
     joins: std::sync::Mutex<HashMap<(String, String), JoinIndex<'a>>>,
 }
 
 impl<'a> Module<'a> {
-    fn new(raws: &'a [RawResource]) -> Self {
+    fn new(raws: &'a [RawResource], as_of_days: Option<i64>) -> Self {
         let mut by_address = HashMap::new();
         let mut by_type: BTreeMap<&str, Vec<&RawResource>> = BTreeMap::new();
         for r in raws {
@@ -39,6 +42,7 @@ impl<'a> Module<'a> {
             }
         }
         Module {
+            as_of_days,
             by_address,
             by_type,
             joins: std::sync::Mutex::new(HashMap::new()),
@@ -250,9 +254,10 @@ pub fn types_not_read(raws: &[RawResource], into: &mut std::collections::BTreeMa
     }
 }
 
-/// Normalises the raw resources of one module (or one plan), sorted by type and address.
-pub fn normalise(raws: &[RawResource]) -> Vec<Resource> {
-    let m = Module::new(raws);
+/// Normalises the raw resources of one module (or one plan) as of a date, sorted by type and
+/// address.
+pub fn normalise(raws: &[RawResource], as_of_days: Option<i64>) -> Vec<Resource> {
+    let m = Module::new(raws, as_of_days);
     // Each resource is normalised on its own (joins read the shared index), in parallel; IAM
     // principals alongside.
     let (each, principals) = rayon::join(

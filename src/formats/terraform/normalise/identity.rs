@@ -15,7 +15,7 @@ use super::super::raw::{
 };
 use super::{Module, as_whole_ref};
 use crate::iam::document::{self, Document, Node, Origin, View};
-use crate::iam::eval::{Compiled, compile};
+use crate::iam::eval::{Compiled, compile_on};
 use crate::iam::managed;
 use crate::iam::people::PERSON_TAG;
 use crate::iam::principals::{self, Kind, Principal};
@@ -491,7 +491,7 @@ impl Docs<'_> {
             Some(Err(why)) => Document::unknown(o, format!("the policy is not valid: {why}")),
             None => Document::unknown(o, "the policy is not set"),
         };
-        let c = Arc::new(compile(&r.address, &doc));
+        let c = Arc::new(compile_on(&r.address, &doc, m.as_of_days));
         self.compiled
             .borrow_mut()
             .insert(r.address.clone(), c.clone());
@@ -503,7 +503,7 @@ impl Docs<'_> {
 fn set_facts(m: &Module<'_>, f: Field<'_>, o: &Origin, out: &mut Resource) {
     match read_document(m, f, o) {
         Some(Ok(doc)) => {
-            let c = Arc::new(compile(&o.policy, &doc));
+            let c = Arc::new(compile_on(&o.policy, &doc, m.as_of_days));
             principals::policy_facts(out, &doc, &c);
         }
         Some(Err(why)) => {
@@ -796,7 +796,8 @@ fn role(m: &Module<'_>, docs: &Docs<'_>, r: &RawResource) -> (Principal, Vec<Res
                     Some(Err(why)) => Document::unknown(o, why),
                     None => continue,
                 };
-                p.policies.push(Arc::new(compile(&address, &doc)));
+                p.policies
+                    .push(Arc::new(compile_on(&address, &doc, m.as_of_days)));
             }
         }
         Err(why) => p.policies.push(principals::unknown_policy(
