@@ -404,7 +404,8 @@ pub fn assess(
         // The library did not load: nothing was evaluated, and nothing may look compliant.
         assessment.results.clear();
     }
-    if !loaded.terraform.roots.is_empty() || !loaded.terraform.modules_not_expanded.is_empty() {
+    let tf = &loaded.terraform;
+    if !tf.roots.is_empty() || !tf.modules_not_expanded.is_empty() || tf.plans > 0 {
         assessment.summary.terraform = Some(loaded.terraform.clone());
     }
     let waivers = apply_waivers(&mut assessment, &config.waivers, opts.as_of_days);

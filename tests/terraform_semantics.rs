@@ -972,3 +972,38 @@ data "aws_caller_identity" "current" {}
         "{text}"
     );
 }
+
+/// A plan's resources of types no control reads are counted like a configuration's: a run on
+/// plans alone says what it did not evaluate instead of looking complete.
+#[test]
+fn plan_resources_no_control_reads_are_counted_never_silent() {
+    let plan = r#"{"format_version":"1.2","planned_values":{"root_module":{
+      "resources":[
+        {"address":"aws_db_instance.p","mode":"managed","type":"aws_db_instance","name":"p","values":{"publicly_accessible":false,"storage_encrypted":true}},
+        {"address":"data.aws_caller_identity.me","mode":"data","type":"aws_caller_identity","name":"me","values":{}}
+      ],
+      "child_modules":[{"address":"module.cdn","resources":[
+        {"address":"module.cdn.aws_cloudfront_distribution.a","mode":"managed","type":"aws_cloudfront_distribution","name":"a","values":{"enabled":true}},
+        {"address":"module.cdn.aws_cloudfront_distribution.b","mode":"managed","type":"aws_cloudfront_distribution","name":"b","values":{"enabled":true}}
+      ]}]}}}"#;
+    let dir = tree(&[("plan.json", plan)]);
+    let (_, json, stderr) = check_json(dir.path(), &[]);
+    let tf = &json["summary"]["terraform"];
+    assert_eq!(tf["plans"], 1, "{stderr} {tf}");
+    assert_eq!(
+        tf["types_not_covered"],
+        serde_json::json!({"aws_cloudfront_distribution": 2}),
+        "read types and data sources are not listed: {tf}"
+    );
+    let human = vouch()
+        .args(["check", "--as-of", common::AS_OF])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("terraform: 0 roots, 1 plan, ")
+            && text.contains("2 resources of 1 type(s) no control reads"),
+        "{text}"
+    );
+}

@@ -60,6 +60,9 @@ pub enum FileKind {
 pub enum Parsed {
     /// Resources that need no cross-file assembly.
     Resources(FileKind, Vec<Resource>),
+    /// A `terraform show -json` plan: its resources, and the managed resources of types no
+    /// control reads, counted by type.
+    Plan(Vec<Resource>, std::collections::BTreeMap<String, usize>),
     /// A Terraform `.tf` file: normalised per module directory.
     Terraform(Arc<terraform::TfFile>),
     /// Kubernetes manifests: namespaces and network policies join across files.
@@ -81,6 +84,7 @@ impl Parsed {
     pub fn kind(&self) -> Option<FileKind> {
         match self {
             Parsed::Resources(k, _) => Some(*k),
+            Parsed::Plan(..) => Some(FileKind::TerraformPlan),
             Parsed::Terraform(_) => Some(FileKind::Terraform),
             Parsed::Kubernetes(_) => Some(FileKind::Kubernetes),
             Parsed::Inventory(_) => Some(FileKind::Inventory),
@@ -176,7 +180,7 @@ fn parse_json(file: &SourceFile, ctx: &LoadContext) -> Result<Parsed, Vec<Proble
     };
     if looks_like_plan && value.get("format_version").is_some() {
         return terraform::parse_plan(file, &value, Some(ctx.as_of_days))
-            .map(|r| Parsed::Resources(FileKind::TerraformPlan, r));
+            .map(|(r, not_covered)| Parsed::Plan(r, not_covered));
     }
     if let Some(shape) = iam::shape(&value) {
         return iam::parse_file(file, &value, shape, Some(ctx.as_of_days))
@@ -261,6 +265,8 @@ pub fn assemble_with(
     let mut inventories = Vec::new();
     let mut export_files = Vec::new();
     let mut export_settings = None;
+    let mut plans = 0;
+    let mut plan_not_covered: BTreeMap<String, usize> = BTreeMap::new();
     for (path, result) in parsed {
         match result {
             Err(problems) => {
@@ -273,6 +279,13 @@ pub fn assemble_with(
                 }
                 match p {
                     Parsed::Resources(_, rs) => loaded.resources.extend(rs),
+                    Parsed::Plan(rs, not_covered) => {
+                        loaded.resources.extend(rs);
+                        plans += 1;
+                        for (ty, n) in not_covered {
+                            *plan_not_covered.entry(ty).or_default() += n;
+                        }
+                    }
                     Parsed::Terraform(f) => tf_files.push(f),
                     Parsed::Kubernetes(f) => k8s_files.push(f),
                     Parsed::Inventory(f) => inventories.push(f),
@@ -289,6 +302,10 @@ pub fn assemble_with(
     loaded.resources.extend(tf);
     loaded.problems.extend(tf_problems);
     loaded.terraform = tf_summary;
+    loaded.terraform.plans = plans;
+    for (ty, n) in plan_not_covered {
+        *loaded.terraform.types_not_covered.entry(ty).or_default() += n;
+    }
     let k8s = kubernetes::assemble(&k8s_files);
     loaded.resources.extend(k8s.resources);
     loaded.problems.extend(k8s.problems);

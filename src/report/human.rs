@@ -277,9 +277,14 @@ pub fn summary(a: &Assessment, lib: &Library, threshold: Severity) -> String {
         kubernetes_lines(&mut out, k);
     }
     if let Some(tf) = &s.terraform {
+        let plans = match tf.plans {
+            0 => String::new(),
+            1 => "1 plan, ".to_owned(),
+            n => format!("{n} plans, "),
+        };
         let _ = writeln!(
             out,
-            "terraform: {} roots, {} module instances expanded, {} module calls not expanded",
+            "terraform: {} roots, {plans}{} module instances expanded, {} module calls not expanded",
             tf.roots.len(),
             tf.modules_expanded,
             tf.modules_not_expanded.len()

@@ -158,10 +158,18 @@ pub struct TerraformSummary {
     pub modules_expanded: usize,
     /// Module calls whose source is not on disk or not readable: listed, never silent.
     pub modules_not_expanded: Vec<NotExpanded>,
+    /// `terraform show -json` plans read.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub plans: usize,
     /// Managed resources of types no control reads, counted by type (`aws_cloudfront_distribution`:
-    /// 3): evaluated by nothing, so never evidence of compliance.
+    /// 3), in configurations and plans alike: evaluated by nothing, so never evidence of
+    /// compliance.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub types_not_covered: std::collections::BTreeMap<String, usize>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Evaluates every root of the configuration and normalises its resources as of a date (days
@@ -200,16 +208,19 @@ pub fn evaluate(
     (resources.into_iter().flatten().collect(), problems, summary)
 }
 
-/// Reads a `terraform show -json` plan as of a date (see [`evaluate`]).
+/// Reads a `terraform show -json` plan as of a date (see [`evaluate`]): its resources, and
+/// the managed resources of types no control reads, counted by type.
 pub fn parse_plan(
     file: &SourceFile,
     plan: &serde_json::Value,
     as_of_days: Option<i64>,
-) -> Result<Vec<Resource>, Vec<Problem>> {
+) -> Result<(Vec<Resource>, std::collections::BTreeMap<String, usize>), Vec<Problem>> {
     let raws = plan::raw_resources(file, plan)?;
+    let mut not_covered = std::collections::BTreeMap::new();
+    normalise::types_not_read(&raws, &mut not_covered);
     let mut out = normalise::normalise(&raws, as_of_days);
     for r in &mut out {
         file.path.clone_into(&mut r.scope);
     }
-    Ok(out)
+    Ok((out, not_covered))
 }
