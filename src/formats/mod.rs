@@ -62,7 +62,7 @@ pub enum Parsed {
     Resources(FileKind, Vec<Resource>),
     /// A `terraform show -json` plan: its resources, and the managed resources of types no
     /// control reads, counted by type.
-    Plan(Vec<Resource>, std::collections::BTreeMap<String, usize>),
+    Plan(Vec<Resource>, terraform::TypeCounts),
     /// A Terraform `.tf` file: normalised per module directory.
     Terraform(Arc<terraform::TfFile>),
     /// Kubernetes manifests: namespaces and network policies join across files.

@@ -168,6 +168,9 @@ pub struct TerraformSummary {
     pub types_not_covered: std::collections::BTreeMap<String, usize>,
 }
 
+/// Resources counted by type (`aws_cloudfront_distribution`: 3).
+pub type TypeCounts = std::collections::BTreeMap<String, usize>;
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
@@ -214,7 +217,7 @@ pub fn parse_plan(
     file: &SourceFile,
     plan: &serde_json::Value,
     as_of_days: Option<i64>,
-) -> Result<(Vec<Resource>, std::collections::BTreeMap<String, usize>), Vec<Problem>> {
+) -> Result<(Vec<Resource>, TypeCounts), Vec<Problem>> {
     let raws = plan::raw_resources(file, plan)?;
     let mut not_covered = std::collections::BTreeMap::new();
     normalise::types_not_read(&raws, &mut not_covered);
