@@ -865,3 +865,46 @@ resource "aws_iam_policy" "contractor" {
         "the grant ended on 2026-03-31"
     );
 }
+
+/// A trust statement whose time window has ended lets nobody in: a role opened to everyone
+/// until March is not assumable by anyone in June (and still is in March).
+#[test]
+fn a_trust_statement_that_has_ended_lets_nobody_in() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "role.tf",
+        r#"
+resource "aws_iam_role" "vendor" {
+  name = "vendor"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = "*" }
+      Action    = "sts:AssumeRole"
+      Condition = { DateLessThan = { "aws:CurrentTime" = "2026-03-31T23:59:59Z" } }
+    }]
+  })
+}
+"#,
+    );
+    let at = |date: &str| -> Json {
+        let out = vouch()
+            .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
+            .args(["--as-of", date])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let open = at("2026-03-01");
+    assert_eq!(
+        failing(&open, "iam-role-trust-restricted").len(),
+        1,
+        "anyone may assume the role on 2026-03-01"
+    );
+    assert!(
+        failing(&at("2026-06-30"), "iam-role-trust-restricted").is_empty(),
+        "the trust ended on 2026-03-31"
+    );
+}

@@ -161,6 +161,19 @@ pub struct Document {
 }
 
 impl Document {
+    /// The document without its `Allow` statements whose time window has ended by
+    /// `as_of_days` ([`super::condition::ended`]): for trust policies, read statement by
+    /// statement, where an ended statement lets nobody in.
+    pub fn without_ended_allows(mut self, as_of_days: Option<i64>) -> Document {
+        if let Some(day) = as_of_days {
+            self.statements.retain(|s| {
+                s.effect != Ok(Effect::Allow)
+                    || super::condition::ended(&s.condition, day).is_none()
+            });
+        }
+        self
+    }
+
     /// A document that cannot be known at all.
     pub fn unknown(origin: Origin, reason: impl Into<String>) -> Self {
         Document {

@@ -332,7 +332,7 @@ fn principal(
                     .and_then(decode)
                     .and_then(|d| document::read(&d, &origin, &[]))
                 {
-                    Ok(d) => d,
+                    Ok(d) => d.without_ended_allows(cx.as_of_days),
                     Err(why) => {
                         problems.push(cx.problem_at(
                             at,

@@ -731,7 +731,7 @@ fn role(m: &Module<'_>, docs: &Docs<'_>, r: &RawResource) -> (Principal, Vec<Res
     };
     p.trust = Some(
         match read_document(m, field(a, &["assume_role_policy"]), &o) {
-            Some(Ok(d)) => d,
+            Some(Ok(d)) => d.without_ended_allows(m.as_of_days),
             Some(Err(why)) => Document::unknown(o, format!("the trust policy is not valid: {why}")),
             None => Document::default(),
         },
