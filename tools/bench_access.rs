@@ -10,6 +10,10 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use vouch::access::{AccessRequest, Decider, RequestContext};
+
+/// The allocator vouch's own binary (and so `vouch serve`) runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use vouch::engine::access::AccessStore;
 
 fn main() {
