@@ -470,15 +470,14 @@ fn write(dir: &Path, name: &str, text: &str) {
 }
 
 fn check_json(dir: &Path) -> Json {
+    check_json_on(dir, "2026-06-30")
+}
+
+/// `vouch check --format json` as of `date`; the run itself must not fail.
+fn check_json_on(dir: &Path, date: &str) -> Json {
     let out = vouch()
-        .args([
-            "check",
-            dir.to_str().unwrap(),
-            "--format",
-            "json",
-            "--as-of",
-            "2026-06-30",
-        ])
+        .args(["check", dir.to_str().unwrap(), "--format", "json"])
+        .args(["--as-of", date])
         .output()
         .unwrap();
     assert!(
@@ -845,14 +844,7 @@ resource "aws_iam_policy" "contractor" {
 }
 "#,
     );
-    let at = |date: &str| -> Json {
-        let out = vouch()
-            .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
-            .args(["--as-of", date])
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let at = |date: &str| check_json_on(dir.path(), date);
     let before = at("2026-03-01");
     assert_eq!(
         failing(&before, "iam-no-full-admin-policies").len(),
@@ -889,14 +881,7 @@ resource "aws_iam_role" "vendor" {
 }
 "#,
     );
-    let at = |date: &str| -> Json {
-        let out = vouch()
-            .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
-            .args(["--as-of", date])
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let at = |date: &str| check_json_on(dir.path(), date);
     let open = at("2026-03-01");
     assert_eq!(
         failing(&open, "iam-role-trust-restricted").len(),

@@ -34,11 +34,9 @@ fn chromium(profile: &Path, args: &[&str]) -> std::process::Output {
     }
 }
 
-#[test]
-fn chromium_renders_the_example_report() {
-    if !common::consumer_available("chromium", "roadmap HTML rendered by Chromium") {
-        return;
-    }
+/// The example's roadmap written as HTML into a temporary directory (which it returns, with the
+/// page's path), and the same roadmap as JSON.
+fn example_roadmap() -> (tempfile::TempDir, std::path::PathBuf, serde_json::Value) {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("roadmap.html");
@@ -61,7 +59,15 @@ fn chromium_renders_the_example_report() {
         .args(["--as-of", AS_OF, "--format", "json"])
         .output()
         .unwrap();
-    let j: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    (dir, html, serde_json::from_slice(&json.stdout).unwrap())
+}
+
+#[test]
+fn chromium_renders_the_example_report() {
+    if !common::consumer_available("chromium", "roadmap HTML rendered by Chromium") {
+        return;
+    }
+    let (dir, html, j) = example_roadmap();
     let first = j["steps"][0]["control"].as_str().unwrap().to_owned();
 
     let url = format!("file://{}", html.display());
@@ -145,29 +151,7 @@ fn chromium_shows_whole_remediations_code_and_scope() {
     if !common::consumer_available("chromium", "roadmap HTML content read from Chromium's DOM") {
         return;
     }
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
-    let dir = tempfile::tempdir().unwrap();
-    let html = dir.path().join("roadmap.html");
-    let out = vouch()
-        .arg("roadmap")
-        .arg(&example)
-        .args(["--as-of", AS_OF, "--format", "html", "--out"])
-        .arg(&html)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json = vouch()
-        .arg("roadmap")
-        .arg(&example)
-        .args(["--as-of", AS_OF, "--format", "json"])
-        .output()
-        .unwrap();
-    let j: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let (dir, html, j) = example_roadmap();
     let url = format!("file://{}", html.display());
     let dom = chromium(&dir.path().join("profile"), &["--dump-dom", &url]);
     let dom = String::from_utf8_lossy(&dom.stdout).into_owned();

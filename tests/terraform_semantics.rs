@@ -931,6 +931,16 @@ resource "aws_iam_policy" "admin" {
     assert_eq!(wildcard["determined"], true, "{wildcard:#}");
 }
 
+/// `vouch check`'s human report of `dir`.
+fn human_check(dir: &std::path::Path) -> String {
+    let out = vouch()
+        .args(["check", "--as-of", common::AS_OF])
+        .arg(dir)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn resources_no_control_reads_are_counted_never_silent() {
     let dir = tree(&[(
@@ -960,12 +970,7 @@ data "aws_caller_identity" "current" {}
         not_covered.get("aws_caller_identity").is_none(),
         "{not_covered}"
     );
-    let human = vouch()
-        .args(["check", "--as-of", common::AS_OF])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&human.stdout);
+    let text = human_check(dir.path());
     assert!(
         text.contains("2 resources of 1 type(s) no control reads")
             && text.contains("aws_cloudfront_distribution (2)"),
@@ -995,12 +1000,7 @@ fn plan_resources_no_control_reads_are_counted_never_silent() {
         serde_json::json!({"aws_cloudfront_distribution": 2}),
         "read types and data sources are not listed: {tf}"
     );
-    let human = vouch()
-        .args(["check", "--as-of", common::AS_OF])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&human.stdout);
+    let text = human_check(dir.path());
     assert!(
         text.contains("terraform: 0 roots, 1 plan, ")
             && text.contains("2 resources of 1 type(s) no control reads"),

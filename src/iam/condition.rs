@@ -108,6 +108,8 @@ pub fn key_class(key: &str) -> KeyClass {
 struct Operator {
     /// `ForAllValues:` (holds when the key is absent or empty).
     for_all: bool,
+    /// `ForAnyValue:`.
+    for_any: bool,
     /// `…IfExists` (holds when the key is absent).
     if_exists: bool,
     /// Lowercase base name (`stringequals`).
@@ -116,12 +118,12 @@ struct Operator {
 
 fn operator(op: &str) -> Operator {
     let lower = op.to_ascii_lowercase();
-    let (for_all, rest) = if let Some(r) = lower.strip_prefix("forallvalues:") {
-        (true, r)
+    let (for_all, for_any, rest) = if let Some(r) = lower.strip_prefix("forallvalues:") {
+        (true, false, r)
     } else if let Some(r) = lower.strip_prefix("foranyvalue:") {
-        (false, r)
+        (false, true, r)
     } else {
-        (false, lower.as_str())
+        (false, false, lower.as_str())
     };
     let (if_exists, base) = match rest.strip_suffix("ifexists") {
         Some(b) => (true, b),
@@ -129,6 +131,7 @@ fn operator(op: &str) -> Operator {
     };
     Operator {
         for_all,
+        for_any,
         if_exists,
         base: base.to_owned(),
     }
@@ -269,10 +272,7 @@ pub fn ended(c: &Conditions, as_of_days: i64) -> Option<String> {
     c.list.iter().find_map(|cond| {
         let op = operator(&cond.operator);
         if op.for_all
-            || cond
-                .operator
-                .to_ascii_lowercase()
-                .starts_with("foranyvalue:")
+            || op.for_any
             || !matches!(op.base.as_str(), "datelessthan" | "datelessthanequals")
             || cond.unknown.is_some()
             || cond.values.is_empty()
@@ -301,14 +301,9 @@ pub fn ended(c: &Conditions, as_of_days: i64) -> Option<String> {
     })
 }
 
-/// Reads the conditions of an identity policy's `Allow` statement.
-pub fn grant(c: &Conditions) -> Grant {
-    grant_on(c, None)
-}
-
-/// Reads the conditions of an identity policy's `Allow` statement as of a date (days since
-/// 1970-01-01): a time window that has ended grants nothing.
-pub fn grant_on(c: &Conditions, as_of_days: Option<i64>) -> Grant {
+/// Reads the conditions of an identity policy's `Allow` statement, as of a date (days since
+/// 1970-01-01) when one is given: a time window that has ended by then grants nothing.
+pub fn grant(c: &Conditions, as_of_days: Option<i64>) -> Grant {
     if let Some(why) = as_of_days.and_then(|d| ended(c, d)) {
         return Grant::Ended(why);
     }
@@ -516,38 +511,52 @@ mod tests {
     #[test]
     fn grants() {
         assert_eq!(
-            grant(&conds(&[("Bool", "aws:MultiFactorAuthPresent", &["true"])])),
+            grant(
+                &conds(&[("Bool", "aws:MultiFactorAuthPresent", &["true"])]),
+                None
+            ),
             Grant::Open
         );
         assert!(matches!(
-            grant(&conds(&[("StringEquals", "aws:ResourceTag/team", &["a"])])),
+            grant(
+                &conds(&[("StringEquals", "aws:ResourceTag/team", &["a"])]),
+                None
+            ),
             Grant::Scoped(_)
         ));
         assert_eq!(
-            grant(&conds(&[("StringLike", "aws:ResourceTag/team", &["*"])])),
+            grant(
+                &conds(&[("StringLike", "aws:ResourceTag/team", &["*"])]),
+                None
+            ),
             Grant::Open
         );
         assert_eq!(
-            grant(&conds(&[(
-                "StringEqualsIfExists",
-                "aws:ResourceTag/team",
-                &["a"]
-            )])),
+            grant(
+                &conds(&[("StringEqualsIfExists", "aws:ResourceTag/team", &["a"])]),
+                None
+            ),
             Grant::Open
         );
-        let g = grant(&conds(&[(
-            "StringEquals",
-            "iam:PassedToService",
-            &["ec2.amazonaws.com"],
-        )]));
+        let g = grant(
+            &conds(&[(
+                "StringEquals",
+                "iam:PassedToService",
+                &["ec2.amazonaws.com"],
+            )]),
+            None,
+        );
         assert!(
             matches!(&g, Grant::PassedTo(s) if s.allows("ec2.amazonaws.com") && !s.allows("cloudformation.amazonaws.com"))
         );
-        let g = grant(&conds(&[(
-            "StringNotEquals",
-            "iam:PassedToService",
-            &["lambda.amazonaws.com"],
-        )]));
+        let g = grant(
+            &conds(&[(
+                "StringNotEquals",
+                "iam:PassedToService",
+                &["lambda.amazonaws.com"],
+            )]),
+            None,
+        );
         assert!(
             matches!(&g, Grant::PassedTo(s) if s.allows("ec2.amazonaws.com") && !s.allows("lambda.amazonaws.com"))
         );

@@ -231,7 +231,7 @@ fn statement(
                 Grant::Scoped("a conditional `Deny`".to_owned())
             }
         }
-        _ => condition::grant_on(&s.condition, as_of_days),
+        _ => condition::grant(&s.condition, as_of_days),
     };
     match &grant {
         Grant::Open => {}
