@@ -436,13 +436,7 @@ impl Assessment {
                 .unwrap_or(u64::from(u32::MAX));
             (c << 32) | resource.map_or(0, |r| resource_rank[r])
         };
-        let one = |e: Evaluation| -> Option<(u64, CheckResult)> {
-            let control = lib.controls.get(&*e.control)?;
-            if !inputs.selection.includes(control) || (!keep_passing && e.outcome == Outcome::Pass)
-            {
-                return None;
-            }
-            let key = key_of(&control.id, Some(e.resource));
+        let one = |(e, control): (Evaluation, &crate::library::Control)| -> CheckResult {
             let resource = &inputs.resources[e.resource];
             let mut status = match e.outcome {
                 Outcome::Pass => Status::Pass,
@@ -457,7 +451,14 @@ impl Assessment {
                 // A fact read from a stale export shows nothing about today.
                 status = Status::Fail;
             }
-            let (title, family, frameworks) = shared.get(control.id.as_str()).cloned()?;
+            let (title, family, frameworks) =
+                shared.get(control.id.as_str()).cloned().unwrap_or_else(|| {
+                    (
+                        std::sync::Arc::from(control.title.as_str()),
+                        std::sync::Arc::from(control.family.as_str()),
+                        std::sync::Arc::new(control.frameworks.clone()),
+                    )
+                });
             let detail = e.into_full_detail();
             let (policies, mut messages, unknown) =
                 (detail.policies, detail.messages, detail.unknown);
@@ -480,31 +481,51 @@ impl Assessment {
                 messages.extend(note.stale);
                 messages.extend(note.details);
             }
-            Some((
-                key,
-                CheckResult {
-                    control: control.id.clone(),
-                    title,
-                    family,
-                    status,
-                    severity: control.severity,
-                    resource: Some(at),
-                    fingerprint: fingerprint(&control.id, Some(resource), &policies),
-                    policies,
-                    messages,
-                    unknown,
-                    determined,
-                    frameworks,
-                    waiver: None,
-                    attestation: None,
-                    basis: note.basis.unwrap_or(crate::basis::Basis::Declared),
-                    sources: note.sources,
-                },
-            ))
+            CheckResult {
+                control: control.id.clone(),
+                title,
+                family,
+                status,
+                severity: control.severity,
+                resource: Some(at),
+                fingerprint: fingerprint(&control.id, Some(resource), &policies),
+                policies,
+                messages,
+                unknown,
+                determined,
+                frameworks,
+                waiver: None,
+                attestation: None,
+                basis: note.basis.unwrap_or(crate::basis::Basis::Declared),
+                sources: note.sources,
+            }
         };
+        // The evaluations that become results are chosen first, so the results are collected
+        // in place into a vector of their exact size (an unindexed parallel collect would
+        // hold per-thread vectors with growth slack, then copy them all: twice the memory).
         let (mut keys, mut results): (Vec<u64>, Vec<CheckResult>) = {
             use rayon::prelude::*;
-            inputs.evaluations.into_par_iter().filter_map(one).unzip()
+            let chosen: Vec<Option<&crate::library::Control>> = inputs
+                .evaluations
+                .par_iter()
+                .map(|e| {
+                    lib.controls.get(&*e.control).filter(|control| {
+                        inputs.selection.includes(control)
+                            && (keep_passing || e.outcome != Outcome::Pass)
+                    })
+                })
+                .collect();
+            let kept: Vec<(Evaluation, &crate::library::Control)> = inputs
+                .evaluations
+                .into_iter()
+                .zip(chosen)
+                .filter_map(|(e, c)| c.map(|c| (e, c)))
+                .collect();
+            let keys = kept
+                .par_iter()
+                .map(|(e, control)| key_of(&control.id, Some(e.resource)))
+                .collect();
+            (keys, kept.into_par_iter().map(one).collect())
         };
         let has_organisation = inputs
             .files

@@ -175,13 +175,11 @@ fn read_tree_and<T: Send>(
     let ((walked, after), (library, compiled, mut lib_problems)) = rayon::join(
         || {
             let walked = source::walk_limited(root, &excludes, config.max_file_bytes);
-            // IAM policies (in Terraform or JSON) are analysed against the action catalog, read
-            // once per process: it is read as soon as the parse starts, not by the first policy
-            // analysed while the other threads wait for it.
-            let iam_possible = walked
-                .files
-                .iter()
-                .any(|f| f.path.ends_with(".tf") || f.path.ends_with(".json"));
+            // IAM policy documents and account exports (JSON) are analysed against the action
+            // catalog while they are parsed: it is read as soon as the parse starts, not by the
+            // first policy analysed while the other threads wait for it. (Terraform's policies
+            // are analysed after evaluation, which reads it then: `terraform::evaluate`.)
+            let iam_possible = walked.files.iter().any(|f| f.path.ends_with(".json"));
             let (after, ()) = rayon::join(
                 || then(&config, &walked.files),
                 || {

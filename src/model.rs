@@ -237,16 +237,18 @@ pub struct FactSource {
     /// `declared` (an inventory TOML file), `imported` (a system export) or `configuration`
     /// (a Terraform file the inventory was compared with).
     pub origin: FactOrigin,
-    /// The export format (`scim`, `okta_users`, …) or `inventory`.
-    pub format: String,
-    pub file: String,
+    /// The export format (`scim`, `okta_users`, …) or `inventory`. The strings are shared
+    /// (`Arc`): every result reading a fact carries its source, and a large inventory has
+    /// hundreds of thousands of results from one file.
+    pub format: std::sync::Arc<str>,
+    pub file: std::sync::Arc<str>,
     pub line: u32,
     /// `sha256:` of the export file (imported facts only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
+    pub digest: Option<std::sync::Arc<str>>,
     /// When the export was taken (`YYYY-MM-DD`), from the file or its declared `collected_at`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub collected_at: Option<String>,
+    pub collected_at: Option<std::sync::Arc<str>>,
     /// Days from `collected_at` to the run's date.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub age_days: Option<i64>,

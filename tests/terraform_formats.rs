@@ -329,7 +329,7 @@ proptest! {
     fn parse_hcl_never_panics(text in "\\PC{0,200}") {
         let file = SourceFile::new("fuzz.tf", text);
         if let Ok(tf) = terraform::parse_hcl(&file) {
-            let _ = terraform::evaluate(&[std::sync::Arc::new(tf)], &terraform::Overrides::default(), None);
+            let _ = terraform::evaluate(vec![std::sync::Arc::new(tf)], &terraform::Overrides::default(), None);
         }
     }
 
@@ -340,7 +340,7 @@ proptest! {
         let text = format!("resource \"aws_s3_bucket\" \"b\" {{\n{body}\n}}\nresource \"aws_security_group\" \"g\" {{\n{body}\n}}");
         let file = SourceFile::new("fuzz.tf", text);
         if let Ok(tf) = terraform::parse_hcl(&file) {
-            let _ = terraform::evaluate(&[std::sync::Arc::new(tf)], &terraform::Overrides::default(), None);
+            let _ = terraform::evaluate(vec![std::sync::Arc::new(tf)], &terraform::Overrides::default(), None);
         }
     }
 
@@ -483,6 +483,6 @@ proptest! {
             .filter_map(|(p, t)| terraform::parse_hcl(&SourceFile::new(p, t)).ok())
             .map(std::sync::Arc::new)
             .collect();
-        let _ = terraform::evaluate(&files, &terraform::Overrides::default(), None);
+        let _ = terraform::evaluate(files, &terraform::Overrides::default(), None);
     }
 }

@@ -210,3 +210,93 @@ fn custom_fixtures_run_with_vouch_test() {
         "{stdout}"
     );
 }
+
+/// Runs the custom control `acme-no-shard-tenants` (policy text given) over tenants.
+fn custom_tenant_results(policy: &str, tenants: &[(&str, &str)]) -> Vec<(String, String, String)> {
+    let inventory: String = tenants
+        .iter()
+        .map(|(id, isolation)| {
+            format!("[[tenant]]\nid = \"{id}\"\ntier = \"free\"\nisolation = \"{isolation}\"\n")
+        })
+        .collect();
+    let dir = tree(&[
+        ("vouch.toml", "[library]\npaths = [\"compliance\"]\n"),
+        (
+            "compliance/controls/acme/acme-no-shard-tenants.toml",
+            CUSTOM_CONTROL,
+        ),
+        (
+            "compliance/policies/acme/acme-no-shard-tenants.cedar",
+            policy,
+        ),
+        ("inventory.toml", &inventory),
+    ]);
+    let (code, json, stderr) = check_json(dir.path(), &["--control", "acme-no-shard-tenants"]);
+    assert!(code < 2, "{stderr}");
+    results_of(&json, "acme-no-shard-tenants")
+        .into_iter()
+        .map(|r| {
+            (
+                r["resource"]["address"].as_str().unwrap().to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+                r["fingerprint"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// (address, status) of each result.
+fn statuses(results: &[(String, String, String)]) -> Vec<(&str, &str)> {
+    results
+        .iter()
+        .map(|(a, s, _)| (a.as_str(), s.as_str()))
+        .collect()
+}
+
+#[test]
+fn resources_with_equal_facts_each_get_their_own_result() {
+    // Equal facts are decided once (the engine's memo); each resource still gets its result,
+    // under its own address and fingerprint, and different facts are decided on their own.
+    let results = custom_tenant_results(
+        CUSTOM_POLICY,
+        &[
+            ("t1", "shared"),
+            ("t2", "shared"),
+            ("t3", "shard"),
+            ("t4", "shared"),
+        ],
+    );
+    assert_eq!(
+        statuses(&results),
+        [
+            ("tenant:t1", "fail"),
+            ("tenant:t2", "fail"),
+            ("tenant:t3", "pass"),
+            ("tenant:t4", "fail")
+        ]
+    );
+    let fingerprints: std::collections::BTreeSet<&str> =
+        results.iter().map(|(_, _, f)| f.as_str()).collect();
+    assert_eq!(fingerprints.len(), 4);
+}
+
+#[test]
+fn a_policy_that_names_a_resource_is_decided_per_resource() {
+    // Equal facts, but the policy tells the two tenants apart by identity: no decision may be
+    // carried from one to the other.
+    for condition in [
+        r#"resource != Saas::Tenant::"tenant:t2""#,
+        r#"!(resource in Saas::Tenant::"tenant:t2")"#,
+        r#"![Saas::Tenant::"tenant:t2"].contains(resource)"#,
+    ] {
+        let policy = format!(
+            "@id(\"acme-no-shard-tenants\")\n@control(\"acme-no-shard-tenants\")\n@message(\"tenant is on the shared pool\")\nforbid (principal, action == Vouch::Action::\"comply\", resource is Saas::Tenant)\nwhen {{ resource.isolation == \"shared\" && {condition} }};\n"
+        );
+        let results = custom_tenant_results(&policy, &[("t1", "shared"), ("t2", "shared")]);
+        assert_eq!(
+            statuses(&results),
+            [("tenant:t1", "fail"), ("tenant:t2", "pass")],
+            "{condition}"
+        );
+    }
+}

@@ -334,6 +334,75 @@ impl Conformance {
     }
 }
 
+/// A resource's memo key and the shape of its complete entity (see [`super::memo`]).
+pub struct Probe {
+    pub key: Vec<u8>,
+    shape: Shape,
+}
+
+impl Conformance {
+    /// The memo key and shape of a resource whose decision rests on its own facts alone: no
+    /// parents and no attribute referring to another entity; `None` otherwise. The key holds
+    /// the attributes of [`entity`]'s entity that its type's policies read (`reads`), and the
+    /// names of its unknown attributes; the shape is what [`entity`] computes.
+    pub fn probe(&self, resource: &Resource, reads: &HashSet<String>) -> Option<Probe> {
+        if !resource.parents.is_empty() {
+            return None;
+        }
+        let keep = |name: &str| reads.contains(name);
+        let mut key = Vec::with_capacity(64);
+        super::memo::token(&mut key, &resource.entity_type);
+        let mut shape = Shape::with_capacity(24 * resource.attrs.len() + 48);
+        token(&mut shape, &resource.entity_type);
+        let mut any_unknown = false;
+        for (name, value) in &resource.attrs {
+            let mark = shape.len();
+            token(&mut shape, name);
+            // Without entity references, a value is known exactly when Cedar can hold it.
+            if self.shape_of(value, &mut shape) {
+                if keep(name) {
+                    key.push(b'k');
+                    super::memo::token(&mut key, name);
+                    super::memo::encode(value, &mut key)?;
+                } else if contains_entity(value) {
+                    return None;
+                }
+            } else {
+                if contains_entity(value) {
+                    return None;
+                }
+                shape.truncate(mark);
+                any_unknown = true;
+                key.push(b'u');
+                super::memo::token(&mut key, name);
+            }
+        }
+        shape.extend_from_slice(if any_unknown { b"|u1" } else { b"|u0" });
+        shape.extend_from_slice(b"|p");
+        if keep("address") {
+            key.push(b'a');
+            super::memo::token(&mut key, &resource.address);
+        }
+        Some(Probe { key, shape })
+    }
+
+    /// True when entities of the probe's shape are already known to conform to the schema.
+    pub fn known_to_conform(&self, probe: &Probe) -> bool {
+        let verdicts = self.verdicts.lock().unwrap_or_else(|p| p.into_inner());
+        verdicts.get(&probe.shape).copied() == Some(true)
+    }
+}
+
+/// True when a value is or holds a reference to another entity.
+fn contains_entity(value: &Value) -> bool {
+    match value {
+        Value::Entity(_) => true,
+        Value::Set(items) => items.iter().any(contains_entity),
+        Value::Record(fields) => fields.values().any(contains_entity),
+        _ => false,
+    }
+}
+
 /// Which attributes an entity carries.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Attrs {

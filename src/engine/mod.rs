@@ -10,8 +10,9 @@
 
 pub mod access;
 mod entities;
+mod memo;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -130,19 +131,47 @@ impl PolicyInfo {
 struct TypeSet {
     ty: String,
     members: Vec<cedar_policy::Policy>,
-    policies: std::sync::OnceLock<PolicySet>,
+    /// The narrowed set, and (when every policy of it is identity-blind, see [`memo`]) the
+    /// attributes of `resource` its policies read.
+    policies: std::sync::OnceLock<(PolicySet, Option<HashSet<String>>)>,
     controls: Vec<Arc<str>>,
 }
 
 impl TypeSet {
     fn policies(&self) -> &PolicySet {
+        &self.narrowed().0
+    }
+
+    /// The attributes that decide, when equal facts get equal decisions from this set (see
+    /// [`memo`]); `None` when a policy can tell entities apart otherwise.
+    fn memo_reads(&self) -> Option<&HashSet<String>> {
+        self.narrowed().1.as_ref()
+    }
+
+    fn narrowed(&self) -> &(PolicySet, Option<HashSet<String>>) {
         self.policies.get_or_init(|| {
             let mut set = PolicySet::new();
+            let mut reads = Some(HashSet::new());
             for p in &self.members {
+                let json = p.to_json().ok();
+                match &json {
+                    Some(json) if memo::identity_blind(json) => {
+                        if let Some(r) = reads.as_mut() {
+                            let mut found = Vec::new();
+                            walk_resource_reads(json, &mut found);
+                            r.extend(found);
+                        }
+                    }
+                    _ => reads = None,
+                }
+                let narrow = match json {
+                    Some(json) => narrowed_json(p, json, None, &self.ty),
+                    None => p.clone(),
+                };
                 // Ids are unique in the library, so adding cannot fail.
-                let _ = set.add(narrowed(p, None, &self.ty));
+                let _ = set.add(narrow);
             }
-            set
+            (set, reads)
         })
     }
 }
@@ -199,9 +228,19 @@ fn narrowed(
     principal_type: Option<&str>,
     resource_type: &str,
 ) -> cedar_policy::Policy {
-    let Ok(mut json) = p.to_json() else {
-        return p.clone();
-    };
+    match p.to_json() {
+        Ok(json) => narrowed_json(p, json, principal_type, resource_type),
+        Err(_) => p.clone(),
+    }
+}
+
+/// [`narrowed`], from the policy's JSON form.
+fn narrowed_json(
+    p: &cedar_policy::Policy,
+    mut json: serde_json::Value,
+    principal_type: Option<&str>,
+    resource_type: &str,
+) -> cedar_policy::Policy {
     let is_only = |scope: &serde_json::Value, ty: &str| {
         scope.get("op").and_then(|o| o.as_str()) == Some("is")
             && scope.get("entity_type").and_then(|t| t.as_str()) == Some(ty)
@@ -542,11 +581,12 @@ impl Compiled {
             .copied()
             .filter(|i| resources[*i].entity_type == access::GRANT_TYPE)
             .collect();
+        let memo = memo::Memo::default();
         let (comply, requests) = rayon::join(
             || {
                 relevant
                     .par_chunks(BATCH)
-                    .map(|chunk| self.evaluate_batch(resources, chunk, &type_names))
+                    .map(|chunk| self.evaluate_batch(resources, chunk, &type_names, &memo))
                     .collect::<Vec<_>>()
             },
             || {
@@ -572,18 +612,108 @@ impl Compiled {
         resources: &[Resource],
         chunk: &[usize],
         type_names: &HashMap<&str, Option<EntityTypeName>>,
+        memo: &memo::Memo,
     ) -> Vec<Evaluation> {
         let mut out = Vec::new();
+        // Resources whose own facts decide (see `memo`): a decision already made on equal facts
+        // is reused; of equal facts in this batch, one is evaluated and the others follow it.
+        let probes: Vec<Option<entities::Probe>> = chunk
+            .iter()
+            .map(|&idx| {
+                let r = &resources[idx];
+                self.sets
+                    .get(&r.entity_type)
+                    .and_then(TypeSet::memo_reads)
+                    .and_then(|reads| self.conformance.probe(r, reads))
+            })
+            .collect();
+        let known = {
+            let usable: Vec<Option<&[u8]>> = probes
+                .iter()
+                .map(|p| {
+                    p.as_ref()
+                        .filter(|p| self.conformance.known_to_conform(p))
+                        .map(|p| p.key.as_slice())
+                })
+                .collect();
+            memo.lookup(&usable)
+        };
+        let mut pending = Vec::with_capacity(chunk.len());
+        // Key → the resource evaluated for it here; the resources that follow its decision.
+        let mut leader: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut followers: Vec<(usize, usize, entities::Probe)> = Vec::new();
+        for ((&idx, probe), decided) in chunk.iter().zip(probes).zip(known) {
+            match (decided, probe) {
+                (Some(d), _) => self.judge_controls(
+                    &mut out,
+                    resources,
+                    idx,
+                    &d.fired,
+                    &BTreeMap::new(),
+                    d.no_decision,
+                ),
+                (None, Some(p)) => match leader.get(&p.key) {
+                    Some(&first) => followers.push((idx, first, p)),
+                    None => {
+                        leader.insert(p.key.clone(), idx);
+                        pending.push(idx);
+                    }
+                },
+                (None, None) => pending.push(idx),
+            }
+        }
+        let mut decided = self.decide(&mut out, resources, &pending, type_names);
+        // A follower takes its leader's decision when the leader's had no error and the
+        // follower's own shape is known to conform; otherwise it is evaluated itself.
+        let mut alone = Vec::new();
+        for (idx, first, probe) in &followers {
+            match decided.get(first) {
+                Some(d) if self.conformance.known_to_conform(probe) => self.judge_controls(
+                    &mut out,
+                    resources,
+                    *idx,
+                    &d.fired,
+                    &BTreeMap::new(),
+                    d.no_decision,
+                ),
+                _ => alone.push(*idx),
+            }
+        }
+        if !alone.is_empty() {
+            self.decide(&mut out, resources, &alone, type_names);
+        }
+        memo.remember(
+            leader
+                .into_iter()
+                .filter_map(|(key, idx)| decided.remove(&idx).map(|d| (key, d)))
+                .collect(),
+        );
+        out
+    }
+
+    /// Evaluates the resources at `indices` in one store, pushing their results; returns the
+    /// decisions that had no evaluation error, by resource index.
+    fn decide(
+        &self,
+        out: &mut Vec<Evaluation>,
+        resources: &[Resource],
+        indices: &[usize],
+        type_names: &HashMap<&str, Option<EntityTypeName>>,
+    ) -> HashMap<usize, memo::Decided> {
+        let mut decided = HashMap::new();
+        if indices.is_empty() {
+            return decided;
+        }
         let built = entities::build_store(
             &self.schema,
             &self.conformance,
             resources,
-            chunk,
+            indices,
             type_names,
         );
         for (idx, reason) in &built.rejected {
             self.push_all(
-                &mut out,
+                out,
                 resources,
                 *idx,
                 Outcome::Error,
@@ -607,7 +737,7 @@ impl Compiled {
                 Ok(r) => r,
                 Err(e) => {
                     self.push_all(
-                        &mut out,
+                        out,
                         resources,
                         *idx,
                         Outcome::Error,
@@ -632,60 +762,79 @@ impl Compiled {
                 );
             }
             let no_decision = response.decision() == Decision::Deny && fired.is_empty();
-            for control in &set.controls {
-                if resource.partial && !self.reads_any(control, resource) {
-                    // An orphan child carries only its own attributes: controls reading none
-                    // of them do not apply to it.
-                    continue;
-                }
-                let mine = |id: &String| {
-                    self.policies.get(id).and_then(|i| i.control.as_deref()) == Some(&**control)
-                };
-                let errs: Vec<(&String, &String)> =
-                    errored.iter().filter(|(id, _)| mine(id)).collect();
-                let fails: Vec<&String> = fired.iter().filter(|id| mine(id)).collect();
-                let (outcome, policies, messages) = if !errs.is_empty() {
-                    (
-                        Outcome::Error,
-                        errs.iter().map(|(id, _)| (*id).clone()).collect(),
-                        errs.iter()
-                            .map(|(id, m)| format!("policy `{id}` could not be evaluated: {m}"))
-                            .collect(),
-                    )
-                } else if !fails.is_empty() {
-                    let judged = self.judge(resource, &fails);
-                    let mut e = Evaluation::new(
-                        *idx,
-                        control.clone(),
-                        Outcome::Fail,
-                        fails.iter().map(|id| (*id).clone()).collect(),
-                        judged.messages,
-                    );
-                    if let Some(d) = e.detail.as_mut() {
-                        d.unknown = judged.unknown;
-                        d.undetermined = judged.undetermined;
-                    }
-                    out.push(e);
-                    continue;
-                } else if no_decision {
-                    (
-                        Outcome::Error,
-                        Vec::new(),
-                        vec!["no policy decided (the base permit did not apply)".to_owned()],
-                    )
-                } else {
-                    (Outcome::Pass, Vec::new(), Vec::new())
-                };
-                out.push(Evaluation::new(
-                    *idx,
-                    control.clone(),
-                    outcome,
-                    policies,
-                    messages,
-                ));
+            self.judge_controls(out, resources, *idx, &fired, &errored, no_decision);
+            if errored.is_empty() {
+                decided.insert(*idx, memo::Decided { fired, no_decision });
             }
         }
-        out
+        decided
+    }
+
+    /// One result per control of the resource's type, from what its policies decided.
+    fn judge_controls(
+        &self,
+        out: &mut Vec<Evaluation>,
+        resources: &[Resource],
+        idx: usize,
+        fired: &BTreeSet<String>,
+        errored: &BTreeMap<String, String>,
+        no_decision: bool,
+    ) {
+        let resource = &resources[idx];
+        let Some(set) = self.sets.get(&resource.entity_type) else {
+            return;
+        };
+        for control in &set.controls {
+            if resource.partial && !self.reads_any(control, resource) {
+                // An orphan child carries only its own attributes: controls reading none
+                // of them do not apply to it.
+                continue;
+            }
+            let mine = |id: &String| {
+                self.policies.get(id).and_then(|i| i.control.as_deref()) == Some(&**control)
+            };
+            let errs: Vec<(&String, &String)> = errored.iter().filter(|(id, _)| mine(id)).collect();
+            let fails: Vec<&String> = fired.iter().filter(|id| mine(id)).collect();
+            let (outcome, policies, messages) = if !errs.is_empty() {
+                (
+                    Outcome::Error,
+                    errs.iter().map(|(id, _)| (*id).clone()).collect(),
+                    errs.iter()
+                        .map(|(id, m)| format!("policy `{id}` could not be evaluated: {m}"))
+                        .collect(),
+                )
+            } else if !fails.is_empty() {
+                let judged = self.judge(resource, &fails);
+                let mut e = Evaluation::new(
+                    idx,
+                    control.clone(),
+                    Outcome::Fail,
+                    fails.iter().map(|id| (*id).clone()).collect(),
+                    judged.messages,
+                );
+                if let Some(d) = e.detail.as_mut() {
+                    d.unknown = judged.unknown;
+                    d.undetermined = judged.undetermined;
+                }
+                out.push(e);
+                continue;
+            } else if no_decision {
+                (
+                    Outcome::Error,
+                    Vec::new(),
+                    vec!["no policy decided (the base permit did not apply)".to_owned()],
+                )
+            } else {
+                (Outcome::Pass, Vec::new(), Vec::new())
+            };
+            out.push(Evaluation::new(
+                idx,
+                control.clone(),
+                outcome,
+                policies,
+                messages,
+            ));
+        }
     }
 
     /// Whether a failure is determined: some fired policy reads no unknown attribute and the
@@ -801,31 +950,33 @@ fn unknown_reason(v: &crate::model::Value) -> String {
 
 /// The top-level attributes of `resource` a policy reads, from its JSON form (the Cedar AST
 /// as data): every `.` and `has` whose left side is the variable `resource`.
-fn resource_reads(p: &cedar_policy::Policy) -> Vec<String> {
-    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
-        match v {
-            serde_json::Value::Object(o) => {
-                for (k, inner) in o {
-                    if (k == "." || k == "has")
-                        && inner
-                            .get("left")
-                            .and_then(|l| l.get("Var"))
-                            .and_then(|v| v.as_str())
-                            == Some("resource")
-                        && let Some(attr) = inner.get("attr").and_then(|a| a.as_str())
-                    {
-                        out.push(attr.to_owned());
-                    }
-                    walk(inner, out);
+/// Collects the attributes of `resource` a policy's JSON form reads or tests.
+fn walk_resource_reads(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, inner) in o {
+                if (k == "." || k == "has")
+                    && inner
+                        .get("left")
+                        .and_then(|l| l.get("Var"))
+                        .and_then(|v| v.as_str())
+                        == Some("resource")
+                    && let Some(attr) = inner.get("attr").and_then(|a| a.as_str())
+                {
+                    out.push(attr.to_owned());
                 }
+                walk_resource_reads(inner, out);
             }
-            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
-            _ => {}
         }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| walk_resource_reads(i, out)),
+        _ => {}
     }
+}
+
+fn resource_reads(p: &cedar_policy::Policy) -> Vec<String> {
     let mut out = Vec::new();
     if let Ok(json) = p.to_json() {
-        walk(&json, &mut out);
+        walk_resource_reads(&json, &mut out);
     }
     out.sort();
     out.dedup();

@@ -298,7 +298,7 @@ pub fn assemble_with(
         }
     }
     let (tf, tf_problems, tf_summary) =
-        terraform::evaluate(&tf_files, terraform_vars, Some(ctx.as_of_days));
+        terraform::evaluate(tf_files, terraform_vars, Some(ctx.as_of_days));
     loaded.resources.extend(tf);
     loaded.problems.extend(tf_problems);
     loaded.terraform = tf_summary;

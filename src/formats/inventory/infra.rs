@@ -152,8 +152,8 @@ impl Verdict {
                 "infrastructure_mismatches",
                 crate::model::FactSource {
                     origin: crate::model::FactOrigin::Configuration,
-                    format: "terraform".to_owned(),
-                    file,
+                    format: "terraform".into(),
+                    file: file.into(),
                     line,
                     digest: None,
                     collected_at: None,

@@ -178,12 +178,17 @@ fn is_zero(n: &usize) -> bool {
 /// Evaluates every root of the configuration and normalises its resources as of a date (days
 /// since 1970-01-01; IAM time conditions are judged on it).
 pub fn evaluate(
-    files: &[Arc<TfFile>],
+    files: Vec<Arc<TfFile>>,
     overrides: &Overrides,
     as_of_days: Option<i64>,
 ) -> (Vec<Resource>, Vec<Problem>, TerraformSummary) {
-    let config = config::Config::new(files);
-    let roots = eval::evaluate_roots(&config, overrides);
+    let roots = {
+        let config = config::Config::new(&files);
+        eval::evaluate_roots(&config, overrides)
+    };
+    // The parsed files are the largest thing held while evaluating: they go before the
+    // normalised resources are built, so the two never coexist (peak memory).
+    drop(files);
     let mut summary = TerraformSummary::default();
     let mut problems = Vec::new();
     let per_root: Vec<(String, Vec<raw::RawResource>)> = roots
@@ -197,16 +202,31 @@ pub fn evaluate(
             (root, out.resources)
         })
         .collect();
-    let resources: Vec<Vec<Resource>> = per_root
-        .into_par_iter()
-        .map(|(root, raws)| {
-            let mut out = normalise::normalise(&raws, as_of_days);
-            for r in &mut out {
-                root.clone_into(&mut r.scope);
+    // AWS policies are analysed against the IAM action catalog while normalising: it is read
+    // now, beside the first resources, not while the parsed files are still held (peak memory)
+    // nor by the first policy analysed while the other threads wait for it.
+    let aws = per_root
+        .iter()
+        .any(|(_, raws)| raws.iter().any(|r| r.rtype.starts_with("aws_")));
+    let (resources, ()) = rayon::join(
+        || -> Vec<Vec<Resource>> {
+            per_root
+                .into_par_iter()
+                .map(|(root, raws)| {
+                    let mut out = normalise::normalise(&raws, as_of_days);
+                    for r in &mut out {
+                        root.clone_into(&mut r.scope);
+                    }
+                    out
+                })
+                .collect()
+        },
+        || {
+            if aws {
+                crate::iam::catalog::catalog();
             }
-            out
-        })
-        .collect();
+        },
+    );
     summary.modules_not_expanded.sort();
     (resources.into_iter().flatten().collect(), problems, summary)
 }

@@ -112,11 +112,11 @@ impl<'a> Join<'a> {
         let max = self.settings.max_age(e.format.kind());
         FactSource {
             origin: FactOrigin::Imported,
-            format: e.format.as_str().to_owned(),
-            file: e.path.clone(),
+            format: e.format.as_str().into(),
+            file: e.path.as_str().into(),
             line: 1,
-            digest: Some(e.digest.clone()),
-            collected_at: at.map(crate::dates::format_days),
+            digest: Some(e.digest.as_str().into()),
+            collected_at: at.map(|d| crate::dates::format_days(d).into()),
             age_days: age,
             max_age_days: Some(max),
             stale: age.is_none_or(|a| a > max),
@@ -197,6 +197,9 @@ fn contradiction(r: &mut Resource, attr: &str) {
 /// the inventory file), and gives the types that can be contradicted an empty
 /// `contradictions` set.
 fn declare(resources: &mut [Resource]) {
+    // One shared name per inventory file, whatever the number of resources declared in it.
+    let inventory: std::sync::Arc<str> = "inventory".into();
+    let mut files: HashMap<String, std::sync::Arc<str>> = HashMap::new();
     for r in resources.iter_mut() {
         if !(r.entity_type.starts_with("Saas::") || r.entity_type.starts_with("Access::")) {
             continue;
@@ -208,8 +211,15 @@ fn declare(resources: &mut [Resource]) {
         }
         let s = FactSource {
             origin: FactOrigin::Declared,
-            format: "inventory".to_owned(),
-            file: r.span.file.clone(),
+            format: inventory.clone(),
+            file: match files.get(r.span.file.as_str()) {
+                Some(f) => f.clone(),
+                None => {
+                    let f: std::sync::Arc<str> = r.span.file.as_str().into();
+                    files.insert(r.span.file.clone(), f.clone());
+                    f
+                }
+            },
             line: r.span.line,
             digest: None,
             collected_at: None,
