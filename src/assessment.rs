@@ -500,33 +500,8 @@ impl Assessment {
                 sources: note.sources,
             }
         };
-        // The evaluations that become results are chosen first, so the results are collected
-        // in place into a vector of their exact size (an unindexed parallel collect would
-        // hold per-thread vectors with growth slack, then copy them all: twice the memory).
-        let (mut keys, mut results): (Vec<u64>, Vec<CheckResult>) = {
-            use rayon::prelude::*;
-            let chosen: Vec<Option<&crate::library::Control>> = inputs
-                .evaluations
-                .par_iter()
-                .map(|e| {
-                    lib.controls.get(&*e.control).filter(|control| {
-                        inputs.selection.includes(control)
-                            && (keep_passing || e.outcome != Outcome::Pass)
-                    })
-                })
-                .collect();
-            let kept: Vec<(Evaluation, &crate::library::Control)> = inputs
-                .evaluations
-                .into_iter()
-                .zip(chosen)
-                .filter_map(|(e, c)| c.map(|c| (e, c)))
-                .collect();
-            let keys = kept
-                .par_iter()
-                .map(|(e, control)| key_of(&control.id, Some(e.resource)))
-                .collect();
-            (keys, kept.into_par_iter().map(one).collect())
-        };
+        // Results on no resource (controls evaluated on none): few, built here.
+        let mut extras: Vec<(u64, CheckResult)> = Vec::new();
         let has_organisation = inputs
             .files
             .values()
@@ -559,30 +534,74 @@ impl Assessment {
             let Some((title, family, frameworks)) = shared.get(control.id.as_str()).cloned() else {
                 continue;
             };
-            keys.push(key_of(&control.id, None));
-            results.push(CheckResult {
-                control: control.id.clone(),
-                title,
-                family,
-                status,
-                severity: control.severity,
-                resource: None,
-                policies: Vec::new(),
-                messages,
-                unknown: Vec::new(),
-                determined: true,
-                frameworks,
-                fingerprint: fingerprint(&control.id, None, &[]),
-                waiver: None,
-                basis: match &attestation {
-                    Some(a) if a.evidence_digest.is_some() => crate::basis::Basis::Attestation,
-                    _ => basis,
+            extras.push((
+                key_of(&control.id, None),
+                CheckResult {
+                    control: control.id.clone(),
+                    title,
+                    family,
+                    status,
+                    severity: control.severity,
+                    resource: None,
+                    policies: Vec::new(),
+                    messages,
+                    unknown: Vec::new(),
+                    determined: true,
+                    frameworks,
+                    fingerprint: fingerprint(&control.id, None, &[]),
+                    waiver: None,
+                    basis: match &attestation {
+                        Some(a) if a.evidence_digest.is_some() => crate::basis::Basis::Attestation,
+                        _ => basis,
+                    },
+                    attestation: attestation.map(Box::new),
+                    sources: Vec::new(),
                 },
-                attestation: attestation.map(Box::new),
-                sources: Vec::new(),
-            });
+            ));
         }
-        sort_by_keys(&mut results, &keys);
+        // Every result with its sort key — a control's rank, then its resource's — is put in
+        // order *before* it is built (a small item, not a large result, is moved), then built
+        // in parallel straight into a vector of its exact size: 600,000 results are never
+        // compared by their strings, copied, or moved after they are built.
+        let results: Vec<CheckResult> = {
+            use rayon::prelude::*;
+            enum Item<'c> {
+                Evaluated(Evaluation, &'c crate::library::Control),
+                Built(Box<CheckResult>),
+            }
+            let chosen: Vec<Option<&crate::library::Control>> = inputs
+                .evaluations
+                .par_iter()
+                .map(|e| {
+                    lib.controls.get(&*e.control).filter(|control| {
+                        inputs.selection.includes(control)
+                            && (keep_passing || e.outcome != Outcome::Pass)
+                    })
+                })
+                .collect();
+            let mut items: Vec<(u64, Item<'_>)> = inputs
+                .evaluations
+                .into_iter()
+                .zip(chosen)
+                .filter_map(|(e, c)| {
+                    c.map(|c| (key_of(&c.id, Some(e.resource)), Item::Evaluated(e, c)))
+                })
+                .chain(
+                    extras
+                        .into_iter()
+                        .map(|(k, r)| (k, Item::Built(Box::new(r)))),
+                )
+                .collect();
+            // Stable: equal keys keep the engine's order.
+            items.par_sort_by_key(|(key, _)| *key);
+            items
+                .into_par_iter()
+                .map(|(_, item)| match item {
+                    Item::Evaluated(e, control) => one((e, control)),
+                    Item::Built(r) => *r,
+                })
+                .collect()
+        };
         let mut problems: Vec<ProblemRecord> =
             inputs.problems.iter().map(ProblemRecord::from).collect();
         problems.sort_by(|a, b| (&a.file, a.line, &a.message).cmp(&(&b.file, b.line, &b.message)));
@@ -625,24 +644,37 @@ impl Assessment {
     pub fn summarise(&mut self, lib: &Library) {
         let mut counts = Counts::default();
         let mut by_basis: BTreeMap<crate::basis::Basis, usize> = BTreeMap::new();
+        // Aggregate per control first (few), then fan out to requirements once per control.
+        type Frameworks = BTreeMap<String, Vec<String>>;
+        let mut control_failing: BTreeMap<&str, (bool, &Frameworks)> = BTreeMap::new();
+        // Results are ordered by control: a run of one control is folded before it is looked up
+        // (one map lookup per control, not per result).
+        let mut run: Option<(&CheckResult, bool)> = None;
         for r in &self.results {
+            counts.add(r.status);
             if r.status != Status::NotApplicable {
                 *by_basis.entry(r.basis).or_default() += 1;
             }
+            let failing = matches!(r.status, Status::Fail | Status::Error);
+            match &mut run {
+                Some((first, any)) if first.control == r.control => *any |= failing,
+                _ => {
+                    if let Some((first, any)) = run.replace((r, failing)) {
+                        control_failing
+                            .entry(first.control.as_str())
+                            .or_insert((false, &first.frameworks))
+                            .0 |= any;
+                    }
+                }
+            }
+        }
+        if let Some((first, any)) = run {
+            control_failing
+                .entry(first.control.as_str())
+                .or_insert((false, &first.frameworks))
+                .0 |= any;
         }
         self.summary.by_basis = by_basis;
-        // Aggregate per control first (few), then fan out to requirements once per control.
-        type Frameworks = BTreeMap<String, Vec<String>>;
-        // Aggregate per control first (few), then fan out to requirements once per control.
-        let mut control_failing: BTreeMap<&str, (bool, &Frameworks)> = BTreeMap::new();
-        for r in &self.results {
-            counts.add(r.status);
-            let failing = matches!(r.status, Status::Fail | Status::Error);
-            control_failing
-                .entry(r.control.as_str())
-                .or_insert((false, &r.frameworks))
-                .0 |= failing;
-        }
         let mut checked: BTreeMap<&str, BTreeMap<&str, bool>> = BTreeMap::new();
         for (failing, fws) in control_failing.values() {
             for (fw, ids) in *fws {
@@ -707,33 +739,6 @@ fn resource_ranks(resources: &[Resource]) -> Vec<u64> {
         ranks[i] = rank;
     }
     ranks
-}
-
-/// Orders results by their keys — control, then resource scope, address and type, results on
-/// no resource first — keeping the order of equal keys, and moves them into place by swaps:
-/// comparing and moving 600,000 results by their strings took seconds and a scratch copy of
-/// them all.
-fn sort_by_keys(results: &mut [CheckResult], keys: &[u64]) {
-    use rayon::prelude::*;
-    let mut order: Vec<(u64, usize)> = keys.iter().copied().zip(0..).collect();
-    order.par_sort_unstable();
-    // Position i receives the result now at order[i].1: follow each cycle of the permutation.
-    let mut placed = vec![false; results.len()];
-    for start in 0..results.len() {
-        if placed[start] {
-            continue;
-        }
-        let mut at = start;
-        loop {
-            placed[at] = true;
-            let from = order[at].1;
-            if from == start {
-                break;
-            }
-            results.swap(at, from);
-            at = from;
-        }
-    }
 }
 
 /// A manual control's status from its attestations: the newest one decides.

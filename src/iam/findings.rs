@@ -478,7 +478,12 @@ fn lookup() -> &'static Lookup {
 
 /// Adds a note line for a control.
 pub fn note(notes: &mut BTreeMap<String, Vec<String>>, control: &str, line: String) {
-    notes.entry(control.to_owned()).or_default().push(line);
+    match notes.get_mut(control) {
+        Some(lines) => lines.push(line),
+        None => {
+            notes.insert(control.to_owned(), vec![line]);
+        }
+    }
 }
 
 impl Facts {

@@ -202,8 +202,16 @@ pub fn resources(principals: Vec<Principal>) -> Vec<Resource> {
         .iter()
         .map(|f| f.full_admin.state == Tri::Yes || !f.escalation.definite.is_empty())
         .collect();
-    for start in 0..principals.len() {
-        if let Some((target, state, chain)) = reach(start, &edges, &powerful) {
+    // Each principal's search is independent of the others: run in parallel, applied in order.
+    let reached: Vec<Option<(usize, Tri, Vec<usize>)>> = {
+        use rayon::prelude::*;
+        (0..principals.len())
+            .into_par_iter()
+            .map(|start| reach(start, &edges, &powerful))
+            .collect()
+    };
+    for (start, found) in reached.into_iter().enumerate() {
+        if let Some((target, state, chain)) = found {
             let role = &principals[target].resource.address;
             let what = if facts[target].full_admin.state == Tri::Yes {
                 "a full administrator".to_owned()
@@ -244,8 +252,9 @@ pub fn resources(principals: Vec<Principal>) -> Vec<Resource> {
             }
         }
     }
+    use rayon::prelude::*;
     principals
-        .into_iter()
+        .into_par_iter()
         .zip(facts)
         .zip(trusts)
         .map(|((p, f), t)| {
