@@ -66,17 +66,18 @@ pub struct Service {
     pub resource_types: Range<u32>,
 }
 
-/// One action.
+/// One action. Its names and resource types live in the catalog's shared buffers (one
+/// allocation each for 20,000 actions, not four per action): read them with
+/// [`Catalog::name`], [`Catalog::lower`] and [`Catalog::resources`].
 #[derive(Debug, Clone)]
 pub struct Action {
-    /// `iam:PassRole`, as AWS spells it.
-    pub name: String,
-    /// `iam:passrole`: what patterns are matched against.
-    pub lower: String,
+    /// Byte range of `iam:PassRole` (as AWS spells it) in the names, and of `iam:passrole`
+    /// (what patterns are matched against) in their lowercase copy.
+    name: Range<u32>,
     pub service: u32,
     pub level: Level,
-    /// Resource types it takes (ids into [`Catalog::resource_types`]) and whether each is required.
-    pub resources: Vec<(u32, bool)>,
+    /// Range of its resource types in the catalog's list.
+    resources: Range<u32>,
 }
 
 /// The whole catalog.
@@ -87,7 +88,14 @@ pub struct Catalog {
     pub services: Vec<Service>,
     pub actions: Vec<Action>,
     pub resource_types: Vec<ResourceType>,
-    by_name: HashMap<String, u32>,
+    /// Every action's full name, one after the other, and the same text in lowercase.
+    names: String,
+    lower: String,
+    /// Resource types every action takes (ids into `resource_types`) and whether each is
+    /// required, one action after the other.
+    action_resources: Vec<(u32, bool)>,
+    /// Action ids sorted by lowercase name (lookups by binary search).
+    by_name: Vec<u32>,
     by_prefix: HashMap<String, u32>,
     /// Wildcard patterns already expanded (the same few recur across every policy of an
     /// account: `s3:Get*`, `logs:*`); shared by the threads that analyse policies.
@@ -103,11 +111,24 @@ pub fn catalog() -> &'static Catalog {
 impl Catalog {
     /// Reads a gzip-compressed table (see `scripts/iam-catalog` for the format).
     pub fn read(gz: &[u8]) -> Result<Catalog, String> {
-        let mut text = String::new();
+        // The gzip trailer holds the text's size: read it into a buffer of that size at once.
+        let size = gz
+            .len()
+            .checked_sub(4)
+            .and_then(|at| gz.get(at..))
+            .and_then(|t| <[u8; 4]>::try_from(t).ok())
+            .map_or(0, |t| u32::from_le_bytes(t) as usize);
+        let mut text = String::with_capacity(size.min(64 << 20));
         flate2::read::GzDecoder::new(gz)
             .read_to_string(&mut text)
             .map_err(|e| format!("the action catalog is not readable: {e}"))?;
         let mut c = Catalog::default();
+        let actions = text
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with(['#', '@', '%']))
+            .count();
+        c.actions.reserve_exact(actions);
+        c.names.reserve(actions * 32);
         for (n, line) in text.lines().enumerate() {
             if let Some(src) = line.strip_prefix("# source: ") {
                 src.clone_into(&mut c.source);
@@ -143,7 +164,7 @@ impl Catalog {
                     .and_then(Level::from_code)
                     .ok_or_else(|| format!("catalog line {}: no access level", n + 1))?;
                 let svc = &c.services[service as usize];
-                let mut resources = Vec::new();
+                let first_resource = c.action_resources.len() as u32;
                 for rt in parts.next().unwrap_or_default().split(',') {
                     if rt.is_empty() {
                         continue;
@@ -159,25 +180,67 @@ impl Catalog {
                     if id >= svc.resource_types.end {
                         return Err(format!("catalog line {}: no such resource type", n + 1));
                     }
-                    resources.push((id, required));
+                    c.action_resources.push((id, required));
                 }
-                let full = format!("{}:{name}", svc.prefix);
-                let lower = full.to_ascii_lowercase();
+                let at = c.names.len() as u32;
+                c.names.push_str(&svc.prefix);
+                c.names.push(':');
+                c.names.push_str(name);
                 let id = c.actions.len() as u32;
-                c.by_name.insert(lower.clone(), id);
                 c.actions.push(Action {
-                    name: full,
-                    lower,
+                    name: at..c.names.len() as u32,
                     service,
                     level,
-                    resources,
+                    resources: first_resource..c.action_resources.len() as u32,
                 });
                 if let Some(s) = c.services.last_mut() {
                     s.actions.end = id + 1;
                 }
             }
         }
+        c.lower = c.names.to_ascii_lowercase();
+        c.names.shrink_to_fit();
+        c.action_resources.shrink_to_fit();
+        let mut by_name: Vec<u32> = (0..c.actions.len() as u32).collect();
+        // A name listed twice resolves to its last listing (as a map filled in order would).
+        by_name.sort_by(|a, b| c.lower_of(*a).cmp(c.lower_of(*b)).then(b.cmp(a)));
+        by_name.dedup_by(|a, b| c.lower_of(*a) == c.lower_of(*b));
+        c.by_name = by_name;
         Ok(c)
+    }
+
+    /// An action's name as AWS spells it (`iam:PassRole`).
+    pub fn name(&self, a: &Action) -> &str {
+        self.names
+            .get(a.name.start as usize..a.name.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// An action's name in lowercase (`iam:passrole`), what patterns are matched against.
+    pub fn lower(&self, a: &Action) -> &str {
+        self.lower
+            .get(a.name.start as usize..a.name.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// The resource types an action takes (ids into [`Catalog::resource_types`]) and whether
+    /// each is required.
+    pub fn resources(&self, a: &Action) -> &[(u32, bool)] {
+        self.action_resources
+            .get(a.resources.start as usize..a.resources.end as usize)
+            .unwrap_or_default()
+    }
+
+    fn lower_of(&self, id: u32) -> &str {
+        self.action(id).map_or("", |a| self.lower(a))
+    }
+
+    /// The id of an action by its lowercase name.
+    fn by_lower_name(&self, lower: &str) -> Option<u32> {
+        self.by_name
+            .binary_search_by(|id| self.lower_of(*id).cmp(lower))
+            .ok()
+            .and_then(|i| self.by_name.get(i).copied())
     }
 
     /// Number of actions.
@@ -192,7 +255,11 @@ impl Catalog {
 
     /// The id of an action by its name (any case).
     pub fn find(&self, name: &str) -> Option<u32> {
-        self.by_name.get(&name.to_ascii_lowercase()).copied()
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.by_lower_name(&name.to_ascii_lowercase())
+        } else {
+            self.by_lower_name(name)
+        }
     }
 
     /// The action with an id.
@@ -226,8 +293,8 @@ impl Catalog {
         }
         let literal = pattern.find(['*', '?']).map_or(pattern, |i| &pattern[..i]);
         if !pattern.contains(['*', '?']) {
-            if let Some(id) = self.by_name.get(pattern) {
-                set.insert(*id);
+            if let Some(id) = self.by_lower_name(pattern) {
+                set.insert(id);
             }
             return set;
         }
@@ -256,7 +323,7 @@ impl Catalog {
         for r in ranges {
             for id in r {
                 if let Some(a) = self.actions.get(id as usize)
-                    && glob::matches(pattern.as_bytes(), a.lower.as_bytes())
+                    && glob::matches(pattern.as_bytes(), self.lower(a).as_bytes())
                 {
                     set.insert(id);
                 }
@@ -384,11 +451,11 @@ mod tests {
             c.source
         );
         let pass = c.find("IAM:PassRole").and_then(|i| c.action(i));
-        let pass = pass.map(|a| (a.name.as_str(), a.level));
+        let pass = pass.map(|a| (c.name(a), a.level));
         assert_eq!(pass, Some(("iam:PassRole", Level::Write)));
         let get = c.find("s3:getobject").and_then(|i| c.action(i));
         assert!(get.is_some_and(|a| {
-            a.resources
+            c.resources(a)
                 .iter()
                 .any(|(rt, _)| c.resource_types[*rt as usize].name == "object")
         }));

@@ -106,12 +106,12 @@ impl CoverCache {
         let Some(a) = cat.action(id) else {
             return Cover::None;
         };
-        let mut best = if a.resources.iter().all(|(_, req)| !req) {
+        let mut best = if cat.resources(a).iter().all(|(_, req)| !req) {
             self.get(cat, pattern, None)
         } else {
             Cover::None
         };
-        for (rt, _) in &a.resources {
+        for (rt, _) in cat.resources(a) {
             if best == Cover::All {
                 break;
             }

@@ -174,7 +174,7 @@ fn scoped_sets() -> &'static (ActionSet, ActionSet) {
         let cat = catalog();
         let mut scoped = cat.empty_set();
         for (i, a) in cat.actions.iter().enumerate() {
-            if !a.resources.is_empty() {
+            if !cat.resources(a).is_empty() {
                 scoped.insert(i as u32);
             }
         }
@@ -335,7 +335,7 @@ pub fn analyse(perms: &Permissions) -> Facts {
                 match &mut run {
                     Some((svc, shown, count)) if *svc == a.service => {
                         if shown.len() < SAMPLE {
-                            shown.push(a.name.clone());
+                            shown.push(cat.name(a).to_owned());
                         }
                         *count += 1;
                     }
@@ -345,7 +345,7 @@ pub fn analyse(perms: &Permissions) -> Facts {
                         {
                             out.insert(s.prefix.clone(), (shown, count));
                         }
-                        run = Some((a.service, vec![a.name.clone()], 1));
+                        run = Some((a.service, vec![cat.name(a).to_owned()], 1));
                     }
                 }
             }
@@ -458,7 +458,7 @@ fn lookup() -> &'static Lookup {
         for (i, a) in cat.actions.iter().enumerate() {
             match a.level {
                 Level::PermissionsManagement => permissions_management.insert(i as u32),
-                Level::Write if !a.resources.is_empty() => scoped_writes.insert(i as u32),
+                Level::Write if !cat.resources(a).is_empty() => scoped_writes.insert(i as u32),
                 _ => {}
             }
         }

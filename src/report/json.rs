@@ -11,8 +11,9 @@ use rayon::prelude::*;
 
 use crate::assessment::{Assessment, CheckResult};
 
-/// Results serialised per window: bounds the bytes held before they are written.
-const WINDOW: usize = 4_096;
+/// Results serialised per window (four parallel chunks of 256): bounds the bytes held before
+/// they are written, and so the memory a run touches.
+const WINDOW: usize = 1_024;
 
 /// The indentation of a result: an element of the top-level object's `results` array.
 const INDENT: &[u8] = b"    ";
