@@ -300,3 +300,26 @@ fn a_policy_that_names_a_resource_is_decided_per_resource() {
         );
     }
 }
+
+#[test]
+fn an_attribute_tested_and_read_is_decided_by_its_value() {
+    // `has` alone sees only presence, but the same attribute read by value must keep tenants
+    // with different values apart.
+    let policy = CUSTOM_POLICY.replace(
+        "resource.isolation == \"shared\"",
+        "resource has isolation && resource.isolation == \"shared\"",
+    );
+    assert_ne!(policy, CUSTOM_POLICY);
+    let results = custom_tenant_results(
+        &policy,
+        &[("t1", "shared"), ("t2", "shard"), ("t3", "shared")],
+    );
+    assert_eq!(
+        statuses(&results),
+        [
+            ("tenant:t1", "fail"),
+            ("tenant:t2", "pass"),
+            ("tenant:t3", "fail")
+        ]
+    );
+}

@@ -343,13 +343,14 @@ pub struct Probe {
 impl Conformance {
     /// The memo key and shape of a resource whose decision rests on its own facts alone: no
     /// parents and no attribute referring to another entity; `None` otherwise. The key holds
-    /// the attributes of [`entity`]'s entity that its type's policies read (`reads`), and the
-    /// names of its unknown attributes; the shape is what [`entity`] computes.
-    pub fn probe(&self, resource: &Resource, reads: &HashSet<String>) -> Option<Probe> {
+    /// what its type's policies can observe of [`entity`]'s entity (`reads`: the values they
+    /// read, the presence of those they only test) and the names of its unknown attributes;
+    /// the shape is what [`entity`] computes.
+    pub fn probe(&self, resource: &Resource, reads: &super::memo::Uses) -> Option<Probe> {
+        use super::memo::Use;
         if !resource.parents.is_empty() {
             return None;
         }
-        let keep = |name: &str| reads.contains(name);
         let mut key = Vec::with_capacity(64);
         super::memo::token(&mut key, &resource.entity_type);
         let mut shape = Shape::with_capacity(24 * resource.attrs.len() + 48);
@@ -360,12 +361,21 @@ impl Conformance {
             token(&mut shape, name);
             // Without entity references, a value is known exactly when Cedar can hold it.
             if self.shape_of(value, &mut shape) {
-                if keep(name) {
-                    key.push(b'k');
-                    super::memo::token(&mut key, name);
-                    super::memo::encode(value, &mut key)?;
-                } else if contains_entity(value) {
+                if contains_entity(value) {
                     return None;
+                }
+                match reads.get(name) {
+                    Some(Use::Read) => {
+                        key.push(b'k');
+                        super::memo::token(&mut key, name);
+                        super::memo::encode(value, &mut key)?;
+                    }
+                    // Only `has` sees it: its presence is all that counts.
+                    Some(Use::Tested) => {
+                        key.push(b'h');
+                        super::memo::token(&mut key, name);
+                    }
+                    None => {}
                 }
             } else {
                 if contains_entity(value) {
@@ -379,7 +389,7 @@ impl Conformance {
         }
         shape.extend_from_slice(if any_unknown { b"|u1" } else { b"|u0" });
         shape.extend_from_slice(b"|p");
-        if keep("address") {
+        if reads.get("address") == Some(&Use::Read) {
             key.push(b'a');
             super::memo::token(&mut key, &resource.address);
         }

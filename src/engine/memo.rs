@@ -10,8 +10,9 @@
 //! - the decision had no evaluation error (an error's text names the entity);
 //! - the resource's entity shape is already known to conform to the schema.
 //!
-//! The key encodes exactly what reaches the Cedar entity: the type, each attribute a policy can
-//! read with its value, the names of unknown attributes, and the address when a policy reads it.
+//! The key encodes what the policies can observe of the Cedar entity: the type, each attribute
+//! they read with its value, each attribute they only test (`has`) by its presence, the names of
+//! unknown attributes, and the address when a policy reads it.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -51,6 +52,44 @@ impl Memo {
         for (key, d) in decisions {
             decided.entry(key).or_insert_with(|| Arc::new(d));
         }
+    }
+}
+
+/// How a set's policies use an attribute of `resource`: only test that it is there
+/// (`resource has x`), or read its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Use {
+    Tested,
+    Read,
+}
+
+/// Attribute → how the policies of a set use it.
+pub(super) type Uses = HashMap<String, Use>;
+
+/// Adds the attributes of `resource` a policy (its JSON form) tests or reads.
+pub(super) fn attribute_uses(v: &serde_json::Value, out: &mut Uses) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, inner) in o {
+                if (k == "." || k == "has")
+                    && inner
+                        .get("left")
+                        .and_then(|l| l.get("Var"))
+                        .and_then(|v| v.as_str())
+                        == Some("resource")
+                    && let Some(attr) = inner.get("attr").and_then(|a| a.as_str())
+                {
+                    let how = if k == "." { Use::Read } else { Use::Tested };
+                    let known = out.entry(attr.to_owned()).or_insert(how);
+                    if how == Use::Read {
+                        *known = Use::Read;
+                    }
+                }
+                attribute_uses(inner, out);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| attribute_uses(i, out)),
+        _ => {}
     }
 }
 
@@ -178,6 +217,23 @@ mod tests {
         ] {
             assert!(!blind(text), "{text}");
         }
+    }
+
+    #[test]
+    fn a_test_of_presence_is_told_from_a_read_of_the_value() {
+        let uses = |text: &str| {
+            let p = cedar_policy::Policy::parse(None, text).expect("policy parses");
+            let mut out = Uses::new();
+            attribute_uses(&p.to_json().expect("policy to json"), &mut out);
+            out
+        };
+        let u = uses(
+            r#"forbid (principal, action, resource)
+               when { resource has ticket && resource has approver && resource.approver == "x" };"#,
+        );
+        assert_eq!(u.get("ticket"), Some(&Use::Tested));
+        assert_eq!(u.get("approver"), Some(&Use::Read));
+        assert_eq!(u.len(), 2);
     }
 
     #[test]

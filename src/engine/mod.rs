@@ -12,7 +12,7 @@ pub mod access;
 mod entities;
 mod memo;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -133,7 +133,7 @@ struct TypeSet {
     members: Vec<cedar_policy::Policy>,
     /// The narrowed set, and (when every policy of it is identity-blind, see [`memo`]) the
     /// attributes of `resource` its policies read.
-    policies: std::sync::OnceLock<(PolicySet, Option<HashSet<String>>)>,
+    policies: std::sync::OnceLock<(PolicySet, Option<memo::Uses>)>,
     controls: Vec<Arc<str>>,
 }
 
@@ -144,22 +144,20 @@ impl TypeSet {
 
     /// The attributes that decide, when equal facts get equal decisions from this set (see
     /// [`memo`]); `None` when a policy can tell entities apart otherwise.
-    fn memo_reads(&self) -> Option<&HashSet<String>> {
+    fn memo_reads(&self) -> Option<&memo::Uses> {
         self.narrowed().1.as_ref()
     }
 
-    fn narrowed(&self) -> &(PolicySet, Option<HashSet<String>>) {
+    fn narrowed(&self) -> &(PolicySet, Option<memo::Uses>) {
         self.policies.get_or_init(|| {
             let mut set = PolicySet::new();
-            let mut reads = Some(HashSet::new());
+            let mut reads = Some(memo::Uses::new());
             for p in &self.members {
                 let json = p.to_json().ok();
                 match &json {
                     Some(json) if memo::identity_blind(json) => {
                         if let Some(r) = reads.as_mut() {
-                            let mut found = Vec::new();
-                            walk_resource_reads(json, &mut found);
-                            r.extend(found);
+                            memo::attribute_uses(json, r);
                         }
                     }
                     _ => reads = None,
@@ -950,36 +948,13 @@ fn unknown_reason(v: &crate::model::Value) -> String {
 
 /// The top-level attributes of `resource` a policy reads, from its JSON form (the Cedar AST
 /// as data): every `.` and `has` whose left side is the variable `resource`.
-/// Collects the attributes of `resource` a policy's JSON form reads or tests.
-fn walk_resource_reads(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::Object(o) => {
-            for (k, inner) in o {
-                if (k == "." || k == "has")
-                    && inner
-                        .get("left")
-                        .and_then(|l| l.get("Var"))
-                        .and_then(|v| v.as_str())
-                        == Some("resource")
-                    && let Some(attr) = inner.get("attr").and_then(|a| a.as_str())
-                {
-                    out.push(attr.to_owned());
-                }
-                walk_resource_reads(inner, out);
-            }
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|i| walk_resource_reads(i, out)),
-        _ => {}
-    }
-}
-
 fn resource_reads(p: &cedar_policy::Policy) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut uses = memo::Uses::new();
     if let Ok(json) = p.to_json() {
-        walk_resource_reads(&json, &mut out);
+        memo::attribute_uses(&json, &mut uses);
     }
+    let mut out: Vec<String> = uses.into_keys().collect();
     out.sort();
-    out.dedup();
     out
 }
 
