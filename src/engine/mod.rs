@@ -653,7 +653,7 @@ impl Compiled {
                 (None, Some(p)) => match leader.get(&p.key) {
                     Some(&first) => followers.push((idx, first, p)),
                     None => {
-                        leader.insert(p.key.clone(), idx);
+                        leader.insert(p.key, idx);
                         pending.push(idx);
                     }
                 },

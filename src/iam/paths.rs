@@ -341,31 +341,33 @@ pub const ASSUME_ROLE: &str = "AssumeRole";
 /// Each path's steps as action ids (computed once).
 fn step_ids() -> &'static [Vec<Vec<u32>>] {
     static IDS: std::sync::OnceLock<Vec<Vec<Vec<u32>>>> = std::sync::OnceLock::new();
-    IDS.get_or_init(|| {
-        let cat = super::catalog::catalog();
-        PATHS
-            .iter()
-            .map(|p| {
-                p.steps
-                    .iter()
-                    .map(|s| s.iter().filter_map(|a| cat.find(a)).collect())
-                    .collect()
-            })
-            .collect()
-    })
+    IDS.get_or_init(|| PATHS.iter().map(step_ids_of).collect())
+}
+
+/// A path's steps as catalog action ids (actions the catalog does not know are left out).
+fn step_ids_of(p: &Path) -> Vec<Vec<u32>> {
+    let cat = super::catalog::catalog();
+    p.steps
+        .iter()
+        .map(|s| s.iter().filter_map(|a| cat.find(a)).collect())
+        .collect()
 }
 
 /// Whether a path is open for a principal.
 pub fn state(p: &Path, perms: &Permissions) -> Tri {
-    // By address: `p` is one of `PATHS` (comparing 31 names per path per principal was a
-    // measurable share of an account's analysis).
-    let index = PATHS
-        .iter()
-        .position(|q| std::ptr::eq(q, p))
-        .or_else(|| PATHS.iter().position(|q| q.name == p.name))
-        .unwrap_or(0);
-    let Some(steps) = step_ids().get(index) else {
-        return Tri::No;
+    // A path of the catalog (found by address: comparing 31 names per path per principal was
+    // a measurable share of an account's analysis) uses its step ids read once; any other path
+    // has its own steps looked up.
+    let own;
+    let steps: &[Vec<u32>] = match PATHS.iter().position(|q| std::ptr::eq(q, p)) {
+        Some(index) => match step_ids().get(index) {
+            Some(steps) => steps,
+            None => return Tri::No,
+        },
+        None => {
+            own = step_ids_of(p);
+            &own
+        }
     };
     let mut worst = Tri::Yes;
     for step in steps {
@@ -424,5 +426,39 @@ mod tests {
             }
         }
         assert!(!names.contains(ASSUME_ROLE));
+    }
+
+    #[test]
+    fn a_path_outside_the_catalog_is_judged_by_its_own_steps() {
+        use super::super::document::{Origin, read};
+        use super::super::eval::{Holdings, compile};
+        use std::sync::Arc;
+        let perms = |actions: serde_json::Value| {
+            let doc = serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": actions, "Resource": "*"}
+            ]});
+            let doc = read(&doc, &Origin::default(), &[]).unwrap_or_default();
+            Permissions::of(Holdings {
+                policies: vec![Arc::new(compile("p", &doc))],
+                boundary: None,
+            })
+        };
+        let catalogued = find("CreatePolicyVersion").expect("a catalogued path");
+        // The same path at another address (as a caller could build one), and one of its own.
+        let copy = *catalogued;
+        let own = Path {
+            name: "GetObject",
+            steps: &[&["s3:GetObject"]],
+            ..copy
+        };
+        let open = perms(serde_json::json!([
+            "iam:CreatePolicyVersion",
+            "s3:GetObject"
+        ]));
+        let closed = perms(serde_json::json!("ec2:DescribeInstances"));
+        for p in [catalogued, &copy, &own] {
+            assert_eq!(state(p, &open), Tri::Yes, "{}", p.name);
+            assert_eq!(state(p, &closed), Tri::No, "{}", p.name);
+        }
     }
 }
