@@ -441,7 +441,7 @@ pub async fn run(
     shared: Arc<Shared>,
     options: Options,
     writer: Option<Writer>,
-    watch_interval: Duration,
+    watch: super::state::Watch,
 ) -> Result<(), String> {
     use tokio::signal::unix::{SignalKind, signal};
 
@@ -458,12 +458,6 @@ pub async fn run(
     let mut interrupt =
         signal(SignalKind::interrupt()).map_err(|e| format!("cannot watch SIGINT: {e}"))?;
 
-    // The decision log may lie in the watched tree: its appends are no reason to reload.
-    let ignore: Vec<std::path::PathBuf> = writer
-        .as_ref()
-        .and_then(|w| w.path().canonicalize().ok())
-        .into_iter()
-        .collect();
     let (log_tx, log_thread) = match writer {
         Some(w) => {
             let (tx, handle) = spawn_writer(w);
@@ -482,22 +476,16 @@ pub async fn run(
     let (trigger_tx, trigger_rx) = mpsc::channel::<Trigger>();
     let watched = Arc::clone(&shared);
     let watcher = std::thread::spawn(move || {
-        super::state::watch(
-            &watched,
-            watch_interval,
-            &ignore,
-            &trigger_rx,
-            |t, outcome| {
-                let digest = watched.current().decider.digest().to_owned();
-                match outcome {
-                    Ok(()) => log(&format!("reloaded ({t:?}): serving {digest}")),
-                    Err(problems) => log(&format!(
-                        "reload failed ({t:?}), still serving {digest}: {}",
-                        problems.join("; ")
-                    )),
-                }
-            },
-        );
+        super::state::watch(&watched, watch, &trigger_rx, |t, outcome| {
+            let digest = watched.current().decider.digest().to_owned();
+            match outcome {
+                Ok(()) => log(&format!("reloaded ({t:?}): serving {digest}")),
+                Err(problems) => log(&format!(
+                    "reload failed ({t:?}), still serving {digest}: {}",
+                    problems.join("; ")
+                )),
+            }
+        });
     });
 
     let current = shared.current();

@@ -148,6 +148,17 @@ pub fn cmd(args: &ServeArgs) -> u8 {
         },
         None => None,
     };
+    // The decision log may lie in the watched tree: its appends are no reason to reload.
+    let ignore: Vec<std::path::PathBuf> = writer
+        .as_ref()
+        .and_then(|w| w.path().canonicalize().ok())
+        .into_iter()
+        .collect();
+    let watch = state::Watch::before_load(
+        &args.path,
+        Duration::from_millis(args.watch_interval_ms),
+        ignore,
+    );
     let as_of = fixed_as_of.unwrap_or_else(crate::dates::today);
     let loaded = match state::load(&args.path, as_of) {
         Ok(s) => s,
@@ -173,8 +184,7 @@ pub fn cmd(args: &ServeArgs) -> u8 {
         max_body_bytes: args.max_body_bytes,
         request_timeout: Duration::from_millis(args.request_timeout_ms),
     };
-    let watch_interval = Duration::from_millis(args.watch_interval_ms);
-    match runtime.block_on(http::run(addr, shared, options, writer, watch_interval)) {
+    match runtime.block_on(http::run(addr, shared, options, writer, watch)) {
         Ok(()) => exit::CLEAN,
         Err(e) => fail(&[Problem::new(crate::error::ProblemKind::Io, e)]),
     }

@@ -196,10 +196,7 @@ pub fn problem_line(p: &Problem) -> String {
 /// Size and modification time of every file under `root` (skipped directories as the walk
 /// skips them): a change to any file, an added or a removed one changes it.
 /// Files in `ignore` (the decision log, when it lies in the tree) are left out.
-pub fn fingerprint(
-    root: &Path,
-    ignore: &[PathBuf],
-) -> BTreeMap<PathBuf, (u64, Option<SystemTime>)> {
+pub fn fingerprint(root: &Path, ignore: &[PathBuf]) -> Fingerprint {
     walkdir::WalkDir::new(root)
         .follow_links(false)
         .into_iter()
@@ -230,16 +227,44 @@ pub enum Trigger {
     NewDay,
 }
 
-/// Watches the tree every `interval`: reloads when a file changed or the date (UTC) moved on,
-/// and whenever a trigger arrives (SIGHUP). Runs until the channel closes.
+/// The files' sizes and modification times (see [`fingerprint`]).
+pub type Fingerprint = BTreeMap<PathBuf, (u64, Option<SystemTime>)>;
+
+/// How the tree is watched: every `interval`, leaving out `ignore`, from `seen`: the
+/// fingerprint taken *before* the served state was read, so that an edit made while it was
+/// loading, or before the watch started, still reloads.
+pub struct Watch {
+    pub interval: Duration,
+    pub ignore: Vec<PathBuf>,
+    pub seen: Fingerprint,
+}
+
+impl Watch {
+    /// Takes the fingerprint of `root` now: call it before the first load.
+    pub fn before_load(root: &Path, interval: Duration, ignore: Vec<PathBuf>) -> Watch {
+        let seen = fingerprint(root, &ignore);
+        Watch {
+            interval,
+            ignore,
+            seen,
+        }
+    }
+}
+
+/// Watches the tree every `watch.interval`: reloads when a file changed or the date (UTC)
+/// moved on, and whenever a trigger arrives (SIGHUP). Runs until the channel closes.
 pub fn watch(
     shared: &Arc<Shared>,
-    interval: Duration,
-    ignore: &[PathBuf],
+    watch: Watch,
     triggers: &std::sync::mpsc::Receiver<Trigger>,
     on_reload: impl Fn(Trigger, &Result<(), Vec<String>>),
 ) {
-    let mut seen = fingerprint(&shared.path, ignore);
+    let Watch {
+        interval,
+        ignore,
+        mut seen,
+    } = watch;
+    let ignore = ignore.as_slice();
     let mut day = shared.as_of();
     loop {
         let trigger = match triggers.recv_timeout(interval) {
@@ -263,5 +288,46 @@ pub fn watch(
             let outcome = shared.reload();
             on_reload(t, &outcome);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    const INVENTORY: &str = "[[user]]\nid = \"ana\"\nstatus = \"active\"\nmfa = true\n";
+
+    /// An edit made after the state was read but before the watch took its first look (a
+    /// slow thread start on a loaded machine) still reloads: the watch starts from the
+    /// fingerprint taken before the load.
+    #[test]
+    fn an_edit_between_the_load_and_the_watch_start_reloads() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("inventory.toml");
+        std::fs::write(&file, INVENTORY).unwrap();
+        let watching = Watch::before_load(dir.path(), Duration::from_millis(20), Vec::new());
+        let state = load(dir.path(), 20_600).unwrap();
+        let shared = Arc::new(Shared::new(dir.path().to_path_buf(), Some(20_600), state));
+        std::fs::write(&file, format!("{INVENTORY}\n[[user]\nid = ")).unwrap();
+
+        let (trigger_tx, trigger_rx) = std::sync::mpsc::channel();
+        let (seen_tx, seen_rx) = std::sync::mpsc::channel();
+        let watched = Arc::clone(&shared);
+        let watcher = std::thread::spawn(move || {
+            watch(&watched, watching, &trigger_rx, |t, outcome| {
+                let _ = seen_tx.send((t, outcome.is_ok()));
+            });
+        });
+        let reload = seen_rx.recv_timeout(Duration::from_secs(30));
+        drop(trigger_tx);
+        watcher.join().unwrap();
+        assert_eq!(reload, Ok((Trigger::FileChange, false)));
+        let health = shared.health.lock().unwrap();
+        assert!(
+            health.problems.iter().any(|p| p.contains("inventory.toml")),
+            "{:?}",
+            health.problems
+        );
     }
 }
