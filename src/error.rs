@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use crate::lines::LineIndex;
+
 use miette::{
     Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
@@ -325,10 +327,14 @@ fn spans_long_line(text: &str, start: usize, end: usize) -> bool {
 
 /// The source of a code frame: a named file whose long lines are shown as a window around the
 /// span (see [`framed`]); short lines get the usual context lines.
+///
+/// Frames are cut from the lines around the span (found in a [`LineIndex`], built on first
+/// use or shared by the caller), never by scanning the text from its start.
 #[derive(Debug, Clone)]
 pub struct Excerpt {
     name: String,
     text: Arc<str>,
+    lines: std::sync::OnceLock<Arc<LineIndex>>,
 }
 
 impl Excerpt {
@@ -337,7 +343,21 @@ impl Excerpt {
         Excerpt {
             name: crate::report::text::escape(name).into_owned(),
             text,
+            lines: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Like [`Excerpt::new`], with the text's line index already built (shared by the many
+    /// frames drawn in one file).
+    pub fn indexed(name: &str, text: Arc<str>, lines: Arc<LineIndex>) -> Self {
+        let excerpt = Excerpt::new(name, text);
+        let _ = excerpt.lines.set(lines);
+        excerpt
+    }
+
+    fn lines(&self) -> &LineIndex {
+        self.lines
+            .get_or_init(|| Arc::new(LineIndex::new(&self.text)))
     }
 }
 
@@ -365,10 +385,7 @@ impl SourceCode for Excerpt {
                     .min(le),
             )
             .max(start);
-            let line = text.as_bytes()[..ls]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
+            let line = self.lines().line_of(ls);
             return Ok(Box::new(MietteSpanContents::new_named(
                 self.name.clone(),
                 &text.as_bytes()[lo..hi],
@@ -381,8 +398,18 @@ impl SourceCode for Excerpt {
         // Short lines: the usual frame, but never a long context line.
         let mut before = context_lines_before;
         let mut after = context_lines_after;
+        let lines = self.lines();
+        let span_line = lines.line_of(span.offset());
         loop {
-            let contents = text.read_span(span, before, after)?;
+            // Read from the line before the first context line on: the same frame as reading
+            // the whole text (miette looks at the byte before a span), without counting every
+            // line before it.
+            let (first, from) = match span_line.checked_sub(before + 1) {
+                Some(line) => (line, lines.start(line).unwrap_or(0)),
+                None => (0, 0),
+            };
+            let shifted = SourceSpan::new((span.offset() - from).into(), span.len());
+            let contents = text.as_bytes()[from..].read_span(&shifted, before, after)?;
             let longest = contents
                 .data()
                 .split(|&b| b == b'\n')
@@ -390,13 +417,14 @@ impl SourceCode for Excerpt {
                 .max()
                 .unwrap_or(0);
             if longest <= MAX_FRAME_LINE || (before == 0 && after == 0) {
+                let at = contents.span();
                 return Ok(Box::new(MietteSpanContents::new_named(
                     self.name.clone(),
                     contents.data(),
-                    *contents.span(),
-                    contents.line(),
+                    SourceSpan::new((at.offset() + from).into(), at.len()),
+                    contents.line() + first,
                     contents.column(),
-                    contents.line_count(),
+                    contents.line_count() + first,
                 )));
             }
             before = 0;
@@ -431,5 +459,48 @@ pub fn lowercase_first(s: &str) -> String {
     match chars.next() {
         Some(c) => c.to_lowercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The fields of a read span, to compare two reads.
+    fn fields(c: &dyn SpanContents<'_>) -> (Vec<u8>, usize, usize, usize, usize, usize) {
+        (
+            c.data().to_vec(),
+            c.span().offset(),
+            c.span().len(),
+            c.line(),
+            c.column(),
+            c.line_count(),
+        )
+    }
+
+    proptest! {
+        /// On short lines, an excerpt's frame (read from the first context line on, found in
+        /// its line index) is exactly miette's frame read from the whole text, whatever the
+        /// line breaks (`\n`, `\r\n`, a lone `\r`) and wherever the span lies.
+        #[test]
+        fn an_excerpt_frames_as_miette_does_from_the_whole_text(
+            lines in prop::collection::vec(("[a-zé ]{0,12}", prop::sample::select(vec!["\n", "\r\n", "\r"])), 0..30),
+            at in 0usize..400,
+            len in 0usize..20,
+            before in 0usize..4,
+            after in 0usize..4,
+        ) {
+            let text: String = lines.iter().map(|(l, brk)| format!("{l}{brk}")).collect();
+            let at = (0..=at.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap();
+            let len = len.min(text.len() - at);
+            let end = (at + len..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap();
+            let span = SourceSpan::new(at.into(), end - at);
+            let excerpt = Excerpt::new("f", Arc::from(text.as_str()));
+            let ours = excerpt.read_span(&span, before, after).map(|c| fields(&*c));
+            let whole = text.as_bytes().read_span(&span, before, after).map(|c| fields(&*c));
+            prop_assert_eq!(ours.ok(), whole.ok());
+        }
     }
 }

@@ -23,6 +23,7 @@ pub mod gate;
 pub mod git;
 pub mod iam;
 pub mod library;
+pub mod lines;
 pub mod model;
 pub mod prove;
 pub mod report;

@@ -11,6 +11,7 @@ use miette::{
 use crate::assessment::{Assessment, CheckResult, Status};
 use crate::error::{Excerpt, NamedProblem, Problem};
 use crate::library::{Library, Severity};
+use crate::lines::LineIndex;
 
 /// How to draw.
 #[derive(Debug, Clone, Copy)]
@@ -105,21 +106,37 @@ impl Diagnostic for Finding<'_> {
     }
 }
 
-/// Byte offset of the start of a 1-based line and the length of that line.
-fn line_span(text: &str, line: u32, column: u32) -> (usize, usize) {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line as usize {
+/// Byte offset of 1-based `line` and `column` and the length of the rest of that line (lines
+/// counted by `\n`; found in `lines` when its breaks count the same, else by a scan).
+fn line_span(text: &str, lines: &LineIndex, line: u32, column: u32) -> (usize, usize) {
+    let found = match lines.start_of_newline_line(line) {
+        Some(start) => {
+            let len = text[start..]
+                .find('\n')
+                .map_or(text.len() - start, |p| p + 1);
+            Some((start, &text[start..start + len]))
+        }
+        None if line == 0 => None,
+        None => {
+            let mut offset = 0;
+            text.split_inclusive('\n').enumerate().find_map(|(i, l)| {
+                let at = offset;
+                offset += l.len();
+                (i + 1 == line as usize).then_some((at, l))
+            })
+        }
+    };
+    match found {
+        Some((offset, l)) if offset < text.len() => {
             let col = l
                 .char_indices()
                 .nth(column.saturating_sub(1) as usize)
                 .map_or(0, |(b, _)| b);
             let trimmed = l.trim_end_matches(['\n', '\r']);
-            return (offset + col, trimmed.len().saturating_sub(col));
+            (offset + col, trimmed.len().saturating_sub(col))
         }
-        offset += l.len();
+        _ => (text.len(), 0),
     }
-    (text.len(), 0)
 }
 
 fn framework_line(r: &CheckResult, lib: &Library) -> String {
@@ -152,6 +169,8 @@ pub fn render(
         let ky = y.resource.as_ref().map(|r| (&r.file, r.line));
         (kx, &x.control).cmp(&(ky, &y.control))
     });
+    // One line index per file, shared by every frame drawn in it.
+    let mut indexes: BTreeMap<&str, Arc<LineIndex>> = BTreeMap::new();
     for r in ordered {
         let control = lib.controls.get(&r.control);
         let mut help = String::new();
@@ -181,10 +200,17 @@ pub fn render(
         let (source, label) = match &r.resource {
             Some(res) => match sources.get(&res.file) {
                 Some(text) => {
-                    let (offset, len) = line_span(text, res.line, res.column);
+                    let lines = indexes
+                        .entry(res.file.as_str())
+                        .or_insert_with(|| Arc::new(LineIndex::new(text)));
+                    let (offset, len) = line_span(text, lines, res.line, res.column);
                     let (offset, len) = crate::error::framed(text, offset, len);
                     (
-                        Some(Excerpt::new(&res.file, Arc::clone(text))),
+                        Some(Excerpt::indexed(
+                            &res.file,
+                            Arc::clone(text),
+                            Arc::clone(lines),
+                        )),
                         Some((
                             offset,
                             len,
