@@ -404,9 +404,10 @@ impl SourceCode for Excerpt {
             // Read from the line before the first context line on: the same frame as reading
             // the whole text (miette looks at the byte before a span), without counting every
             // line before it.
+            // (A text with a lone `\r`, a line break to miette only, is read whole.)
             let (first, from) = match span_line.checked_sub(before + 1) {
-                Some(line) => (line, lines.start(line).unwrap_or(0)),
-                None => (0, 0),
+                Some(line) if lines.counts_as_miette() => (line, lines.start(line).unwrap_or(0)),
+                _ => (0, 0),
             };
             let shifted = SourceSpan::new((span.offset() - from).into(), span.len());
             let contents = text.as_bytes()[from..].read_span(&shifted, before, after)?;

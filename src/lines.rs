@@ -1,69 +1,71 @@
-//! Where each line of a source text starts, so a code frame is cut from its own lines instead
-//! of scanning the file from its first byte: rendering many findings in one large file stays
-//! linear.
+//! Where each line of a source text starts, so that a span's line and column, or a code frame
+//! around it, cost a binary search instead of a scan from the file's first byte: many spans or
+//! findings in one large file stay linear.
 
-/// The start offsets of the lines of a text, counted as miette counts them: `\n`, `\r\n` and
-/// a lone `\r` each end a line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+use crate::model::Span;
+
+/// The start offsets of the lines of a text, as the input parsers count lines (`\n` ends one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LineIndex {
     /// `starts[i]` is the byte offset where 0-based line `i` starts; `starts[0] == 0`.
     starts: Vec<usize>,
-    /// The text has a `\r` not followed by `\n`: its lines differ from `\n`-counted ones.
+    /// The text has a `\r` not followed by `\n`, which miette counts as a line break: its code
+    /// frames cannot be cut by this index.
     lone_cr: bool,
 }
 
 impl LineIndex {
-    /// Indexes `text` (one pass).
+    /// Indexes the line starts of `text` (one pass).
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut starts = vec![0];
         let mut lone_cr = false;
-        let mut i = 0;
-        while let Some(p) = next_break(bytes, i) {
-            let end = if bytes[p] == b'\r' {
-                if bytes.get(p + 1) == Some(&b'\n') {
-                    p + 2
-                } else {
-                    lone_cr = true;
-                    p + 1
-                }
-            } else {
-                p + 1
-            };
-            starts.push(end);
-            i = end;
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'\n' => starts.push(i + 1),
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => lone_cr = true,
+                _ => {}
+            }
         }
         LineIndex { starts, lone_cr }
     }
 
-    /// The 0-based line holding byte `offset` (a line break belongs to the line it ends).
+    /// The 0-based line holding byte `offset` (a line's `\n` belongs to it).
     pub fn line_of(&self, offset: usize) -> usize {
         self.starts.partition_point(|&s| s <= offset) - 1
     }
 
-    /// Where 0-based line `line` starts (the text's end past the last line).
+    /// Where 0-based line `line` starts (`None` past the last line).
     pub fn start(&self, line: usize) -> Option<usize> {
         self.starts.get(line).copied()
     }
 
-    /// Where 1-based line `line` starts when lines are counted by `\n` alone (as the input
-    /// parsers count them); `None` when the text's line breaks make that differ, or past its
-    /// end.
-    pub fn start_of_newline_line(&self, line: u32) -> Option<usize> {
-        if self.lone_cr {
-            return None;
-        }
-        self.start((line as usize).checked_sub(1)?)
+    /// True when lines end only in `\n` or `\r\n`: the lines miette counts are these.
+    pub fn counts_as_miette(&self) -> bool {
+        !self.lone_cr
     }
-}
 
-/// The first `\r` or `\n` in `bytes` at or after `from`.
-fn next_break(bytes: &[u8], from: usize) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .iter()
-        .position(|&b| b == b'\n' || b == b'\r')
-        .map(|p| from + p)
+    /// The span at `offset` (same result as [`Span::at`]; an offset inside a multi-byte
+    /// character moves back to its start).
+    pub fn span(&self, file: &str, text: &str, offset: usize, len: usize) -> Span {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line_of(offset);
+        let line_start = self.starts[line];
+        let column = text
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
+        Span {
+            file: file.to_owned(),
+            line: u32::try_from(line + 1).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+            offset,
+            len,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -71,30 +73,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_line_break_form_starts_a_line() {
+    fn lines_start_after_each_newline() {
         let idx = LineIndex::new("a\nbb\r\nc\rd");
-        assert_eq!(idx.starts, vec![0, 2, 6, 8]);
-        assert!(idx.lone_cr);
-        assert_eq!(idx.line_of(0), 0);
-        assert_eq!(idx.line_of(1), 0, "a line's break belongs to it");
-        assert_eq!(idx.line_of(2), 1);
-        assert_eq!(idx.line_of(5), 1, "the \\n of \\r\\n too");
-        assert_eq!(idx.line_of(6), 2);
-        assert_eq!(idx.line_of(100), 3);
-        assert_eq!(
-            idx.start_of_newline_line(2),
-            None,
-            "a lone \\r counts differently"
+        assert_eq!(idx.starts, vec![0, 2, 6]);
+        assert!(
+            !idx.counts_as_miette(),
+            "a lone \\r is a break to miette only"
         );
-    }
-
-    #[test]
-    fn newline_lines_are_one_based() {
-        let idx = LineIndex::new("x\ny\n");
-        assert_eq!(idx.start_of_newline_line(1), Some(0));
-        assert_eq!(idx.start_of_newline_line(2), Some(2));
-        assert_eq!(idx.start_of_newline_line(3), Some(4));
-        assert_eq!(idx.start_of_newline_line(4), None);
-        assert_eq!(idx.start_of_newline_line(0), None);
+        assert_eq!(idx.line_of(0), 0);
+        assert_eq!(idx.line_of(1), 0, "a line's \\n belongs to it");
+        assert_eq!(idx.line_of(2), 1);
+        assert_eq!(idx.line_of(5), 1);
+        assert_eq!(idx.line_of(100), 2);
+        assert_eq!(idx.start(1), Some(2));
+        assert_eq!(idx.start(3), None);
+        assert!(LineIndex::new("x\r\ny\n").counts_as_miette());
     }
 }

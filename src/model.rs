@@ -28,9 +28,9 @@ pub struct Span {
 
 impl Span {
     /// A span starting at `offset` in `text`, with its line and column computed (for one span;
-    /// many spans into one text share a [`LineIndex`]).
+    /// many spans into one text share a [`crate::lines::LineIndex`]).
     pub fn at(file: &str, text: &str, offset: usize, len: usize) -> Self {
-        LineIndex::new(text).span(file, text, offset, len)
+        crate::lines::LineIndex::new(text).span(file, text, offset, len)
     }
 
     /// A span pointing at the first line of a file (used for whole-file resources).
@@ -41,53 +41,6 @@ impl Span {
             column: 1,
             offset: 0,
             len: 0,
-        }
-    }
-}
-
-/// Line starts of a text, so that many spans into one big file cost a binary search each
-/// (computing each from the start of the file is quadratic on a 50,000-entry inventory).
-#[derive(Debug, Clone, Default)]
-pub struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    /// Indexes the line starts of `text`.
-    pub fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        LineIndex { starts }
-    }
-
-    /// The span at `offset` (same result as [`Span::at`]; an offset inside a multi-byte
-    /// character moves back to its start).
-    pub fn span(&self, file: &str, text: &str, offset: usize, len: usize) -> Span {
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = self.starts.partition_point(|s| *s <= offset);
-        let line_start = self
-            .starts
-            .get(line.saturating_sub(1))
-            .copied()
-            .unwrap_or(0);
-        let column = text
-            .get(line_start..offset)
-            .map_or(0, |s| s.chars().count())
-            + 1;
-        Span {
-            file: file.to_owned(),
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            column: u32::try_from(column).unwrap_or(u32::MAX),
-            offset,
-            len,
         }
     }
 }
@@ -367,7 +320,8 @@ impl Resource {
 
 #[cfg(test)]
 mod tests {
-    use super::{LineIndex, Span};
+    use super::Span;
+    use crate::lines::LineIndex;
 
     #[test]
     fn spans_count_lines_and_characters() {

@@ -18,7 +18,8 @@ use crate::iam::document::{self, Document, Origin};
 use crate::iam::eval::compile_on;
 use crate::iam::principals;
 use crate::iam::trust;
-use crate::model::{LineIndex, Resource, Span, Value};
+use crate::lines::LineIndex;
+use crate::model::{Resource, Span, Value};
 use crate::source::SourceFile;
 
 /// What kind of IAM file a JSON value is, if any.

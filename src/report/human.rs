@@ -106,37 +106,25 @@ impl Diagnostic for Finding<'_> {
     }
 }
 
-/// Byte offset of 1-based `line` and `column` and the length of the rest of that line (lines
-/// counted by `\n`; found in `lines` when its breaks count the same, else by a scan).
+/// Byte offset of 1-based `line` and `column` (lines counted by `\n`, as `lines` counts
+/// them) and the length of the rest of that line.
 fn line_span(text: &str, lines: &LineIndex, line: u32, column: u32) -> (usize, usize) {
-    let found = match lines.start_of_newline_line(line) {
-        Some(start) => {
-            let len = text[start..]
-                .find('\n')
-                .map_or(text.len() - start, |p| p + 1);
-            Some((start, &text[start..start + len]))
-        }
-        None if line == 0 => None,
-        None => {
-            let mut offset = 0;
-            text.split_inclusive('\n').enumerate().find_map(|(i, l)| {
-                let at = offset;
-                offset += l.len();
-                (i + 1 == line as usize).then_some((at, l))
-            })
-        }
+    let start = (line as usize)
+        .checked_sub(1)
+        .and_then(|l| lines.start(l))
+        .filter(|&s| s < text.len());
+    let Some(start) = start else {
+        return (text.len(), 0);
     };
-    match found {
-        Some((offset, l)) if offset < text.len() => {
-            let col = l
-                .char_indices()
-                .nth(column.saturating_sub(1) as usize)
-                .map_or(0, |(b, _)| b);
-            let trimmed = l.trim_end_matches(['\n', '\r']);
-            (offset + col, trimmed.len().saturating_sub(col))
-        }
-        _ => (text.len(), 0),
-    }
+    let l = text[start..]
+        .find('\n')
+        .map_or(&text[start..], |p| &text[start..=start + p]);
+    let col = l
+        .char_indices()
+        .nth(column.saturating_sub(1) as usize)
+        .map_or(0, |(b, _)| b);
+    let trimmed = l.trim_end_matches(['\n', '\r']);
+    (start + col, trimmed.len().saturating_sub(col))
 }
 
 fn framework_line(r: &CheckResult, lib: &Library) -> String {

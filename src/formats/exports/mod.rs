@@ -338,7 +338,7 @@ pub struct ExportFile {
     /// `"application"`); `vouch.toml` can declare it too.
     pub application: Option<String>,
     /// Line starts, for spans of records.
-    pub lines: crate::model::LineIndex,
+    pub lines: crate::lines::LineIndex,
 }
 
 impl ExportFile {
@@ -364,7 +364,7 @@ impl ExportFile {
             },
             content,
             application: None,
-            lines: crate::model::LineIndex::new(&file.text),
+            lines: crate::lines::LineIndex::new(&file.text),
         }
     }
 

@@ -173,7 +173,7 @@ impl Settings {
             return Ok(s);
         };
         let mut problems = Vec::new();
-        let lines = crate::model::LineIndex::new(&file.text);
+        let lines = crate::lines::LineIndex::new(&file.text);
         let at = |span: std::ops::Range<usize>, message: String, help: &str| {
             Problem::parse(
                 &file.path,

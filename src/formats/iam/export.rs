@@ -18,7 +18,8 @@ use crate::iam::document::{self, Origin};
 use crate::iam::eval::{Compiled, compile_on};
 use crate::iam::managed;
 use crate::iam::principals::{self, Kind, Principal};
-use crate::model::{LineIndex, Resource, Span, Value};
+use crate::lines::LineIndex;
+use crate::model::{Resource, Span, Value};
 use crate::source::SourceFile;
 
 struct Ctx<'a> {

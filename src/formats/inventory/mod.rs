@@ -33,7 +33,7 @@ pub struct InventoryFile {
     pub text: Arc<str>,
     pub raw: RawInventory,
     /// Line starts, for spans of many entries.
-    pub lines: crate::model::LineIndex,
+    pub lines: crate::lines::LineIndex,
 }
 
 /// A manual-control attestation declared in an inventory (read by the engine for manual controls).
@@ -72,7 +72,7 @@ pub fn parse(file: &SourceFile, _ctx: &LoadContext) -> Result<Option<InventoryFi
             path: file.path.clone(),
             text: Arc::clone(&file.text),
             raw,
-            lines: crate::model::LineIndex::new(&file.text),
+            lines: crate::lines::LineIndex::new(&file.text),
         })),
         Err(e) => Err(vec![toml_problem(file, &e, "is not a valid inventory")]),
     }

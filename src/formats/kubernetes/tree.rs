@@ -8,7 +8,8 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::error::Problem;
-use crate::model::{LineIndex, Span};
+use crate::lines::LineIndex;
+use crate::model::Span;
 
 /// A source file nodes point into.
 #[derive(Debug)]

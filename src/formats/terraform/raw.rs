@@ -336,7 +336,7 @@ pub fn strip_index(address: &str) -> &str {
 }
 
 /// Line starts of a text (shared with the other parsers).
-pub use crate::model::LineIndex as Lines;
+pub use crate::lines::LineIndex as Lines;
 
 #[cfg(test)]
 mod tests {
