@@ -109,7 +109,8 @@ pub struct CheckResult {
     pub family: std::sync::Arc<str>,
     pub status: Status,
     pub severity: Severity,
-    pub resource: Option<ResourceRef>,
+    /// Shared by the results of one resource that point at the resource itself.
+    pub resource: Option<std::sync::Arc<ResourceRef>>,
     /// Ids of the policies that fired (fail) or errored (error).
     pub policies: Vec<String>,
     pub messages: Vec<String>,
@@ -137,8 +138,13 @@ pub struct CheckResult {
     pub basis: crate::basis::Basis,
     /// Where the facts it read come from: declared (inventory file and line) or imported
     /// (export file, digest, export date, age).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub sources: Vec<crate::model::FactSource>,
+    /// Shared by the results of one resource that read the same facts.
+    #[serde(skip_serializing_if = "no_sources")]
+    pub sources: std::sync::Arc<[crate::model::FactSource]>,
+}
+
+fn no_sources(s: &std::sync::Arc<[crate::model::FactSource]>) -> bool {
+    s.is_empty()
 }
 
 /// Counts of results by status.
@@ -401,6 +407,14 @@ impl Assessment {
             })
             .collect();
         let attr_reads = std::sync::OnceLock::new();
+        let resource_refs: Vec<std::sync::OnceLock<std::sync::Arc<ResourceRef>>> =
+            (0..inputs.resources.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect();
+        let declared_sources: Vec<std::sync::OnceLock<std::sync::Arc<[crate::model::FactSource]>>> =
+            (0..inputs.resources.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect();
         let reads = crate::basis::Reads::of(lib);
         let no_reads = std::collections::BTreeSet::new();
         // The selected controls that were evaluated (on some resource): the others are listed
@@ -437,7 +451,8 @@ impl Assessment {
             (c << 32) | resource.map_or(0, |r| resource_rank[r])
         };
         let one = |(e, control): (Evaluation, &crate::library::Control)| -> CheckResult {
-            let resource = &inputs.resources[e.resource];
+            let index = e.resource;
+            let resource = &inputs.resources[index];
             let mut status = match e.outcome {
                 Outcome::Pass => Status::Pass,
                 Outcome::Fail => Status::Fail,
@@ -446,6 +461,7 @@ impl Assessment {
             let note = crate::basis::annotate(
                 reads.attrs.get(control.id.as_str()).unwrap_or(&no_reads),
                 resource,
+                &declared_sources[index],
             );
             if !note.stale.is_empty() && status == Status::Pass {
                 // A fact read from a stale export shows nothing about today.
@@ -463,14 +479,25 @@ impl Assessment {
             let (policies, mut messages, unknown) =
                 (detail.policies, detail.messages, detail.unknown);
             let determined = !detail.undetermined;
+            let itself = || {
+                std::sync::Arc::clone(
+                    resource_refs[index]
+                        .get_or_init(|| std::sync::Arc::new(ResourceRef::of(resource))),
+                )
+            };
             let at = if resource.attr_spans.is_empty() || status == Status::Pass {
-                ResourceRef::of(resource)
+                itself()
             } else {
-                ResourceRef::at(
+                let at = ResourceRef::at(
                     resource,
                     &policies,
                     attr_reads.get_or_init(|| policy_reads(lib)),
-                )
+                );
+                if at == *itself() {
+                    itself()
+                } else {
+                    std::sync::Arc::new(at)
+                }
             };
             if status == Status::Fail
                 && let Some(notes) = resource.notes.get(control.id.as_str())
@@ -555,7 +582,7 @@ impl Assessment {
                         _ => basis,
                     },
                     attestation: attestation.map(Box::new),
-                    sources: Vec::new(),
+                    sources: std::sync::Arc::default(),
                 },
             ));
         }

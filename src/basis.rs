@@ -176,16 +176,23 @@ fn literals(text: &str) -> Vec<String> {
 #[derive(Debug, Clone, Default)]
 pub struct Annotation {
     pub basis: Option<Basis>,
-    /// The sources of the facts the control read (declared and imported), sorted.
-    pub sources: Vec<FactSource>,
+    /// The sources of the facts the control read (declared and imported), sorted; shared by
+    /// every result of the resource that reads no imported fact.
+    pub sources: std::sync::Arc<[FactSource]>,
     /// Explanations of the derived facts the control read (both sides of a disagreement).
     pub details: Vec<String>,
     /// Why the result fails as stale (one sentence per stale export it read).
     pub stale: Vec<String>,
 }
 
-/// The basis, sources, details and staleness of `control` on `resource`.
-pub fn annotate(reads: &BTreeSet<String>, resource: &Resource) -> Annotation {
+/// The basis, sources, details and staleness of `control` on `resource`. `declared` keeps the
+/// resource's declared sources once built: the results of a resource that read no imported
+/// fact share that one list (a large inventory has ten results per entity).
+pub fn annotate(
+    reads: &BTreeSet<String>,
+    resource: &Resource,
+    declared: &std::sync::OnceLock<std::sync::Arc<[FactSource]>>,
+) -> Annotation {
     let Some(facts) = resource.facts.as_deref() else {
         return Annotation {
             basis: Some(Basis::Configuration),
@@ -209,15 +216,25 @@ pub fn annotate(reads: &BTreeSet<String>, resource: &Resource) -> Annotation {
     } else {
         Basis::Declared
     };
-    let mut sources: Vec<FactSource> = facts
-        .sources
-        .iter()
-        .enumerate()
-        .filter(|(i, s)| s.origin == FactOrigin::Declared || used.contains(i))
-        .map(|(_, s)| s.clone())
-        .collect();
-    sources.sort();
-    sources.dedup();
+    let sorted = |keep: &dyn Fn(usize, &FactSource) -> bool| -> std::sync::Arc<[FactSource]> {
+        let mut sources: Vec<FactSource> = facts
+            .sources
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| keep(*i, s))
+            .map(|(_, s)| s.clone())
+            .collect();
+        sources.sort();
+        sources.dedup();
+        sources.into()
+    };
+    let sources = if origin_used(FactOrigin::Imported) || origin_used(FactOrigin::Configuration) {
+        sorted(&|i, s| s.origin == FactOrigin::Declared || used.contains(&i))
+    } else {
+        std::sync::Arc::clone(
+            declared.get_or_init(|| sorted(&|_, s| s.origin == FactOrigin::Declared)),
+        )
+    };
     let stale = sources
         .iter()
         .filter(|s| s.stale)

@@ -59,13 +59,15 @@ fn result(c: &Control, status: Status, resource: Option<&str>) -> CheckResult {
         family: c.family.as_str().into(),
         status,
         severity: c.severity,
-        resource: resource.map(|a| ResourceRef {
-            address: a.to_owned(),
-            entity_type: "Test::Thing".to_owned(),
-            scope: String::new(),
-            file: "main.tf".to_owned(),
-            line: 1,
-            column: 1,
+        resource: resource.map(|a| {
+            std::sync::Arc::new(ResourceRef {
+                address: a.to_owned(),
+                entity_type: "Test::Thing".to_owned(),
+                scope: String::new(),
+                file: "main.tf".to_owned(),
+                line: 1,
+                column: 1,
+            })
         }),
         policies: Vec::new(),
         messages: Vec::new(),
@@ -80,7 +82,7 @@ fn result(c: &Control, status: Status, resource: Option<&str>) -> CheckResult {
         } else {
             Basis::AttestationUnverified
         },
-        sources: Vec::new(),
+        sources: std::sync::Arc::default(),
     }
 }
 

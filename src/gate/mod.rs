@@ -828,6 +828,7 @@ fn rebase(prefix: &str, path: &str) -> String {
 fn rebase_results(results: &mut [CheckResult], prefix: &str) {
     for r in results {
         if let Some(res) = &mut r.resource {
+            let res = std::sync::Arc::make_mut(res);
             res.file = rebase(prefix, &res.file);
         }
     }
@@ -855,6 +856,7 @@ fn rebase_report(r: &mut GateReport, prefix: &str) {
     for c in &mut r.policy.changes {
         for h in &mut c.hides {
             if let Some(res) = &mut h.resource {
+                let res = std::sync::Arc::make_mut(res);
                 res.file = rebase(prefix, &res.file);
             }
         }

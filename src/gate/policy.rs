@@ -29,7 +29,7 @@ pub struct ChangedControl {
 pub struct HiddenFinding {
     pub control: String,
     pub severity: Severity,
-    pub resource: Option<ResourceRef>,
+    pub resource: Option<std::sync::Arc<ResourceRef>>,
     pub fingerprint: String,
     /// True when the change under review introduces the finding itself.
     pub new: bool,

@@ -104,7 +104,7 @@ mod tests {
             waiver: None,
             attestation: None,
             basis: crate::basis::Basis::Declared,
-            sources: Vec::new(),
+            sources: std::sync::Arc::default(),
         }
     }
 
