@@ -289,7 +289,7 @@ pub fn review_of(run: &check::CheckRun, as_of: i64) -> Review {
         .collect();
     let mut by_control = BTreeMap::new();
     for f in &findings {
-        *by_control.entry(f.control.clone()).or_insert(0) += 1;
+        *by_control.entry(f.control.to_string()).or_insert(0) += 1;
     }
     Review {
         schema_version: 1,

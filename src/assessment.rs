@@ -103,7 +103,8 @@ pub struct WaiverRef {
 /// One control on one resource (or on nothing, for manual and not-applicable results).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckResult {
-    pub control: String,
+    /// The control's id, shared by its results.
+    pub control: std::sync::Arc<str>,
     /// Shared by every result of the control (one allocation per control, not per result).
     pub title: std::sync::Arc<str>,
     pub family: std::sync::Arc<str>,
@@ -363,7 +364,7 @@ pub fn fingerprint(control: &str, resource: Option<&Resource>, policies: &[Strin
         h.update([0]);
         h.update(p.as_bytes());
     }
-    crate::library::hex(&h.finalize()[..16])
+    hex::encode(&h.finalize()[..16])
 }
 
 /// Everything the assessment is built from.
@@ -390,6 +391,7 @@ impl Assessment {
         type Shared = (
             std::sync::Arc<str>,
             std::sync::Arc<str>,
+            std::sync::Arc<str>,
             std::sync::Arc<BTreeMap<String, Vec<String>>>,
         );
         let shared: BTreeMap<&str, Shared> = lib
@@ -399,6 +401,7 @@ impl Assessment {
                 (
                     c.id.as_str(),
                     (
+                        std::sync::Arc::from(c.id.as_str()),
                         std::sync::Arc::from(c.title.as_str()),
                         std::sync::Arc::from(c.family.as_str()),
                         std::sync::Arc::new(c.frameworks.clone()),
@@ -467,9 +470,10 @@ impl Assessment {
                 // A fact read from a stale export shows nothing about today.
                 status = Status::Fail;
             }
-            let (title, family, frameworks) =
+            let (id, title, family, frameworks) =
                 shared.get(control.id.as_str()).cloned().unwrap_or_else(|| {
                     (
+                        std::sync::Arc::from(control.id.as_str()),
                         std::sync::Arc::from(control.title.as_str()),
                         std::sync::Arc::from(control.family.as_str()),
                         std::sync::Arc::new(control.frameworks.clone()),
@@ -509,7 +513,7 @@ impl Assessment {
                 messages.extend(note.details);
             }
             CheckResult {
-                control: control.id.clone(),
+                control: id,
                 title,
                 family,
                 status,
@@ -558,13 +562,14 @@ impl Assessment {
             } else {
                 manual_status(control, inputs.attestations, inputs.as_of_days)
             };
-            let Some((title, family, frameworks)) = shared.get(control.id.as_str()).cloned() else {
+            let Some((id, title, family, frameworks)) = shared.get(control.id.as_str()).cloned()
+            else {
                 continue;
             };
             extras.push((
                 key_of(&control.id, None),
                 CheckResult {
-                    control: control.id.clone(),
+                    control: id,
                     title,
                     family,
                     status,
@@ -688,7 +693,7 @@ impl Assessment {
                 _ => {
                     if let Some((first, any)) = run.replace((r, failing)) {
                         control_failing
-                            .entry(first.control.as_str())
+                            .entry(first.control.as_ref())
                             .or_insert((false, &first.frameworks))
                             .0 |= any;
                     }
@@ -697,7 +702,7 @@ impl Assessment {
         }
         if let Some((first, any)) = run {
             control_failing
-                .entry(first.control.as_str())
+                .entry(first.control.as_ref())
                 .or_insert((false, &first.frameworks))
                 .0 |= any;
         }

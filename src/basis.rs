@@ -323,7 +323,7 @@ pub fn resolve_evidence(
             Ok(bytes) => {
                 a.evidence_digest = Some(format!(
                     "sha256:{}",
-                    crate::library::hex(&Sha256::digest(&bytes))
+                    hex::encode(&Sha256::digest(&bytes))
                 ));
                 files.insert(rel.replace('\\', "/"), std::sync::Arc::from(bytes));
             }

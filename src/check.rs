@@ -453,7 +453,7 @@ pub fn apply_waivers(
                 Some(res) => w.applies(&res.address, &res.file),
                 None => w.resource == "*" && w.path.is_none(),
             };
-            if r.control != w.control || !applies {
+            if *r.control != *w.control || !applies {
                 continue;
             }
             if !matches!(r.status, Status::Fail | Status::Waived) {

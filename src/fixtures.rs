@@ -169,7 +169,7 @@ fn run_case(
     let mine: Vec<_> = a
         .results
         .iter()
-        .filter(|r| r.control == control.id)
+        .filter(|r| *r.control == *control.id)
         .collect();
     if case.starts_with("compliant") {
         if !mine.iter().any(|r| r.status == Status::Pass) {

@@ -54,7 +54,7 @@ fn ctl(id: &str, automated: bool, effort: u32, maps: &[(&str, &[&str])]) -> Cont
 
 fn result(c: &Control, status: Status, resource: Option<&str>) -> CheckResult {
     CheckResult {
-        control: c.id.clone(),
+        control: c.id.as_str().into(),
         title: c.title.as_str().into(),
         family: c.family.as_str().into(),
         status,

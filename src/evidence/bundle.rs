@@ -332,7 +332,7 @@ fn summary_markdown(a: &Assessment, run: &CheckRun, source: Option<&SourceInfo>)
     let lib = &run.library;
     let mut by_control: BTreeMap<&str, Vec<&CheckResult>> = BTreeMap::new();
     for r in &a.results {
-        by_control.entry(r.control.as_str()).or_default().push(r);
+        by_control.entry(r.control.as_ref()).or_default().push(r);
     }
     // framework → requirement → controls
     let mut mapped: BTreeMap<&str, BTreeMap<&str, Vec<&str>>> = BTreeMap::new();

@@ -30,7 +30,7 @@ pub fn uuid(seed: &str, name: &str) -> String {
     b.copy_from_slice(&d[..16]);
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let x = crate::library::hex(&b);
+    let x = hex::encode(&b);
     format!(
         "{}-{}-{}-{}-{}",
         &x[0..8],
@@ -85,7 +85,7 @@ pub fn assessment_results(a: &Assessment, lib: &Library, ctx: &Context<'_>) -> V
     let seed = ctx.seed;
     let mut by_control: BTreeMap<&str, Vec<&CheckResult>> = BTreeMap::new();
     for r in &a.results {
-        by_control.entry(r.control.as_str()).or_default().push(r);
+        by_control.entry(r.control.as_ref()).or_default().push(r);
     }
     // Back matter: the library (the assessment plan), the assessment, and the catalogs.
     let library_uuid = uuid(&a.provenance.library_digest, "library");

@@ -396,7 +396,7 @@ type Key<'a> = (&'a str, Option<(&'a str, &'a str, &'a str)>);
 
 fn key(r: &CheckResult) -> Key<'_> {
     (
-        r.control.as_str(),
+        r.control.as_ref(),
         r.resource.as_ref().map(|res| {
             (
                 res.entity_type.as_str(),
@@ -439,7 +439,7 @@ pub fn attribute(
                 "waived",
                 changes.iter().position(|c| match &c.cause {
                     Cause::Waiver(w) => {
-                        w.control == f.control
+                        *w.control == *f.control
                             && (f.resource.is_some() && w.applies(address, file)
                                 || f.resource.is_none() && w.resource == "*")
                     }
@@ -472,7 +472,7 @@ pub fn attribute(
                 });
                 let control = changes
                     .iter()
-                    .position(|c| matches!(&c.cause, Cause::Control(id) if *id == f.control));
+                    .position(|c| matches!(&c.cause, Cause::Control(id) if **id == *f.control));
                 match (excluded, control) {
                     (Some(i), _) => ("excluded", Some(i)),
                     (None, Some(i)) => ("no longer reported", Some(i)),
@@ -481,7 +481,7 @@ pub fn attribute(
             }
         };
         let hidden = HiddenFinding {
-            control: f.control.clone(),
+            control: f.control.to_string(),
             severity: f.severity,
             resource: f.resource.clone(),
             fingerprint: f.fingerprint.clone(),

@@ -471,16 +471,6 @@ fn digest(files: &[LibraryFile]) -> String {
         h.update(f.text.as_bytes());
         h.update([0]);
     }
-    format!("sha256:{}", hex(&h.finalize()))
+    format!("sha256:{}", hex::encode(h.finalize()))
 }
 
-/// Lowercase hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}

@@ -200,7 +200,10 @@ fn finding(r: &CheckResult, lib: &Library) -> String {
                 .join(", ")
         );
     }
-    let fix = lib.controls.get(&r.control).map(|c| c.remediation.as_str());
+    let fix = lib
+        .controls
+        .get(&*r.control)
+        .map(|c| c.remediation.as_str());
     let fw = frameworks_full(r, lib);
     if fix.is_some() || !fw.is_empty() {
         s.push_str("\n<details><summary>How to fix</summary>\n\n");

@@ -55,20 +55,19 @@ pub fn write_assessment(a: &mut Assessment, out: &mut impl Write) -> std::io::Re
 
 /// Results as array elements: each after `,` (but the very first) and a newline, indented.
 fn render(chunk: &[CheckResult], first: bool) -> std::io::Result<Vec<u8>> {
+    use serde::Serialize as _;
+    use serde_json::ser::{Formatter as _, PrettyFormatter};
     let mut buf = Vec::with_capacity(chunk.len() * 1024);
-    let mut one = Vec::with_capacity(2048);
     for (i, r) in chunk.iter().enumerate() {
         buf.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
         buf.extend_from_slice(INDENT);
-        one.clear();
-        serde_json::to_writer_pretty(&mut one, r).map_err(std::io::Error::other)?;
-        // A raw newline only ever separates lines (strings escape theirs): indent each line.
-        for line in one.split_inclusive(|b| *b == b'\n') {
-            buf.extend_from_slice(line);
-            if line.last() == Some(&b'\n') {
-                buf.extend_from_slice(INDENT);
-            }
-        }
+        // serde's pretty formatter, two levels deep (the top-level object and its `results`
+        // array): each line of the result comes out indented as in the whole document.
+        let mut deep = PrettyFormatter::new();
+        deep.begin_object(&mut std::io::sink())?;
+        deep.begin_array(&mut std::io::sink())?;
+        r.serialize(&mut serde_json::Serializer::with_formatter(&mut buf, deep))
+            .map_err(std::io::Error::other)?;
     }
     Ok(buf)
 }
@@ -86,7 +85,7 @@ mod tests {
 
     fn result(control: &str, message: &str) -> CheckResult {
         CheckResult {
-            control: control.to_owned(),
+            control: control.into(),
             title: "t".into(),
             family: "f".into(),
             status: Status::Fail,

@@ -72,7 +72,7 @@ fn finding_case(r: &CheckResult, outcome: Outcome) -> Case {
         .map_or_else(|| "(organisation)".to_owned(), |res| res.address.clone());
     Case {
         name,
-        classname: r.control.clone(),
+        classname: r.control.to_string(),
         outcome,
         out: Some(where_of(r)),
     }
@@ -199,7 +199,7 @@ pub fn gate(run: &GateRun) -> String {
     // One suite per control: every head result, plus the base findings a failed run kept.
     let mut by_control: BTreeMap<&str, Vec<Case>> = BTreeMap::new();
     for r in &run.head.assessment.results {
-        let fix = lib.controls.get(&r.control).map(|c| c.remediation.trim());
+        let fix = lib.controls.get(&*r.control).map(|c| c.remediation.trim());
         let msg = r.messages.join("; ");
         let outcome = match r.status {
             Status::Pass => Outcome::Pass,
@@ -230,13 +230,13 @@ pub fn gate(run: &GateRun) -> String {
             )),
         };
         by_control
-            .entry(r.control.as_str())
+            .entry(r.control.as_ref())
             .or_default()
             .push(finding_case(r, outcome));
     }
     for r in &report.kept {
         by_control
-            .entry(r.control.as_str())
+            .entry(r.control.as_ref())
             .or_default()
             .push(finding_case(
                 r,

@@ -132,7 +132,7 @@ fn result(
     };
     let mut result = json!({
         "ruleId": r.control,
-        "ruleIndex": index.get(r.control.as_str()).copied().unwrap_or(0),
+        "ruleIndex": index.get(r.control.as_ref()).copied().unwrap_or(0),
         "level": level,
         "message": { "text": message },
         "locations": [loc],
@@ -179,7 +179,7 @@ pub fn gate(run: &GateRun) -> String {
         .filter(|r| matches!(r.status, Status::Fail | Status::Error | Status::Waived))
         .chain(report.kept.iter())
         .collect();
-    let mut rule_ids: Vec<&str> = shown.iter().map(|r| r.control.as_str()).collect();
+    let mut rule_ids: Vec<&str> = shown.iter().map(|r| r.control.as_ref()).collect();
     rule_ids.sort_unstable();
     rule_ids.dedup();
     let rules: Vec<Value> = rule_ids

@@ -169,7 +169,7 @@ pub fn cmd(args: &RoadmapArgs) -> u8 {
             .results
             .iter()
             .filter(|r| r.status == crate::assessment::Status::Error)
-            .map(|r| r.control.as_str())
+            .map(|r| r.control.as_ref())
             .collect();
         errored.dedup();
         if !errored.is_empty() {

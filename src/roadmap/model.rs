@@ -262,7 +262,7 @@ pub fn control_outcomes(
 ) -> BTreeMap<String, ControlOutcome> {
     let mut by_control: BTreeMap<&str, Vec<&CheckResult>> = BTreeMap::new();
     for r in results {
-        by_control.entry(r.control.as_str()).or_default().push(r);
+        by_control.entry(r.control.as_ref()).or_default().push(r);
     }
     lib.controls
         .values()

@@ -384,7 +384,7 @@ pub fn digest(text: &str) -> String {
     use sha2::{Digest, Sha256};
     format!(
         "sha256:{}",
-        crate::library::hex(&Sha256::digest(text.as_bytes()))
+        hex::encode(&Sha256::digest(text.as_bytes()))
     )
 }
 
