@@ -321,10 +321,7 @@ pub fn resolve_evidence(
         };
         match read() {
             Ok(bytes) => {
-                a.evidence_digest = Some(format!(
-                    "sha256:{}",
-                    hex::encode(&Sha256::digest(&bytes))
-                ));
+                a.evidence_digest = Some(format!("sha256:{}", hex::encode(Sha256::digest(&bytes))));
                 files.insert(rel.replace('\\', "/"), std::sync::Arc::from(bytes));
             }
             Err(why) => {

@@ -36,7 +36,7 @@ pub struct Manifest {
 
 /// Lowercase hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(&Sha256::digest(bytes))
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// The digest over a list of entries (in their order).
@@ -48,7 +48,7 @@ pub fn digest_of(files: &[Entry]) -> String {
         h.update(f.path.as_bytes());
         h.update(b"\n");
     }
-    format!("sha256:{}", hex::encode(&h.finalize()))
+    format!("sha256:{}", hex::encode(h.finalize()))
 }
 
 impl Manifest {

@@ -30,7 +30,7 @@ pub fn uuid(seed: &str, name: &str) -> String {
     b.copy_from_slice(&d[..16]);
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let x = hex::encode(&b);
+    let x = hex::encode(b);
     format!(
         "{}-{}-{}-{}-{}",
         &x[0..8],

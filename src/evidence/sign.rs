@@ -94,7 +94,7 @@ pub fn sign(key: &SigningKey, manifest_digest: &str) -> Result<SignatureFile, Pr
         key_id: key_id(&public),
         public_key: public_pem(&public)?,
         manifest_digest: manifest_digest.to_owned(),
-        signature: hex::encode(&signature.to_bytes()),
+        signature: hex::encode(signature.to_bytes()),
     })
 }
 

@@ -473,4 +473,3 @@ fn digest(files: &[LibraryFile]) -> String {
     }
     format!("sha256:{}", hex::encode(h.finalize()))
 }
-

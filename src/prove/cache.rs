@@ -51,7 +51,7 @@ impl Cache {
             } else {
                 root().map(|r| r.join("proofs").join("v1"))
             },
-            shared: hex::encode(&h.finalize()),
+            shared: hex::encode(h.finalize()),
         }
     }
 
@@ -63,7 +63,7 @@ impl Cache {
             h.update([0]);
             h.update(part.as_bytes());
         }
-        hex::encode(&h.finalize())
+        hex::encode(h.finalize())
     }
 
     fn path(&self, key: &str) -> Option<PathBuf> {

@@ -382,10 +382,7 @@ impl ExportFile {
 /// The `sha256:` digest of a text.
 pub fn digest(text: &str) -> String {
     use sha2::{Digest, Sha256};
-    format!(
-        "sha256:{}",
-        hex::encode(&Sha256::digest(text.as_bytes()))
-    )
+    format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())))
 }
 
 /// Recognises and parses a JSON export; `Ok(None)` when the file is none of ours.

@@ -457,7 +457,7 @@ pub fn call(name: &str, args: &[Raw], _module_dir: Option<&str>) -> Raw {
         ("base64encode", [Raw::String(s)]) => Raw::String(base64(s.as_bytes())),
         ("sha256", [Raw::String(s)]) => {
             use sha2::Digest;
-            Raw::String(hex::encode(&sha2::Sha256::digest(s.as_bytes())))
+            Raw::String(hex::encode(sha2::Sha256::digest(s.as_bytes())))
         }
         _ => match first_unknown(args) {
             Some(u) => u,
