@@ -324,7 +324,9 @@ impl Config {
                 expires: expires.get_ref().to_string(),
                 expires_days,
                 ticket: v.ticket.clone(),
-                line: crate::model::Span::at(FILE_NAME, &text, start, 0).line,
+                line: crate::lines::shared(&text)
+                    .span(FILE_NAME, &text, start, 0)
+                    .line,
             });
         }
         for g in &raw.check.exclude {

@@ -130,11 +130,13 @@ impl Problem {
     ) -> Self {
         let offset = offset.min(text.len());
         let len = len.min(text.len() - offset);
-        let span = crate::model::Span::at(file, text, offset, len);
+        // Many problems in one large file share one index of its lines.
+        let lines = crate::lines::shared(text);
+        let span = lines.span(file, text, offset, len);
         self.file = Some(file.to_owned());
         self.line = Some(span.line);
         self.span = Some((offset, len, label.into()));
-        self.source = Some(Excerpt::new(file, Arc::clone(text)));
+        self.source = Some(Excerpt::indexed(file, Arc::clone(text), lines));
         self
     }
 
@@ -479,6 +481,18 @@ mod tests {
             c.column(),
             c.line_count(),
         )
+    }
+
+    /// Problems in one file share one index of its lines (a file with 20,000 problems took
+    /// 75 s when each indexed the whole text again).
+    #[test]
+    fn problems_in_one_file_share_its_line_index() {
+        let text: Arc<str> = Arc::from("a = 1\nb = 2\n");
+        let first = Problem::parse("f.toml", &text, 0, 1, "one", "here");
+        let second = Problem::parse("f.toml", &text, 6, 1, "two", "here");
+        assert_eq!((first.line, second.line), (Some(1), Some(2)));
+        let index = |p: &Problem| Arc::clone(p.source.as_ref().unwrap().lines.get().unwrap());
+        assert!(Arc::ptr_eq(&index(&first), &index(&second)));
     }
 
     proptest! {

@@ -2,6 +2,9 @@
 //! around it, cost a binary search instead of a scan from the file's first byte: many spans or
 //! findings in one large file stay linear.
 
+use std::cell::RefCell;
+use std::sync::{Arc, Weak};
+
 use crate::model::Span;
 
 /// The start offsets of the lines of a text, as the input parsers count lines (`\n` ends one).
@@ -68,6 +71,27 @@ impl LineIndex {
     }
 }
 
+/// The line index of `text`, shared with the previous call on the same thread for the same
+/// text: a file with 20,000 problems (each locating its line) indexes its text once, not once
+/// per problem. The thread keeps only the last text it indexed (weakly: a dropped text is
+/// never kept alive by the cache, and its index is not reused for another).
+pub fn shared(text: &Arc<str>) -> Arc<LineIndex> {
+    thread_local! {
+        static LAST: RefCell<Option<(Weak<str>, Arc<LineIndex>)>> = const { RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((seen, lines)) = last.as_ref()
+            && seen.upgrade().is_some_and(|t| Arc::ptr_eq(&t, text))
+        {
+            return Arc::clone(lines);
+        }
+        let lines = Arc::new(LineIndex::new(text));
+        *last = Some((Arc::downgrade(text), Arc::clone(&lines)));
+        lines
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +112,21 @@ mod tests {
         assert_eq!(idx.start(1), Some(2));
         assert_eq!(idx.start(3), None);
         assert!(LineIndex::new("x\r\ny\n").counts_as_miette());
+    }
+
+    #[test]
+    fn the_same_text_shares_its_index_and_another_text_gets_its_own() {
+        let a: Arc<str> = Arc::from("a\nb\n");
+        let b: Arc<str> = Arc::from("a\nb\n");
+        assert!(Arc::ptr_eq(&shared(&a), &shared(&a)));
+        let of_b = shared(&b);
+        assert!(!Arc::ptr_eq(&shared(&a), &of_b), "equal text, another file");
+        drop(a);
+        let c: Arc<str> = Arc::from("x");
+        assert_eq!(
+            shared(&c).start(1),
+            None,
+            "never the index of a dropped text"
+        );
     }
 }
