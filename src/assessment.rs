@@ -394,21 +394,26 @@ impl Assessment {
             std::sync::Arc<str>,
             std::sync::Arc<BTreeMap<String, Vec<String>>>,
         );
+        // A control's id, title, family and mappings, built once and shared by its results.
+        let parts_of = |c: &crate::library::Control| -> Shared {
+            (
+                std::sync::Arc::from(c.id.as_str()),
+                std::sync::Arc::from(c.title.as_str()),
+                std::sync::Arc::from(c.family.as_str()),
+                std::sync::Arc::new(c.frameworks.clone()),
+            )
+        };
         let shared: BTreeMap<&str, Shared> = lib
             .controls
             .values()
-            .map(|c| {
-                (
-                    c.id.as_str(),
-                    (
-                        std::sync::Arc::from(c.id.as_str()),
-                        std::sync::Arc::from(c.title.as_str()),
-                        std::sync::Arc::from(c.family.as_str()),
-                        std::sync::Arc::new(c.frameworks.clone()),
-                    ),
-                )
-            })
+            .map(|c| (c.id.as_str(), parts_of(c)))
             .collect();
+        let parts = |c: &crate::library::Control| {
+            shared
+                .get(c.id.as_str())
+                .cloned()
+                .unwrap_or_else(|| parts_of(c))
+        };
         let attr_reads = std::sync::OnceLock::new();
         let resource_refs: Vec<std::sync::OnceLock<std::sync::Arc<ResourceRef>>> =
             (0..inputs.resources.len())
@@ -470,15 +475,7 @@ impl Assessment {
                 // A fact read from a stale export shows nothing about today.
                 status = Status::Fail;
             }
-            let (id, title, family, frameworks) =
-                shared.get(control.id.as_str()).cloned().unwrap_or_else(|| {
-                    (
-                        std::sync::Arc::from(control.id.as_str()),
-                        std::sync::Arc::from(control.title.as_str()),
-                        std::sync::Arc::from(control.family.as_str()),
-                        std::sync::Arc::new(control.frameworks.clone()),
-                    )
-                });
+            let (id, title, family, frameworks) = parts(control);
             let detail = e.into_full_detail();
             let (policies, mut messages, unknown) =
                 (detail.policies, detail.messages, detail.unknown);
@@ -562,10 +559,7 @@ impl Assessment {
             } else {
                 manual_status(control, inputs.attestations, inputs.as_of_days)
             };
-            let Some((id, title, family, frameworks)) = shared.get(control.id.as_str()).cloned()
-            else {
-                continue;
-            };
+            let (id, title, family, frameworks) = parts(control);
             extras.push((
                 key_of(&control.id, None),
                 CheckResult {

@@ -411,6 +411,9 @@ impl SourceCode for Excerpt {
                 Some(line) if lines.counts_as_miette() => (line, lines.start(line).unwrap_or(0)),
                 _ => (0, 0),
             };
+            // (An index always belongs to its text, so `from` never passes the span; were it
+            // to, the frame would start at the span rather than panic.)
+            let from = from.min(span.offset());
             let shifted = SourceSpan::new((span.offset() - from).into(), span.len());
             let contents = text.as_bytes()[from..].read_span(&shifted, before, after)?;
             let longest = contents

@@ -73,8 +73,9 @@ impl LineIndex {
 
 /// The line index of `text`, shared with the previous call on the same thread for the same
 /// text: a file with 20,000 problems (each locating its line) indexes its text once, not once
-/// per problem. The thread keeps only the last text it indexed (weakly: a dropped text is
-/// never kept alive by the cache, and its index is not reused for another).
+/// per problem. The thread keeps only the last text it indexed, weakly: the cache never
+/// keeps a text in use, and the index of a dropped text is never given for another (until
+/// the thread indexes another text, the dropped text's bytes stay allocated, one per thread).
 pub fn shared(text: &Arc<str>) -> Arc<LineIndex> {
     thread_local! {
         static LAST: RefCell<Option<(Weak<str>, Arc<LineIndex>)>> = const { RefCell::new(None) };
