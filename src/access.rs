@@ -229,6 +229,7 @@ pub fn review_cmd(args: &ReviewArgs) -> u8 {
             findings_only: true,
         },
         terraform: check::TerraformInputs::default(),
+        keep_attributes: true,
     };
     let run = check::run(&opts);
     let review = review_of(&run, as_of);

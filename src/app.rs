@@ -197,6 +197,7 @@ pub fn check(args: &CheckArgs) -> u8 {
             findings_only: false,
         },
         terraform: args.terraform.clone(),
+        keep_attributes: false,
     };
     let helm = crate::formats::kubernetes::HelmOptions {
         values: args.helm_values.clone(),

@@ -24,6 +24,11 @@ pub struct CheckOptions {
     pub selection: Selection,
     /// Terraform variable values from the command line.
     pub terraform: TerraformInputs,
+    /// Keep every resource's attributes after evaluation (`CheckRun::resources`), for a caller
+    /// that reads them (the decision service, the access review). Otherwise they are released
+    /// as soon as the policies have read them: the results never need them, and on a large
+    /// inventory they are a third of the run's memory.
+    pub keep_attributes: bool,
 }
 
 /// Terraform values given on the command line, as `terraform plan` takes them.
@@ -111,7 +116,8 @@ pub struct CheckRun {
     pub problems: Vec<Problem>,
     pub config: Config,
     pub library: Library,
-    /// The evaluated resources (the gate reuses evaluations of unchanged ones).
+    /// The evaluated resources; their attributes are empty unless the options kept them
+    /// (`CheckOptions::keep_attributes`).
     pub resources: Vec<crate::model::Resource>,
     /// Attestations' evidence files (path from the root → bytes), for evidence bundles.
     pub evidence_files: BTreeMap<String, Arc<[u8]>>,
@@ -300,7 +306,11 @@ pub fn evaluate_loaded(
     provenance: Provenance,
     opts: &CheckOptions,
 ) -> CheckRun {
+    let mut loaded = loaded;
     let evaluations = compiled.map(|c| c.evaluate(&loaded.resources));
+    if !opts.keep_attributes {
+        release_attributes(&mut loaded.resources);
+    }
     assess(
         loaded,
         files,
@@ -312,6 +322,16 @@ pub fn evaluate_loaded(
         opts,
         true,
     )
+}
+
+/// Drops the resources' attributes (in parallel: a large inventory holds millions of values),
+/// keeping what results are built from: identity, spans, facts and notes.
+fn release_attributes(resources: &mut [crate::model::Resource]) {
+    use rayon::prelude::*;
+    resources
+        .par_iter_mut()
+        .with_min_len(256)
+        .for_each(|r| drop(std::mem::take(&mut r.attrs)));
 }
 
 /// An attestation must name a manual control of the library. One naming an unknown control (a

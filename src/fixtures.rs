@@ -145,6 +145,7 @@ fn run_case(
         as_of_days: as_of,
         selection: Selection::default(),
         terraform: crate::check::TerraformInputs::default(),
+        keep_attributes: false,
     };
     let run = check::evaluate_files(
         &inputs,

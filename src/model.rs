@@ -59,11 +59,18 @@ pub enum Value {
     String(String),
     Set(Vec<Value>),
     Record(BTreeMap<String, Value>),
-    /// A reference to another entity: (entity type, id).
-    Entity(EntityRef),
+    /// A reference to another entity: (entity type, id). Boxed: it is the only variant wider
+    /// than a string, and a large inventory holds millions of values.
+    Entity(Box<EntityRef>),
     /// Why the value cannot be known statically.
     Unknown(UnknownValue),
 }
+
+// A large inventory holds millions of values: a `Value` stays within 32 bytes.
+const _: () = assert!(
+    std::mem::size_of::<Value>() <= 32,
+    "a Value stays within 32 bytes"
+);
 
 /// A reference to another entity (Cedar entity uid), e.g. a user holding a grant.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -116,10 +123,10 @@ impl Value {
         Value::Set(
             v.into_iter()
                 .map(|id| {
-                    Value::Entity(EntityRef {
+                    Value::Entity(Box::new(EntityRef {
                         entity_type: entity_type.to_owned(),
                         id,
-                    })
+                    }))
                 })
                 .collect(),
         )

@@ -256,10 +256,10 @@ mod tests {
         ];
         let encoded: BTreeSet<Vec<u8>> = values.iter().filter_map(enc).collect();
         assert_eq!(encoded.len(), values.len());
-        let reference = Value::Entity(crate::model::EntityRef {
+        let reference = Value::Entity(Box::new(crate::model::EntityRef {
             entity_type: "Aws::S3Bucket".into(),
             id: "a".into(),
-        });
+        }));
         assert_eq!(enc(&reference), None);
         assert_eq!(enc(&Value::Set(vec![reference])), None);
     }

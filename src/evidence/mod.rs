@@ -125,6 +125,7 @@ pub fn cmd_bundle(args: &BundleArgs) -> u8 {
         as_of_days: as_of,
         selection: Selection::default(),
         terraform: args.terraform.clone(),
+        keep_attributes: false,
     });
     if !run.problems.is_empty() || run.assessment.run_failed() {
         report::emit_err("the check failed; no evidence bundle was written\n");

@@ -269,6 +269,7 @@ pub fn could_not_start(opts: &GateOptions, mut problems: Vec<Problem>) -> GateRu
         as_of_days: opts.as_of_days,
         selection: opts.selection.clone(),
         terraform: opts.terraform.clone(),
+        keep_attributes: false,
     };
     let mut head = check::assess(
         formats::Loaded::default(),
@@ -504,6 +505,7 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
         as_of_days: opts.as_of_days,
         selection: opts.selection.clone(),
         terraform: opts.terraform.clone(),
+        keep_attributes: false,
     };
     let head_revision = head_info.as_ref().map(|h| h.id.clone());
     // Problems of each run: the tree's, and the policy's where it is that side's own; the head

@@ -161,6 +161,7 @@ pub fn cmd(args: &RoadmapArgs) -> u8 {
         as_of_days: as_of,
         selection: Selection::default(),
         terraform: args.terraform.clone(),
+        keep_attributes: false,
     });
     if !run.problems.is_empty() || run.assessment.run_failed() {
         let mut problems = run.problems.clone();

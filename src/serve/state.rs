@@ -54,6 +54,7 @@ pub fn load(path: &Path, as_of: i64) -> Result<State, Vec<Problem>> {
             findings_only: true,
         },
         terraform: check::TerraformInputs::default(),
+        keep_attributes: true,
     };
     let provenance = Provenance {
         tool: "vouch".to_owned(),
