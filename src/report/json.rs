@@ -9,7 +9,6 @@
 //! mappings, its resource's reference and fact sources): each distinct one is rendered once, at
 //! the depth it appears at, and spliced into every result that holds it (`Shared`).
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -88,9 +87,12 @@ enum Part<'a> {
     Sources(&'a [crate::model::FactSource]),
 }
 
+/// A map keyed by addresses, hashed fast (the keys are not chosen by anyone's input).
+type ByAddress<V> = std::collections::HashMap<usize, V, foldhash::fast::FixedState>;
+
 /// Every distinct shared value of the results, rendered as it appears inside a result.
 struct Shared {
-    rendered: HashMap<usize, Box<RawValue>>,
+    rendered: ByAddress<Box<RawValue>>,
 }
 
 impl Shared {
@@ -98,7 +100,7 @@ impl Shared {
         let distinct = results
             .par_chunks(8_192)
             .map(|chunk: &'r [CheckResult]| {
-                let mut parts: HashMap<usize, Part<'r>> = HashMap::new();
+                let mut parts: ByAddress<Part<'r>> = ByAddress::default();
                 let mut add = |k: usize, p: Part<'r>| {
                     parts.entry(k).or_insert(p);
                 };
@@ -121,7 +123,7 @@ impl Shared {
                 }
                 parts
             })
-            .reduce(HashMap::new, |mut a, b| {
+            .reduce(ByAddress::default, |mut a, b| {
                 for (k, p) in b {
                     a.entry(k).or_insert(p);
                 }
@@ -146,7 +148,7 @@ impl Shared {
                     RawValue::from_string(text).map_err(std::io::Error::other)?,
                 ))
             })
-            .collect::<std::io::Result<HashMap<_, _>>>()?;
+            .collect::<std::io::Result<ByAddress<_>>>()?;
         Ok(Shared { rendered })
     }
 
@@ -181,15 +183,45 @@ struct Row<'a> {
     sources: Option<&'a RawValue>,
 }
 
+/// The rendered parts of the control of the previous result (results come in runs of one
+/// control): its id, title, family and mappings, with the addresses they were looked up by.
+#[derive(Default)]
+struct LastControl<'a> {
+    keys: [usize; 4],
+    parts: Option<[&'a RawValue; 4]>,
+}
+
+impl<'a> LastControl<'a> {
+    fn parts(&mut self, r: &CheckResult, shared: &'a Shared) -> Option<[&'a RawValue; 4]> {
+        let keys = [
+            key(&r.control),
+            key(&r.title),
+            key(&r.family),
+            key(&r.frameworks),
+        ];
+        if keys != self.keys || self.parts.is_none() {
+            self.keys = keys;
+            self.parts = Some([
+                shared.get(&r.control)?,
+                shared.get(&r.title)?,
+                shared.get(&r.family)?,
+                shared.get(&r.frameworks)?,
+            ]);
+        }
+        self.parts
+    }
+}
+
 impl<'a> Row<'a> {
     /// The row of `r`, or `None` when one of its shared values was not rendered.
-    fn of(r: &'a CheckResult, shared: &'a Shared) -> Option<Row<'a>> {
+    fn of(r: &'a CheckResult, shared: &'a Shared, last: &mut LastControl<'a>) -> Option<Row<'a>> {
+        let [control_part, title_part, family_part, frameworks_part] = last.parts(r, shared)?;
         // Every field named: a field added to `CheckResult` does not compile here until the
-        // row writes it too.
+        // row writes it too (the control's parts, `_` here, come from `last`).
         let CheckResult {
-            control,
-            title,
-            family,
+            control: _,
+            title: _,
+            family: _,
             status,
             severity,
             resource,
@@ -197,7 +229,7 @@ impl<'a> Row<'a> {
             messages,
             unknown,
             determined,
-            frameworks,
+            frameworks: _,
             fingerprint,
             waiver,
             attestation,
@@ -205,9 +237,9 @@ impl<'a> Row<'a> {
             sources,
         } = r;
         Some(Row {
-            control: shared.get(control)?,
-            title: shared.get(title)?,
-            family: shared.get(family)?,
+            control: control_part,
+            title: title_part,
+            family: family_part,
             status: *status,
             severity: *severity,
             resource: match resource {
@@ -218,7 +250,7 @@ impl<'a> Row<'a> {
             messages,
             unknown,
             determined: *determined,
-            frameworks: shared.get(frameworks)?,
+            frameworks: frameworks_part,
             fingerprint,
             waiver: waiver.as_deref(),
             attestation: attestation.as_deref(),
@@ -234,14 +266,16 @@ impl<'a> Row<'a> {
 
 /// Results as array elements: each after `,` (but the very first) and a newline, indented.
 fn render(chunk: &[CheckResult], first: bool, shared: &Shared) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(chunk.len() * 1024);
+    // Results take about a kilobyte each: room for a little more, so the buffer rarely grows.
+    let mut buf = Vec::with_capacity(chunk.len() * 1_280);
+    let mut last = LastControl::default();
     for (i, r) in chunk.iter().enumerate() {
         buf.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
         buf.extend_from_slice(INDENT);
         // serde's pretty formatter, two levels deep (the top-level object and its `results`
         // array): each line of the result comes out indented as in the whole document.
         let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter_at(2)?);
-        match Row::of(r, shared) {
+        match Row::of(r, shared, &mut last) {
             Some(row) => row.serialize(&mut ser),
             None => r.serialize(&mut ser),
         }
