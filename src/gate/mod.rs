@@ -505,7 +505,7 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
         as_of_days: opts.as_of_days,
         selection: opts.selection.clone(),
         terraform: opts.terraform.clone(),
-        keep_attributes: false,
+        keep_attributes: true, // the gate compares resources by their attributes
     };
     let head_revision = head_info.as_ref().map(|h| h.id.clone());
     // Problems of each run: the tree's, and the policy's where it is that side's own; the head

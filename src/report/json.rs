@@ -72,10 +72,24 @@ fn formatter_at(depth: usize) -> std::io::Result<PrettyFormatter<'static>> {
     Ok(f)
 }
 
-/// The identity of a shared value: the address of its allocation (every result holding it
-/// holds the same `Arc`, alive while the results are written).
-fn key<T: ?Sized>(a: &Arc<T>) -> usize {
-    Arc::as_ptr(a).cast::<u8>() as usize
+/// Which field a shared value fills.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Field {
+    Control,
+    Title,
+    Family,
+    Frameworks,
+    Resource,
+    Sources,
+}
+
+/// The identity of a shared value: the field it fills and the address of its allocation
+/// (every result holding it holds the same `Arc`, alive while the results are written). The
+/// field is part of it: two empty values of different types may share one address.
+type Key = (Field, usize);
+
+fn key<T: ?Sized>(field: Field, a: &Arc<T>) -> Key {
+    (field, Arc::as_ptr(a).cast::<u8>() as usize)
 }
 
 /// A value results share, to be rendered once.
@@ -88,7 +102,7 @@ enum Part<'a> {
 }
 
 /// A map keyed by addresses, hashed fast (the keys are not chosen by anyone's input).
-type ByAddress<V> = std::collections::HashMap<usize, V, foldhash::fast::FixedState>;
+type ByAddress<V> = std::collections::HashMap<Key, V, foldhash::fast::FixedState>;
 
 /// Every distinct shared value of the results, rendered as it appears inside a result.
 struct Shared {
@@ -101,24 +115,28 @@ impl Shared {
             .par_chunks(8_192)
             .map(|chunk: &'r [CheckResult]| {
                 let mut parts: ByAddress<Part<'r>> = ByAddress::default();
-                let mut add = |k: usize, p: Part<'r>| {
+                let mut add = |k: Key, p: Part<'r>| {
                     parts.entry(k).or_insert(p);
                 };
                 // A control's parts repeat result after result: looked up once per run of them.
-                let mut last_control = 0;
+                let mut last_control = None;
                 for r in chunk {
-                    if key(&r.control) != last_control {
-                        last_control = key(&r.control);
-                        add(key(&r.control), Part::Text(&r.control));
-                        add(key(&r.title), Part::Text(&r.title));
-                        add(key(&r.family), Part::Text(&r.family));
-                        add(key(&r.frameworks), Part::Frameworks(&r.frameworks));
+                    let control = key(Field::Control, &r.control);
+                    if last_control != Some(control) {
+                        last_control = Some(control);
+                        add(control, Part::Text(&r.control));
+                        add(key(Field::Title, &r.title), Part::Text(&r.title));
+                        add(key(Field::Family, &r.family), Part::Text(&r.family));
+                        add(
+                            key(Field::Frameworks, &r.frameworks),
+                            Part::Frameworks(&r.frameworks),
+                        );
                     }
                     if let Some(res) = &r.resource {
-                        add(key(res), Part::Resource(res));
+                        add(key(Field::Resource, res), Part::Resource(res));
                     }
                     if !r.sources.is_empty() {
-                        add(key(&r.sources), Part::Sources(&r.sources));
+                        add(key(Field::Sources, &r.sources), Part::Sources(&r.sources));
                     }
                 }
                 parts
@@ -152,8 +170,8 @@ impl Shared {
         Ok(Shared { rendered })
     }
 
-    fn get<T: ?Sized>(&self, a: &Arc<T>) -> Option<&RawValue> {
-        self.rendered.get(&key(a)).map(|b| &**b)
+    fn get<T: ?Sized>(&self, field: Field, a: &Arc<T>) -> Option<&RawValue> {
+        self.rendered.get(&key(field, a)).map(|b| &**b)
     }
 }
 
@@ -184,31 +202,31 @@ struct Row<'a> {
 }
 
 /// The rendered parts of the control of the previous result (results come in runs of one
-/// control): its id, title, family and mappings, with the addresses they were looked up by.
+/// control): its id, title, family and mappings, with the keys they were looked up by.
 #[derive(Default)]
 struct LastControl<'a> {
-    keys: [usize; 4],
-    parts: Option<[&'a RawValue; 4]>,
+    seen: Option<([Key; 4], [&'a RawValue; 4])>,
 }
 
 impl<'a> LastControl<'a> {
     fn parts(&mut self, r: &CheckResult, shared: &'a Shared) -> Option<[&'a RawValue; 4]> {
         let keys = [
-            key(&r.control),
-            key(&r.title),
-            key(&r.family),
-            key(&r.frameworks),
+            key(Field::Control, &r.control),
+            key(Field::Title, &r.title),
+            key(Field::Family, &r.family),
+            key(Field::Frameworks, &r.frameworks),
         ];
-        if keys != self.keys || self.parts.is_none() {
-            self.keys = keys;
-            self.parts = Some([
-                shared.get(&r.control)?,
-                shared.get(&r.title)?,
-                shared.get(&r.family)?,
-                shared.get(&r.frameworks)?,
-            ]);
+        match self.seen {
+            Some((seen, parts)) if seen == keys => Some(parts),
+            _ => {
+                let mut parts = [RawValue::NULL; 4];
+                for (part, k) in parts.iter_mut().zip(keys) {
+                    *part = shared.rendered.get(&k)?;
+                }
+                self.seen = Some((keys, parts));
+                Some(parts)
+            }
         }
-        self.parts
     }
 }
 
@@ -243,7 +261,7 @@ impl<'a> Row<'a> {
             status: *status,
             severity: *severity,
             resource: match resource {
-                Some(res) => shared.get(res)?,
+                Some(res) => shared.get(Field::Resource, res)?,
                 None => RawValue::NULL,
             },
             policies,
@@ -258,7 +276,7 @@ impl<'a> Row<'a> {
             sources: if sources.is_empty() {
                 None
             } else {
-                Some(shared.get(sources)?)
+                Some(shared.get(Field::Sources, sources)?)
             },
         })
     }
