@@ -101,38 +101,30 @@ pub struct WaiverRef {
 }
 
 /// One control on one resource (or on nothing, for manual and not-applicable results).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// A large run holds 600,000 of these, most of them passes: what only a failure or an error
+/// has (its policies, messages, unknown attributes) is one boxed [`Detail`], absent on a pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckResult {
     /// The control's id, shared by its results.
     pub control: std::sync::Arc<str>,
-    /// Shared by every result of the control (one allocation per control, not per result).
-    pub title: std::sync::Arc<str>,
-    pub family: std::sync::Arc<str>,
+    /// The control's title, family and mappings (one allocation per control, not per result).
+    pub about: std::sync::Arc<ControlAbout>,
     pub status: Status,
     pub severity: Severity,
     /// Shared by the results of one resource that point at the resource itself.
     pub resource: Option<std::sync::Arc<ResourceRef>>,
-    /// Ids of the policies that fired (fail) or errored (error).
-    pub policies: Vec<String>,
-    pub messages: Vec<String>,
-    /// Attributes that the fired policies read and a static file could not know (never
-    /// assumed compliant).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub unknown: Vec<String>,
+    /// The policies, messages and unknown attributes behind it (`None`: none of them).
+    pub detail: Option<Box<Detail>>,
     /// False when a failure rests on something vouch could not know (an unknown attribute, or
     /// whether the resource exists): it still fails closed, and its message says what could
     /// not be determined and why instead of asserting a fact.
     pub determined: bool,
-    /// Framework id → requirement ids (shared by every result of the control).
-    pub frameworks: std::sync::Arc<BTreeMap<String, Vec<String>>>,
     /// Stable identity across runs: control, resource scope and address, fired policies.
-    pub fingerprint: String,
-    /// Boxed, like the attestation: most results have neither, and a large run holds
-    /// hundreds of thousands of results.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Fingerprint,
+    /// Boxed, like the attestation: most results have neither.
     pub waiver: Option<Box<WaiverRef>>,
     /// For manual controls: the attestation that satisfied (or failed) it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attestation: Option<Box<Attestation>>,
     /// How the result is known: `configuration`, `system_export`, `declared`, `attestation`
     /// or `attestation_unverified` (see `basis`).
@@ -140,12 +132,133 @@ pub struct CheckResult {
     /// Where the facts it read come from: declared (inventory file and line) or imported
     /// (export file, digest, export date, age).
     /// Shared by the results of one resource that read the same facts.
-    #[serde(skip_serializing_if = "no_sources")]
     pub sources: std::sync::Arc<[crate::model::FactSource]>,
 }
 
-fn no_sources(s: &std::sync::Arc<[crate::model::FactSource]>) -> bool {
-    s.is_empty()
+/// What every result of a control repeats about it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ControlAbout {
+    pub title: String,
+    pub family: String,
+    /// Framework id → requirement ids.
+    pub frameworks: BTreeMap<String, Vec<String>>,
+}
+
+impl ControlAbout {
+    /// What results repeat about `control`.
+    pub fn of(control: &Control) -> ControlAbout {
+        ControlAbout {
+            title: control.title.clone(),
+            family: control.family.clone(),
+            frameworks: control.frameworks.clone(),
+        }
+    }
+}
+
+/// What a result that is not a plain pass carries.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Detail {
+    /// Ids of the policies that fired (fail) or errored (error).
+    pub policies: Vec<String>,
+    pub messages: Vec<String>,
+    /// Attributes that the fired policies read and a static file could not know (never
+    /// assumed compliant).
+    pub unknown: Vec<String>,
+}
+
+impl Detail {
+    /// A detail, or `None` when all of it is empty.
+    pub fn boxed(
+        policies: Vec<String>,
+        messages: Vec<String>,
+        unknown: Vec<String>,
+    ) -> Option<Box<Detail>> {
+        (!policies.is_empty() || !messages.is_empty() || !unknown.is_empty()).then(|| {
+            Box::new(Detail {
+                policies,
+                messages,
+                unknown,
+            })
+        })
+    }
+}
+
+impl CheckResult {
+    /// Ids of the policies that fired (fail) or errored (error).
+    pub fn policies(&self) -> &[String] {
+        self.detail.as_deref().map_or(&[], |d| &d.policies)
+    }
+
+    /// What the policies say, and why a result is what it is.
+    pub fn messages(&self) -> &[String] {
+        self.detail.as_deref().map_or(&[], |d| &d.messages)
+    }
+
+    /// Attributes the fired policies read whose value is unknown.
+    pub fn unknown(&self) -> &[String] {
+        self.detail.as_deref().map_or(&[], |d| &d.unknown)
+    }
+
+    /// Adds a message.
+    pub fn push_message(&mut self, message: String) {
+        self.detail
+            .get_or_insert_with(Box::default)
+            .messages
+            .push(message);
+    }
+
+    /// The result as its JSON shows it (field order and omissions are part of the contract).
+    pub fn view(&self) -> ResultView<'_> {
+        ResultView {
+            control: &self.control,
+            title: &self.about.title,
+            family: &self.about.family,
+            status: self.status,
+            severity: self.severity,
+            resource: self.resource.as_deref(),
+            policies: self.policies(),
+            messages: self.messages(),
+            unknown: self.unknown(),
+            determined: self.determined,
+            frameworks: &self.about.frameworks,
+            fingerprint: self.fingerprint.as_str(),
+            waiver: self.waiver.as_deref(),
+            attestation: self.attestation.as_deref(),
+            basis: self.basis,
+            sources: &self.sources,
+        }
+    }
+}
+
+/// A result's JSON fields, in order.
+#[derive(Serialize)]
+pub struct ResultView<'a> {
+    control: &'a str,
+    title: &'a str,
+    family: &'a str,
+    status: Status,
+    severity: Severity,
+    resource: Option<&'a ResourceRef>,
+    policies: &'a [String],
+    messages: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    unknown: &'a [String],
+    determined: bool,
+    frameworks: &'a BTreeMap<String, Vec<String>>,
+    fingerprint: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<&'a WaiverRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attestation: Option<&'a Attestation>,
+    basis: crate::basis::Basis,
+    #[serde(skip_serializing_if = "<[crate::model::FactSource]>::is_empty")]
+    sources: &'a [crate::model::FactSource],
+}
+
+impl Serialize for CheckResult {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.view().serialize(serializer)
+    }
 }
 
 /// Counts of results by status.
@@ -348,7 +461,7 @@ fn policy_reads(lib: &Library) -> BTreeMap<String, Vec<String>> {
 }
 
 /// The fingerprint of a finding: stable across line moves and reformatting.
-pub fn fingerprint(control: &str, resource: Option<&Resource>, policies: &[String]) -> String {
+pub fn fingerprint(control: &str, resource: Option<&Resource>, policies: &[String]) -> Fingerprint {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     h.update(control.as_bytes());
@@ -364,14 +477,57 @@ pub fn fingerprint(control: &str, resource: Option<&Resource>, policies: &[Strin
         h.update([0]);
         h.update(p.as_bytes());
     }
-    hex::encode(&h.finalize()[..16])
+    let mut hex = [0u8; 32];
+    // 16 bytes are 32 hex digits: the buffer has exactly their room.
+    let _ = hex::encode_to_slice(&h.finalize()[..16], &mut hex);
+    Fingerprint(hex)
+}
+
+/// A result's stable identity: 32 lowercase hex digits (the first 128 bits of a SHA-256), held
+/// inline — a large run has 600,000 of them.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    /// Its 32 hex digits.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// A fingerprint from its 32 hex digits (`None` for anything else).
+    pub fn parse(hex_digits: &str) -> Option<Fingerprint> {
+        let bytes: [u8; 32] = hex_digits.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            .then_some(Fingerprint(bytes))
+    }
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// Everything the assessment is built from.
 pub struct Inputs<'a> {
     pub library: &'a Library,
     pub resources: &'a [Resource],
-    pub evaluations: Vec<Evaluation>,
+    /// In parts, in no particular order (the results are sorted here).
+    pub evaluations: Vec<Vec<Evaluation>>,
     pub attestations: &'a [Attestation],
     pub problems: &'a [Problem],
     pub files: BTreeMap<String, crate::formats::FileKind>,
@@ -388,19 +544,12 @@ impl Assessment {
     /// Builds the assessment: results, summaries, sorted.
     pub fn build(inputs: Inputs<'_>) -> Assessment {
         let lib = inputs.library;
-        type Shared = (
-            std::sync::Arc<str>,
-            std::sync::Arc<str>,
-            std::sync::Arc<str>,
-            std::sync::Arc<BTreeMap<String, Vec<String>>>,
-        );
+        type Shared = (std::sync::Arc<str>, std::sync::Arc<ControlAbout>);
         // A control's id, title, family and mappings, built once and shared by its results.
         let parts_of = |c: &crate::library::Control| -> Shared {
             (
                 std::sync::Arc::from(c.id.as_str()),
-                std::sync::Arc::from(c.title.as_str()),
-                std::sync::Arc::from(c.family.as_str()),
-                std::sync::Arc::new(c.frameworks.clone()),
+                std::sync::Arc::new(ControlAbout::of(c)),
             )
         };
         let shared: BTreeMap<&str, Shared> = lib
@@ -429,7 +578,7 @@ impl Assessment {
         // below as not applicable, manual or not evaluated.
         let mut seen_controls: BTreeMap<&str, bool> = BTreeMap::new();
         let mut last: Option<&str> = None;
-        for e in &inputs.evaluations {
+        for e in inputs.evaluations.iter().flatten() {
             if last == Some(&*e.control) {
                 continue;
             }
@@ -458,7 +607,7 @@ impl Assessment {
                 .unwrap_or(u64::from(u32::MAX));
             (c << 32) | resource.map_or(0, |r| resource_rank[r])
         };
-        let one = |(e, control): (Evaluation, &crate::library::Control)| -> CheckResult {
+        let one = |e: &Evaluation, control: &crate::library::Control| -> CheckResult {
             let index = e.resource;
             let resource = &inputs.resources[index];
             let mut status = match e.outcome {
@@ -475,8 +624,8 @@ impl Assessment {
                 // A fact read from a stale export shows nothing about today.
                 status = Status::Fail;
             }
-            let (id, title, family, frameworks) = parts(control);
-            let detail = e.into_full_detail();
+            let (id, about) = parts(control);
+            let detail = e.detail.as_deref().cloned().unwrap_or_default();
             let (policies, mut messages, unknown) =
                 (detail.policies, detail.messages, detail.unknown);
             let determined = !detail.undetermined;
@@ -511,17 +660,13 @@ impl Assessment {
             }
             CheckResult {
                 control: id,
-                title,
-                family,
+                about,
                 status,
                 severity: control.severity,
                 resource: Some(at),
                 fingerprint: fingerprint(&control.id, Some(resource), &policies),
-                policies,
-                messages,
-                unknown,
+                detail: Detail::boxed(policies, messages, unknown),
                 determined,
-                frameworks,
                 waiver: None,
                 attestation: None,
                 basis: note.basis.unwrap_or(crate::basis::Basis::Declared),
@@ -559,21 +704,17 @@ impl Assessment {
             } else {
                 manual_status(control, inputs.attestations, inputs.as_of_days)
             };
-            let (id, title, family, frameworks) = parts(control);
+            let (id, about) = parts(control);
             extras.push((
                 key_of(&control.id, None),
                 CheckResult {
                     control: id,
-                    title,
-                    family,
+                    about,
                     status,
                     severity: control.severity,
                     resource: None,
-                    policies: Vec::new(),
-                    messages,
-                    unknown: Vec::new(),
+                    detail: Detail::boxed(Vec::new(), messages, Vec::new()),
                     determined: true,
-                    frameworks,
                     fingerprint: fingerprint(&control.id, None, &[]),
                     waiver: None,
                     basis: match &attestation {
@@ -585,46 +726,40 @@ impl Assessment {
                 },
             ));
         }
-        // Every result with its sort key — a control's rank, then its resource's — is put in
-        // order *before* it is built (a small item, not a large result, is moved), then built
-        // in parallel straight into a vector of its exact size: 600,000 results are never
-        // compared by their strings, copied, or moved after they are built.
+        // Every result's sort key — a control's rank, then its resource's — with its place
+        // among the evaluations (or after them, for the few results built above): these small
+        // pairs are put in order, then the results are built in parallel straight into a vector
+        // of its exact size, so 600,000 results are never compared by their strings, copied or
+        // moved. The place breaks ties, so equal keys keep the engine's order.
         let results: Vec<CheckResult> = {
             use rayon::prelude::*;
-            enum Item<'c> {
-                Evaluated(Evaluation, &'c crate::library::Control),
-                Built(Box<CheckResult>),
-            }
-            let chosen: Vec<Option<&crate::library::Control>> = inputs
-                .evaluations
+            let evaluations: Vec<&Evaluation> = inputs.evaluations.iter().flatten().collect();
+            let control_of = |e: &Evaluation| {
+                lib.controls.get(&*e.control).filter(|control| {
+                    inputs.selection.includes(control)
+                        && (keep_passing || e.outcome != Outcome::Pass)
+                })
+            };
+            let mut order: Vec<(u64, usize, Option<&crate::library::Control>)> = evaluations
                 .par_iter()
-                .map(|e| {
-                    lib.controls.get(&*e.control).filter(|control| {
-                        inputs.selection.includes(control)
-                            && (keep_passing || e.outcome != Outcome::Pass)
-                    })
+                .enumerate()
+                .filter_map(|(i, e)| {
+                    control_of(e).map(|c| (key_of(&c.id, Some(e.resource)), i, Some(c)))
                 })
                 .collect();
-            let mut items: Vec<(u64, Item<'_>)> = inputs
-                .evaluations
-                .into_iter()
-                .zip(chosen)
-                .filter_map(|(e, c)| {
-                    c.map(|c| (key_of(&c.id, Some(e.resource)), Item::Evaluated(e, c)))
-                })
-                .chain(
-                    extras
-                        .into_iter()
-                        .map(|(k, r)| (k, Item::Built(Box::new(r)))),
-                )
-                .collect();
-            // Stable: equal keys keep the engine's order.
-            items.par_sort_by_key(|(key, _)| *key);
-            items
+            order.extend(
+                extras
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (k, _))| (*k, evaluations.len() + j, None)),
+            );
+            // (key, place) pairs are unique: an unstable sort gives the stable order.
+            order.par_sort_unstable_by_key(|(key, i, _)| (*key, *i));
+            order
                 .into_par_iter()
-                .map(|(_, item)| match item {
-                    Item::Evaluated(e, control) => one((e, control)),
-                    Item::Built(r) => *r,
+                .map(|(_, i, control)| match control {
+                    Some(c) => one(evaluations[i], c),
+                    None => extras[i - evaluations.len()].1.clone(),
                 })
                 .collect()
         };
@@ -688,7 +823,7 @@ impl Assessment {
                     if let Some((first, any)) = run.replace((r, failing)) {
                         control_failing
                             .entry(first.control.as_ref())
-                            .or_insert((false, &first.frameworks))
+                            .or_insert((false, &first.about.frameworks))
                             .0 |= any;
                     }
                 }
@@ -697,7 +832,7 @@ impl Assessment {
         if let Some((first, any)) = run {
             control_failing
                 .entry(first.control.as_ref())
-                .or_insert((false, &first.frameworks))
+                .or_insert((false, &first.about.frameworks))
                 .0 |= any;
         }
         self.summary.by_basis = by_basis;

@@ -307,20 +307,14 @@ pub fn evaluate_loaded(
     opts: &CheckOptions,
 ) -> CheckRun {
     let mut loaded = loaded;
-    let evaluations = compiled.map(|c| c.evaluate(&loaded.resources));
+    let all: Vec<usize> = (0..loaded.resources.len()).collect();
+    let parts = compiled.map(|c| c.evaluate_unordered(&loaded.resources, &all));
+    // Released now: the results are built from the evaluations' parts, never merged.
     if !opts.keep_attributes {
         release_attributes(&mut loaded.resources);
     }
     assess(
-        loaded,
-        files,
-        config,
-        library,
-        evaluations,
-        problems,
-        provenance,
-        opts,
-        true,
+        loaded, files, config, library, parts, problems, provenance, opts, true,
     )
 }
 
@@ -396,7 +390,7 @@ pub fn assess(
     files: &[SourceFile],
     config: Config,
     library: Library,
-    evaluations: Option<Vec<crate::engine::Evaluation>>,
+    evaluations: Option<Vec<Vec<crate::engine::Evaluation>>>,
     mut problems: Vec<Problem>,
     provenance: Provenance,
     opts: &CheckOptions,
@@ -451,7 +445,7 @@ const EXPIRED_WAIVER: &str = "; renew it or fix the finding";
 /// True when an expired waiver matched this failing result (it then fails the gate).
 pub fn has_expired_waiver(r: &crate::assessment::CheckResult) -> bool {
     r.status == Status::Fail
-        && r.messages
+        && r.messages()
             .iter()
             .any(|m| m.starts_with("the waiver approved by ") && m.ends_with(EXPIRED_WAIVER))
 }
@@ -481,7 +475,7 @@ pub fn apply_waivers(
             }
             matched += 1;
             if expired {
-                r.messages.push(format!(
+                r.push_message(format!(
                     "the waiver approved by {} expired on {}{EXPIRED_WAIVER}",
                     w.approver, w.expires
                 ));

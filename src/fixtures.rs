@@ -198,14 +198,14 @@ fn run_case(
                 "expected no failure, but `{}` {}{at}: {}",
                 r.control,
                 r.status.as_str(),
-                r.messages.join("; ")
+                r.messages().join("; ")
             ));
         }
     } else {
         let fired: BTreeSet<String> = mine
             .iter()
             .filter(|r| r.status == Status::Fail)
-            .flat_map(|r| r.policies.iter().cloned())
+            .flat_map(|r| r.policies().iter().cloned())
             .collect();
         if fired.is_empty() {
             failures.push(format!("expected `{}` to fail, but it did not", control.id));
@@ -214,7 +214,7 @@ fn run_case(
             failures.push(format!(
                 "`{}` errored: {}",
                 control.id,
-                r.messages.join("; ")
+                r.messages().join("; ")
             ));
         }
         if let Some(want) = &expect.policies {
@@ -243,7 +243,7 @@ fn run_case(
                     } else {
                         "undetermined"
                     },
-                    r.messages.join("; ")
+                    r.messages().join("; ")
                 ));
             }
         }

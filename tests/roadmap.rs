@@ -55,8 +55,7 @@ fn ctl(id: &str, automated: bool, effort: u32, maps: &[(&str, &[&str])]) -> Cont
 fn result(c: &Control, status: Status, resource: Option<&str>) -> CheckResult {
     CheckResult {
         control: c.id.as_str().into(),
-        title: c.title.as_str().into(),
-        family: c.family.as_str().into(),
+        about: std::sync::Arc::new(vouch::assessment::ControlAbout::of(c)),
         status,
         severity: c.severity,
         resource: resource.map(|a| {
@@ -69,12 +68,9 @@ fn result(c: &Control, status: Status, resource: Option<&str>) -> CheckResult {
                 column: 1,
             })
         }),
-        policies: Vec::new(),
-        messages: Vec::new(),
-        unknown: Vec::new(),
+        detail: None,
         determined: true,
-        frameworks: std::sync::Arc::new(c.frameworks.clone()),
-        fingerprint: String::new(),
+        fingerprint: vouch::assessment::fingerprint(&c.id, None, &[]),
         waiver: None,
         attestation: None,
         basis: if c.automated {

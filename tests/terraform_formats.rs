@@ -1,7 +1,6 @@
 //! Terraform parsing and normalisation: HCL and plan JSON to `Aws::*` resources.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use proptest::prelude::*;
@@ -49,7 +48,7 @@ fn split_and_inline_s3_forms_give_the_same_bucket() {
     let split = find(&loaded, "split", "aws_s3_bucket.logs");
     let inline = find(&loaded, "inline", "aws_s3_bucket.logs");
     assert_eq!(split.entity_type, "Aws::S3Bucket");
-    let expected: BTreeMap<String, Value> = [
+    let expected: vouch::model::Attrs = [
         ("acl", s("log-delivery-write")),
         ("sse_algorithm", s("aws:kms")),
         ("kms_key", s("aws_kms_key.k.arn")),
@@ -59,7 +58,6 @@ fn split_and_inline_s3_forms_give_the_same_bucket() {
         ("public_policy", Value::Bool(false)),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
     .collect();
     assert_eq!(split.attrs, expected);
     assert_eq!(inline.attrs, expected);

@@ -448,11 +448,11 @@ pub fn entity(
         }
         match conformance.expr(value).filter(|_| known) {
             Some(e) => {
-                attrs.insert(name.clone(), e);
+                attrs.insert(name.to_owned(), e);
             }
             None => {
                 shape.truncate(mark);
-                unknown.push(RestrictedExpression::new_string(name.clone()));
+                unknown.push(RestrictedExpression::new_string(name.to_owned()));
             }
         }
     }

@@ -563,6 +563,16 @@ impl Compiled {
 
     /// Evaluates only the resources at `indices` (the gate re-evaluates only what changed).
     pub fn evaluate_indices(&self, resources: &[Resource], indices: &[usize]) -> Vec<Evaluation> {
+        in_order(self.evaluate_unordered(resources, indices))
+    }
+
+    /// Evaluates the resources at `indices`, in parts not yet in order ([`in_order`] sorts
+    /// them): a caller can release what the evaluation read before the parts are merged.
+    pub fn evaluate_unordered(
+        &self,
+        resources: &[Resource],
+        indices: &[usize],
+    ) -> Vec<Vec<Evaluation>> {
         let relevant: Vec<usize> = indices
             .iter()
             .copied()
@@ -595,14 +605,7 @@ impl Compiled {
                 }
             },
         );
-        // One copy into a vector of the exact size (results are many and small).
-        let total = comply.iter().chain(&requests).map(Vec::len).sum();
-        let mut out = Vec::with_capacity(total);
-        for part in comply.into_iter().chain(requests) {
-            out.extend(part);
-        }
-        out.par_sort_unstable_by(|a, b| (a.resource, &a.control).cmp(&(b.resource, &b.control)));
-        out
+        comply.into_iter().chain(requests).collect()
     }
 
     fn evaluate_batch(
@@ -927,6 +930,20 @@ struct Judged {
     messages: Vec<String>,
     unknown: Vec<String>,
     undetermined: bool,
+}
+
+/// Evaluations in parts merged into one vector, sorted by (resource index, control).
+pub fn in_order(parts: Vec<Vec<Evaluation>>) -> Vec<Evaluation> {
+    use rayon::prelude::*;
+    // One copy into a vector of the exact size (results are many and small); each part is
+    // freed as soon as it is copied.
+    let total = parts.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(total);
+    for part in parts {
+        out.extend(part);
+    }
+    out.par_sort_unstable_by(|a, b| (a.resource, &a.control).cmp(&(b.resource, &b.control)));
+    out
 }
 
 /// The reason an unknown value (or the first unknown inside it) is unknown.

@@ -167,7 +167,7 @@ fn bundled_assessment(run: &CheckRun, source: Option<&WorkTree>) -> Assessment {
         if let Some(att) = &mut r.attestation {
             let masked = redact::mask_url_query(&att.evidence);
             if masked != att.evidence {
-                for m in &mut r.messages {
+                for m in r.detail.iter_mut().flat_map(|d| &mut d.messages) {
                     *m = m.replace(&att.evidence, &masked);
                 }
                 att.evidence = masked;
@@ -338,7 +338,7 @@ fn summary_markdown(a: &Assessment, run: &CheckRun, source: Option<&SourceInfo>)
     let mut mapped: BTreeMap<&str, BTreeMap<&str, Vec<&str>>> = BTreeMap::new();
     for (control, results) in &by_control {
         if let Some(first) = results.first() {
-            for (fw, ids) in first.frameworks.iter() {
+            for (fw, ids) in first.about.frameworks.iter() {
                 for id in ids {
                     mapped
                         .entry(fw.as_str())
@@ -440,7 +440,7 @@ fn summary_markdown(a: &Assessment, run: &CheckRun, source: Option<&SourceInfo>)
                     .map(Vec::as_slice)
                     .unwrap_or_default();
                 let status = oscal::control_status(results);
-                let title = results.first().map(|r| &*r.title).unwrap_or_default();
+                let title = results.first().map(|r| &*r.about.title).unwrap_or_default();
                 let _ = writeln!(
                     s,
                     "| `{control}` {} | {} | {} |",
@@ -461,8 +461,8 @@ fn resources_cell(results: &[&CheckResult]) -> String {
         let text = match &r.resource {
             Some(res) => format!("`{}` ({}:{})", res.address, res.file, res.line),
             None => match &r.attestation {
-                Some(_) => r.messages.join("; "),
-                None => r.messages.join("; "),
+                Some(_) => r.messages().join("; "),
+                None => r.messages().join("; "),
             },
         };
         groups.entry(r.status).or_default().push(text);

@@ -149,9 +149,9 @@ pub fn assessment_results(a: &Assessment, lib: &Library, ctx: &Context<'_>) -> V
                 ),
                 None => format!("{}: {}", control, r.status.as_str()),
             };
-            if !r.messages.is_empty() {
+            if !r.messages().is_empty() {
                 text.push_str(" — ");
-                text.push_str(&r.messages.join("; "));
+                text.push_str(&r.messages().join("; "));
             }
             let link = r.resource.as_ref().map_or_else(
                 || "../assessment.json".to_owned(),
@@ -160,12 +160,12 @@ pub fn assessment_results(a: &Assessment, lib: &Library, ctx: &Context<'_>) -> V
             evidence.push(json!({
                 "href": link,
                 "description": text,
-                "props": [prop("result-status", r.status.as_str()), prop("fingerprint", &r.fingerprint)]
+                "props": [prop("result-status", r.status.as_str()), prop("fingerprint", r.fingerprint.as_str())]
             }));
         }
         observations.push(json!({
             "uuid": obs_uuid,
-            "title": format!("{control}: {}", first.title),
+            "title": format!("{control}: {}", first.about.title),
             "description": format!(
                 "vouch evaluated control `{control}` ({} severity) with {}: {counted}.",
                 first.severity.as_str(),
@@ -182,7 +182,7 @@ pub fn assessment_results(a: &Assessment, lib: &Library, ctx: &Context<'_>) -> V
             prop("severity", first.severity.as_str()),
         ];
         let mut links = Vec::new();
-        for (fw, ids) in first.frameworks.iter() {
+        for (fw, ids) in first.about.frameworks.iter() {
             for id in ids {
                 let mut p = prop("framework-requirement", id);
                 if let Some(obj) = p.as_object_mut() {
@@ -206,7 +206,7 @@ pub fn assessment_results(a: &Assessment, lib: &Library, ctx: &Context<'_>) -> V
         };
         let mut finding = json!({
             "uuid": uuid(seed, &format!("finding/{control}")),
-            "title": format!("{control}: {}", first.title),
+            "title": format!("{control}: {}", first.about.title),
             "description": format!("Control `{control}` is {} ({counted}).", status.as_str().replace('_', " ")),
             "props": props,
             "target": {

@@ -338,6 +338,16 @@ pub fn assemble_with(
     let infra_problems = inventory::infra::crosscheck(&inventories, &mut loaded.resources);
     loaded.problems.extend(infra_problems);
 
+    {
+        use rayon::prelude::*;
+        // Built attribute by attribute, a resource's attributes hold spare room: a large
+        // inventory's resources would keep megabytes of it through the whole run.
+        loaded
+            .resources
+            .par_iter_mut()
+            .with_min_len(256)
+            .for_each(|r| r.attrs.shrink_to_fit());
+    }
     loaded.resources.sort_by(|a, b| {
         (&a.entity_type, &a.scope, &a.address).cmp(&(&b.entity_type, &b.scope, &b.address))
     });

@@ -542,7 +542,7 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
                 &base_tree.files,
                 auth.config.clone(),
                 auth.library.clone(),
-                base_evals,
+                base_evals.map(|e| vec![e]),
                 base_problems,
                 provenance(
                     &auth_digest,
@@ -560,7 +560,7 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
                 &head_tree.files,
                 auth.config.clone(),
                 auth.library.clone(),
-                head_evals,
+                head_evals.map(|e| vec![e]),
                 head_problems,
                 provenance(
                     &auth_digest,
@@ -583,7 +583,7 @@ fn compare(opts: &GateOptions) -> Result<GateRun, Vec<Problem>> {
             files,
             alt.config.clone(),
             alt.library.clone(),
-            ev.evaluations,
+            ev.evaluations.map(|e| vec![e]),
             problems,
             provenance(
                 &alt.library.digest,

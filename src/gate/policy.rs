@@ -484,7 +484,7 @@ pub fn attribute(
             control: f.control.to_string(),
             severity: f.severity,
             resource: f.resource.clone(),
-            fingerprint: f.fingerprint.clone(),
+            fingerprint: f.fingerprint.to_string(),
             new: new.contains(f.fingerprint.as_str()),
             how,
         };

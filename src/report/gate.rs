@@ -115,7 +115,8 @@ fn resource_name(r: &CheckResult) -> &str {
 
 /// `SOC 2 CC6.1, CC6.6 · ISO/IEC 27001:2022 A.8.20`.
 fn frameworks_full(r: &CheckResult, lib: &Library) -> String {
-    r.frameworks
+    r.about
+        .frameworks
         .iter()
         .filter(|(_, ids)| !ids.is_empty())
         .map(|(fw, ids)| format!("{} {}", lib.catalogs.name(fw), ids.join(", ")))
@@ -185,15 +186,15 @@ fn finding(r: &CheckResult, lib: &Library) -> String {
         "**{}** · {} {} · {}{marker}  ",
         code(resource_name(r)),
         code(&r.control),
-        text(&r.title),
+        text(&r.about.title),
         code(&location(r))
     );
-    let _ = writeln!(s, "{}", text(&r.messages.join("; ")));
+    let _ = writeln!(s, "{}", text(&r.messages().join("; ")));
     if undetermined(r) {
         let _ = writeln!(
             s,
             "\n_Not known statically: {} — the finding fails closed on what vouch could not read._",
-            r.unknown
+            r.unknown()
                 .iter()
                 .map(|u| code(u))
                 .collect::<Vec<_>>()

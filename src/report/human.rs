@@ -66,13 +66,19 @@ impl std::fmt::Display for Finding<'_> {
             _ => "failed",
         };
         match r.status {
-            Status::Fail => write!(f, "[{}] {}: {}", r.severity.as_str(), r.control, r.title),
+            Status::Fail => write!(
+                f,
+                "[{}] {}: {}",
+                r.severity.as_str(),
+                r.control,
+                r.about.title
+            ),
             _ => write!(
                 f,
                 "[{}] {} {what}: {}",
                 r.severity.as_str(),
                 r.control,
-                r.title
+                r.about.title
             ),
         }
     }
@@ -129,7 +135,8 @@ fn line_span(text: &str, lines: &LineIndex, line: u32, column: u32) -> (usize, u
 }
 
 fn framework_line(r: &CheckResult, lib: &Library) -> String {
-    r.frameworks
+    r.about
+        .frameworks
         .iter()
         .filter(|(_, ids)| !ids.is_empty())
         .map(|(fw, ids)| format!("{} {}", lib.catalogs.name(fw), ids.join(", ")))
@@ -207,7 +214,7 @@ fn draw(
         }
         help.push_str(&fw);
     }
-    let mut message = r.messages.join("; ");
+    let mut message = r.messages().join("; ");
     if !r.determined && r.status == Status::Fail {
         // Fails closed, but asserts nothing: the message says what could not be known.
         message = format!("undetermined: {message}");

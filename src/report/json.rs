@@ -125,11 +125,13 @@ impl Shared {
                     if last_control != Some(control) {
                         last_control = Some(control);
                         add(control, Part::Text(&r.control));
-                        add(key(Field::Title, &r.title), Part::Text(&r.title));
-                        add(key(Field::Family, &r.family), Part::Text(&r.family));
+                        // The three share one allocation: the field tells them apart.
+                        let about = &r.about;
+                        add(key(Field::Title, about), Part::Text(&about.title));
+                        add(key(Field::Family, about), Part::Text(&about.family));
                         add(
-                            key(Field::Frameworks, &r.frameworks),
-                            Part::Frameworks(&r.frameworks),
+                            key(Field::Frameworks, about),
+                            Part::Frameworks(&about.frameworks),
                         );
                     }
                     if let Some(res) = &r.resource {
@@ -212,9 +214,9 @@ impl<'a> LastControl<'a> {
     fn parts(&mut self, r: &CheckResult, shared: &'a Shared) -> Option<[&'a RawValue; 4]> {
         let keys = [
             key(Field::Control, &r.control),
-            key(Field::Title, &r.title),
-            key(Field::Family, &r.family),
-            key(Field::Frameworks, &r.frameworks),
+            key(Field::Title, &r.about),
+            key(Field::Family, &r.about),
+            key(Field::Frameworks, &r.about),
         ];
         match self.seen {
             Some((seen, parts)) if seen == keys => Some(parts),
@@ -238,16 +240,12 @@ impl<'a> Row<'a> {
         // row writes it too (the control's parts, `_` here, come from `last`).
         let CheckResult {
             control: _,
-            title: _,
-            family: _,
+            about: _,
             status,
             severity,
             resource,
-            policies,
-            messages,
-            unknown,
+            detail: _,
             determined,
-            frameworks: _,
             fingerprint,
             waiver,
             attestation,
@@ -264,12 +262,12 @@ impl<'a> Row<'a> {
                 Some(res) => shared.get(Field::Resource, res)?,
                 None => RawValue::NULL,
             },
-            policies,
-            messages,
-            unknown,
+            policies: r.policies(),
+            messages: r.messages(),
+            unknown: r.unknown(),
             determined: *determined,
             frameworks: frameworks_part,
-            fingerprint,
+            fingerprint: fingerprint.as_str(),
             waiver: waiver.as_deref(),
             attestation: attestation.as_deref(),
             basis: *basis,
@@ -319,20 +317,21 @@ mod tests {
     fn result(control: &str, message: &str) -> CheckResult {
         CheckResult {
             control: control.into(),
-            title: "t".into(),
-            family: "f".into(),
+            about: Arc::new(crate::assessment::ControlAbout {
+                title: "t".to_owned(),
+                family: "f".to_owned(),
+                frameworks: BTreeMap::from([("soc2".to_owned(), vec!["CC6.1".to_owned()])]),
+            }),
             status: Status::Fail,
             severity: Severity::High,
             resource: None,
-            policies: vec!["p".to_owned()],
-            messages: vec![message.to_owned()],
-            unknown: Vec::new(),
+            detail: crate::assessment::Detail::boxed(
+                vec!["p".to_owned()],
+                vec![message.to_owned()],
+                Vec::new(),
+            ),
             determined: true,
-            frameworks: Arc::new(BTreeMap::from([(
-                "soc2".to_owned(),
-                vec!["CC6.1".to_owned()],
-            )])),
-            fingerprint: "ab".to_owned(),
+            fingerprint: crate::assessment::fingerprint("c", None, &[]),
             waiver: None,
             attestation: None,
             basis: crate::basis::Basis::Declared,
@@ -383,9 +382,10 @@ mod tests {
         let controls: Vec<CheckResult> = (0..5)
             .map(|c| {
                 let mut r = result(&format!("c{c}"), "m");
-                r.title = format!("Title \"{c}\"\nsecond line").into();
+                let about = Arc::make_mut(&mut r.about);
+                about.title = format!("Title \"{c}\"\nsecond line");
                 if c == 2 {
-                    r.frameworks = Arc::default();
+                    about.frameworks = BTreeMap::new();
                 }
                 r
             })
@@ -399,11 +399,11 @@ mod tests {
                 }
                 if i % 3 == 0 {
                     r.status = Status::Pass;
-                    r.policies.clear();
-                    r.messages.clear();
+                    r.detail = None;
                 }
                 if i % 5 == 1 {
-                    r.unknown = vec!["tls_version".to_owned()];
+                    r.detail.get_or_insert_with(Box::default).unknown =
+                        vec!["tls_version".to_owned()];
                     r.determined = false;
                 }
                 if i % 6 == 1 {
@@ -429,7 +429,8 @@ mod tests {
                         offset: 0,
                     }));
                 }
-                r.fingerprint = format!("{i:032x}");
+                r.fingerprint = crate::assessment::Fingerprint::parse(&format!("{i:032x}"))
+                    .expect("32 hex digits");
                 r
             })
             .collect()

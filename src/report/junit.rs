@@ -81,13 +81,13 @@ fn finding_case(r: &CheckResult, outcome: Outcome) -> Case {
 fn failure_body(r: &CheckResult, remediation: Option<&str>) -> String {
     let mut body = format!(
         "{}\n{}\nseverity: {}\npolicies: {}",
-        r.title,
+        r.about.title,
         where_of(r),
         r.severity.as_str(),
-        r.policies.join(", ")
+        r.policies().join(", ")
     );
-    if !r.unknown.is_empty() {
-        let _ = write!(body, "\nnot known statically: {}", r.unknown.join(", "));
+    if !r.unknown().is_empty() {
+        let _ = write!(body, "\nnot known statically: {}", r.unknown().join(", "));
     }
     if let Some(fix) = remediation {
         let _ = write!(body, "\nhow to fix:\n{fix}");
@@ -200,7 +200,7 @@ pub fn gate(run: &GateRun) -> String {
     let mut by_control: BTreeMap<&str, Vec<Case>> = BTreeMap::new();
     for r in &run.head.assessment.results {
         let fix = lib.controls.get(&*r.control).map(|c| c.remediation.trim());
-        let msg = r.messages.join("; ");
+        let msg = r.messages().join("; ");
         let outcome = match r.status {
             Status::Pass => Outcome::Pass,
             Status::NotApplicable => Outcome::Skipped(msg),
@@ -242,7 +242,7 @@ pub fn gate(run: &GateRun) -> String {
                 r,
                 Outcome::Skipped(format!(
                     "kept from the base: the head could not be re-evaluated: {}",
-                    r.messages.join("; ")
+                    r.messages().join("; ")
                 )),
             ));
     }

@@ -110,9 +110,13 @@ fn result(
     note: Option<&str>,
 ) -> Option<Value> {
     let res = r.resource.as_ref().filter(|res| !res.file.is_empty())?;
-    let mut message = format!("{}: {}", res.address, r.messages.join("; "));
-    if !r.unknown.is_empty() {
-        let _ = write!(message, " (not known statically: {})", r.unknown.join(", "));
+    let mut message = format!("{}: {}", res.address, r.messages().join("; "));
+    if !r.unknown().is_empty() {
+        let _ = write!(
+            message,
+            " (not known statically: {})",
+            r.unknown().join(", ")
+        );
     }
     if let Some(note) = note {
         let _ = write!(message, " ({note})");
@@ -138,11 +142,11 @@ fn result(
         "locations": [loc],
         "partialFingerprints": { "vouch/v1": r.fingerprint },
         "properties": {
-            "policies": r.policies,
-            "frameworks": r.frameworks,
+            "policies": r.policies(),
+            "frameworks": r.about.frameworks,
             "severity": r.severity.as_str(),
             "determined": r.determined,
-            "unknown": r.unknown,
+            "unknown": r.unknown(),
         },
     });
     let obj = result.as_object_mut()?;
@@ -166,10 +170,10 @@ pub fn gate(run: &GateRun) -> String {
     let lib = &run.head.library;
     let mut states: BTreeMap<&str, &str> = BTreeMap::new();
     for r in &report.new {
-        states.insert(&r.fingerprint, "new");
+        states.insert(r.fingerprint.as_str(), "new");
     }
     for r in &report.existing {
-        states.insert(&r.fingerprint, "unchanged");
+        states.insert(r.fingerprint.as_str(), "unchanged");
     }
     let shown: Vec<&CheckResult> = run
         .head

@@ -64,7 +64,8 @@ pub fn load(path: &Path, as_of: i64) -> Result<State, Vec<Problem>> {
         revision: None,
         as_of: crate::dates::format_days(as_of),
     };
-    let evaluations = l.compiled.evaluate(&l.loaded.resources);
+    let all: Vec<usize> = (0..l.loaded.resources.len()).collect();
+    let evaluations = l.compiled.evaluate_unordered(&l.loaded.resources, &all);
     let run = check::assess(
         l.loaded,
         &l.files,

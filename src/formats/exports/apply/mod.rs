@@ -81,7 +81,7 @@ impl<'a> Join<'a> {
     }
 
     /// Marks `attr` of the resource at `idx` unknown, with the reason a user can act on.
-    fn set_unknown(&mut self, idx: usize, attr: &str, reason: String) {
+    fn set_unknown(&mut self, idx: usize, attr: &'static str, reason: String) {
         if let Some(r) = self.resources.get_mut(idx) {
             r.facts_mut().explain(attr, format!("not known: {reason}"));
             r.set(attr, Value::unknown(reason));
@@ -128,7 +128,7 @@ impl<'a> Join<'a> {
     fn import(
         &mut self,
         idx: usize,
-        attr: &str,
+        attr: &'static str,
         value: Value,
         e: &ExportFile,
         offset: usize,

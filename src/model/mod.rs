@@ -9,6 +9,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+mod attrs;
+
+pub use attrs::{Attrs, Name};
+
 /// Where a resource (or a finding about it) comes from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
 pub struct Span {
@@ -163,7 +167,7 @@ pub struct Resource {
     /// The Cedar entity type, namespace-qualified (`Aws::S3Bucket`).
     pub entity_type: String,
     /// Attributes in the shape the schema declares for `entity_type`.
-    pub attrs: BTreeMap<String, Value>,
+    pub attrs: Attrs,
     /// Other resources this one belongs to (Cedar parents), as `(entity_type, id)`.
     pub parents: Vec<(String, String)>,
     /// Where it was declared.
@@ -250,6 +254,8 @@ impl Facts {
         if let Some(i) = self.sources.iter().position(|x| *x == s) {
             return i;
         }
+        // Most resources have one source: no room for four (a large inventory has 60,000).
+        self.sources.reserve_exact(1);
         self.sources.push(s);
         self.sources.len() - 1
     }
@@ -279,7 +285,7 @@ impl Resource {
             address: address.into(),
             scope: String::new(),
             entity_type: entity_type.to_owned(),
-            attrs: BTreeMap::new(),
+            attrs: Attrs::new(),
             parents: Vec::new(),
             span,
             attr_spans: BTreeMap::new(),
@@ -305,14 +311,14 @@ impl Resource {
     }
 
     /// Sets an attribute (builder style).
-    pub fn with(mut self, name: &str, value: Value) -> Self {
-        self.attrs.insert(name.to_owned(), value);
+    pub fn with(mut self, name: impl Into<Name>, value: Value) -> Self {
+        self.attrs.insert(name, value);
         self
     }
 
     /// Sets an attribute.
-    pub fn set(&mut self, name: &str, value: Value) {
-        self.attrs.insert(name.to_owned(), value);
+    pub fn set(&mut self, name: impl Into<Name>, value: Value) {
+        self.attrs.insert(name, value);
     }
 
     /// Names of the attributes whose value is unknown, sorted.
@@ -320,7 +326,7 @@ impl Resource {
         self.attrs
             .iter()
             .filter(|(_, v)| v.is_unknown())
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| k.to_owned())
             .collect()
     }
 }
