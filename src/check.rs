@@ -307,25 +307,23 @@ pub fn evaluate_loaded(
     opts: &CheckOptions,
 ) -> CheckRun {
     let mut loaded = loaded;
-    let all: Vec<usize> = (0..loaded.resources.len()).collect();
-    let parts = compiled.map(|c| c.evaluate_unordered(&loaded.resources, &all));
-    // Released now: the results are built from the evaluations' parts, never merged.
-    if !opts.keep_attributes {
-        release_attributes(&mut loaded.resources);
-    }
+    // The results are built from the evaluations' parts, never merged.
+    let parts = match compiled {
+        Some(c) if opts.keep_attributes => {
+            let all: Vec<usize> = (0..loaded.resources.len()).collect();
+            Some(c.evaluate_unordered(&loaded.resources, &all))
+        }
+        Some(c) => Some(c.evaluate_releasing(&mut loaded.resources)),
+        None => {
+            if !opts.keep_attributes {
+                crate::model::release_attributes(&mut loaded.resources);
+            }
+            None
+        }
+    };
     assess(
         loaded, files, config, library, parts, problems, provenance, opts, true,
     )
-}
-
-/// Drops the resources' attributes (in parallel: a large inventory holds millions of values),
-/// keeping what results are built from: identity, spans, facts and notes.
-fn release_attributes(resources: &mut [crate::model::Resource]) {
-    use rayon::prelude::*;
-    resources
-        .par_iter_mut()
-        .with_min_len(256)
-        .for_each(|r| drop(std::mem::take(&mut r.attrs)));
 }
 
 /// An attestation must name a manual control of the library. One naming an unknown control (a

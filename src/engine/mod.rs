@@ -573,39 +573,55 @@ impl Compiled {
         resources: &[Resource],
         indices: &[usize],
     ) -> Vec<Vec<Evaluation>> {
-        let relevant: Vec<usize> = indices
-            .iter()
-            .copied()
-            .filter(|i| self.sets.contains_key(&resources[*i].entity_type))
-            .collect();
-        let type_names: HashMap<&str, Option<EntityTypeName>> = self
-            .sets
-            .keys()
-            .map(|t| (t.as_str(), EntityTypeName::from_str(t).ok()))
-            .collect();
-        // Standing grants are re-evaluated as the access requests they answer, alongside.
-        let grants: Vec<usize> = indices
-            .iter()
-            .copied()
-            .filter(|i| resources[*i].entity_type == access::GRANT_TYPE)
-            .collect();
+        let plan = Plan::of(self, resources, indices);
         let memo = memo::Memo::default();
         let (comply, requests) = rayon::join(
             || {
-                relevant
+                plan.relevant
                     .par_chunks(BATCH)
-                    .map(|chunk| self.evaluate_batch(resources, chunk, &type_names, &memo))
+                    .map(|chunk| self.evaluate_batch(resources, chunk, &plan.type_names, &memo))
                     .collect::<Vec<_>>()
             },
-            || {
-                if grants.is_empty() || self.access.controls.is_empty() {
-                    Vec::new()
-                } else {
-                    access::evaluate_grants(self, resources, &grants)
-                }
-            },
+            || self.standing_grants(resources, &plan.grants),
         );
         comply.into_iter().chain(requests).collect()
+    }
+
+    /// Evaluates every resource, in parts not yet in order, releasing each resource's
+    /// attributes as soon as nothing will read them again: the standing grants first (they
+    /// read users and resources too), then the resources group by group, each group's
+    /// attributes dropped once it is decided. A large inventory's attributes are gone before
+    /// anything else is built, instead of all at once after the last decision.
+    pub fn evaluate_releasing(&self, resources: &mut [Resource]) -> Vec<Vec<Evaluation>> {
+        let all: Vec<usize> = (0..resources.len()).collect();
+        let plan = Plan::of(self, resources, &all);
+        let memo = memo::Memo::default();
+        let mut parts = self.standing_grants(resources, &plan.grants);
+        for group in plan.relevant.chunks(BATCH * 16) {
+            let decided: Vec<Vec<Evaluation>> = group
+                .par_chunks(BATCH)
+                .map(|chunk| self.evaluate_batch(resources, chunk, &plan.type_names, &memo))
+                .collect();
+            parts.extend(decided);
+            for &i in group {
+                if let Some(r) = resources.get_mut(i) {
+                    drop(std::mem::take(&mut r.attrs));
+                }
+            }
+        }
+        // Resources of types no control checks.
+        crate::model::release_attributes(resources);
+        parts
+    }
+
+    /// Standing grants re-evaluated as the access requests they answer (none without access
+    /// controls).
+    fn standing_grants(&self, resources: &[Resource], grants: &[usize]) -> Vec<Vec<Evaluation>> {
+        if grants.is_empty() || self.access.controls.is_empty() {
+            Vec::new()
+        } else {
+            access::evaluate_grants(self, resources, grants)
+        }
     }
 
     fn evaluate_batch(
@@ -930,6 +946,38 @@ struct Judged {
     messages: Vec<String>,
     unknown: Vec<String>,
     undetermined: bool,
+}
+
+/// What an evaluation of some resources will do.
+struct Plan<'c> {
+    /// The resources whose type has controls.
+    relevant: Vec<usize>,
+    /// Each controlled type's Cedar name (`None`: not a valid name).
+    type_names: HashMap<&'c str, Option<EntityTypeName>>,
+    /// The standing grants, re-evaluated as the access requests they answer.
+    grants: Vec<usize>,
+}
+
+impl<'c> Plan<'c> {
+    fn of(compiled: &'c Compiled, resources: &[Resource], indices: &[usize]) -> Plan<'c> {
+        Plan {
+            relevant: indices
+                .iter()
+                .copied()
+                .filter(|i| compiled.sets.contains_key(&resources[*i].entity_type))
+                .collect(),
+            type_names: compiled
+                .sets
+                .keys()
+                .map(|t| (t.as_str(), EntityTypeName::from_str(t).ok()))
+                .collect(),
+            grants: indices
+                .iter()
+                .copied()
+                .filter(|i| resources[*i].entity_type == access::GRANT_TYPE)
+                .collect(),
+        }
+    }
 }
 
 /// Evaluations in parts merged into one vector, sorted by (resource index, control).

@@ -331,6 +331,16 @@ impl Resource {
     }
 }
 
+/// Drops the resources' attributes (in parallel: a large inventory holds millions of values),
+/// keeping what results are built from: identity, spans, facts and notes.
+pub fn release_attributes(resources: &mut [Resource]) {
+    use rayon::prelude::*;
+    resources
+        .par_iter_mut()
+        .with_min_len(256)
+        .for_each(|r| drop(std::mem::take(&mut r.attrs)));
+}
+
 #[cfg(test)]
 mod tests {
     use super::Span;
