@@ -493,15 +493,6 @@ impl Fingerprint {
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
-
-    /// A fingerprint from its 32 hex digits (`None` for anything else).
-    pub fn parse(hex_digits: &str) -> Option<Fingerprint> {
-        let bytes: [u8; 32] = hex_digits.as_bytes().try_into().ok()?;
-        bytes
-            .iter()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            .then_some(Fingerprint(bytes))
-    }
 }
 
 impl std::fmt::Display for Fingerprint {

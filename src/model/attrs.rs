@@ -142,10 +142,20 @@ impl<K: Into<Name>> FromIterator<(K, Value)> for Attrs {
 }
 
 impl<K: Into<Name>> Extend<(K, Value)> for Attrs {
+    /// Adds every pair (a later value of a name replaces an earlier one, as `insert` does), in
+    /// one sort rather than one shifting insert each.
     fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
-        for (k, v) in iter {
-            self.insert(k, v);
-        }
+        self.entries
+            .extend(iter.into_iter().map(|(k, v)| (k.into(), v)));
+        // Stable: of equal names, the one added last comes last.
+        self.entries.sort_by(|a, b| a.0.cmp(&b.0));
+        self.entries.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
+            }
+            same
+        });
     }
 }
 
@@ -185,6 +195,18 @@ mod tests {
             let theirs: Vec<(&str, &Value)> = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
             prop_assert_eq!(ours, theirs);
             prop_assert_eq!(serde_json::to_string(&attrs).unwrap(), serde_json::to_string(&map).unwrap());
+        }
+
+        /// Extending by many pairs at once (names repeated) gives what inserting them in turn gives.
+        #[test]
+        fn extending_is_inserting_in_turn(start in proptest::collection::vec(("[a-e]{1,2}", any::<i64>()), 0..16), more in proptest::collection::vec(("[a-e]{1,2}", any::<i64>()), 0..64)) {
+            let mut one_by_one: Attrs = Attrs::new();
+            for (k, n) in start.iter().chain(&more) {
+                one_by_one.insert(k.clone(), Value::Long(*n));
+            }
+            let mut extended: Attrs = start.into_iter().map(|(k, n)| (k, Value::Long(n))).collect();
+            extended.extend(more.into_iter().map(|(k, n)| (k, Value::Long(n))));
+            prop_assert_eq!(extended, one_by_one);
         }
     }
 }

@@ -429,8 +429,7 @@ mod tests {
                         offset: 0,
                     }));
                 }
-                r.fingerprint = crate::assessment::Fingerprint::parse(&format!("{i:032x}"))
-                    .expect("32 hex digits");
+                r.fingerprint = crate::assessment::fingerprint(&format!("r{i}"), None, &[]);
                 r
             })
             .collect()
