@@ -215,15 +215,16 @@ pub fn check(args: &CheckArgs) -> u8 {
     let threshold = args.fail_on.or(run.config.fail_on).unwrap_or(Severity::Low);
     match args.format {
         Format::Json => report::emit_assessment_json(&mut run.assessment),
-        Format::Human => {
-            report::emit(&human::render(
+        Format::Human => report::emit_with(|out| {
+            human::write(
                 &run.assessment,
                 &run.library,
                 &run.sources,
                 threshold,
                 human::Style::stdout(),
-            ));
-        }
+                out,
+            )
+        }),
     }
     if !run.problems.is_empty() {
         report::emit_err(&human::render_problems(

@@ -5,16 +5,17 @@
 //! windows, on every core, indented to its depth and written in order — byte for byte what
 //! `serde_json::to_writer_pretty` writes for the whole value.
 //!
-//! Most of a result's bytes are values it shares with others (its control's title and
-//! mappings, its resource's reference and fact sources): each distinct one is rendered once, at
-//! the depth it appears at, and spliced into every result that holds it (`Shared`).
+//! Two things keep it fast: [`Pretty`] writes what serde's pretty formatter writes, but each
+//! line break with its indentation in one copy (serde's writes the indentation unit once per
+//! level, and those tiny copies were most of the time); and the parts a result shares with its
+//! control's other results (the id, title, family and mappings) are rendered once per run of
+//! that control and spliced in.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::ser::{Formatter as _, PrettyFormatter};
+use serde_json::ser::Formatter;
 use serde_json::value::RawValue;
 
 use crate::assessment::{Assessment, CheckResult};
@@ -44,13 +45,12 @@ pub fn write_assessment(a: &mut Assessment, out: &mut impl Write) -> std::io::Re
     if a.results.is_empty() {
         out.write_all(b"[]")?;
     } else {
-        let shared = Shared::of(&a.results)?;
         out.write_all(b"[")?;
         for (w, window) in a.results.chunks(WINDOW).enumerate() {
             let parts: Vec<std::io::Result<Vec<u8>>> = window
                 .par_chunks(256)
                 .enumerate()
-                .map(|(c, chunk)| render(chunk, w == 0 && c == 0, &shared))
+                .map(|(c, chunk)| render(chunk, w == 0 && c == 0))
                 .collect();
             for part in parts {
                 out.write_all(&part?)?;
@@ -62,122 +62,141 @@ pub fn write_assessment(a: &mut Assessment, out: &mut impl Write) -> std::io::Re
     out.write_all(b"\n")
 }
 
-/// A pretty formatter as it stands inside `depth` levels of the document (the top-level
-/// object, the `results` array, …): what it writes is indented as in the whole document.
-fn formatter_at(depth: usize) -> std::io::Result<PrettyFormatter<'static>> {
-    let mut f = PrettyFormatter::new();
-    for _ in 0..depth {
-        f.begin_object(&mut std::io::sink())?;
+/// A line break followed by the deepest indentation [`Pretty`] writes in one copy.
+const BREAK: &[u8] = b",\n                                                                ";
+
+/// Serde's `PrettyFormatter` with two-space indentation, byte for byte, writing each line
+/// break and its indentation in one copy.
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    /// A formatter as it stands inside `depth` levels of the document (the top-level object,
+    /// the `results` array, …): what it writes is indented as in the whole document.
+    fn at(depth: usize) -> Pretty {
+        Pretty {
+            depth,
+            has_value: false,
+        }
     }
-    Ok(f)
+
+    /// `\n` (after `,` unless `first`) and the indentation of the current depth.
+    fn line<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
+        let from = usize::from(first);
+        let to = 2 + 2 * self.depth;
+        match BREAK.get(from..to) {
+            Some(bytes) => w.write_all(bytes),
+            None => {
+                w.write_all(&BREAK[from..2])?;
+                (0..self.depth).try_for_each(|_| w.write_all(b"  "))
+            }
+        }
+    }
 }
 
-/// Which field a shared value fills.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Field {
-    Control,
-    Title,
-    Family,
-    Frameworks,
-    Resource,
-    Sources,
+impl Formatter for Pretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.line(w, true)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.line(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.line(w, true)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.line(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
-/// The identity of a shared value: the field it fills and the address of its allocation
-/// (every result holding it holds the same `Arc`, alive while the results are written). The
-/// field is part of it: two empty values of different types may share one address.
-type Key = (Field, usize);
-
-fn key<T: ?Sized>(field: Field, a: &Arc<T>) -> Key {
-    (field, Arc::as_ptr(a).cast::<u8>() as usize)
+/// `value` rendered as it appears at `depth` (a field of a result sits at depth 3).
+fn rendered_at(value: &impl Serialize, depth: usize) -> std::io::Result<Box<RawValue>> {
+    let mut buf = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, Pretty::at(depth));
+    value.serialize(&mut ser).map_err(std::io::Error::other)?;
+    let text = String::from_utf8(buf).map_err(std::io::Error::other)?;
+    RawValue::from_string(text).map_err(std::io::Error::other)
 }
 
-/// A value results share, to be rendered once.
-#[derive(Clone, Copy)]
-enum Part<'a> {
-    Text(&'a str),
-    Frameworks(&'a std::collections::BTreeMap<String, Vec<String>>),
-    Resource(&'a crate::assessment::ResourceRef),
-    Sources(&'a [crate::model::FactSource]),
+/// A control's parts every result of it repeats (its id, title, family and mappings),
+/// rendered once for a run of its results.
+struct ControlParts {
+    /// The control and about allocations they were rendered from.
+    of: (*const u8, *const u8),
+    control: Box<RawValue>,
+    title: Box<RawValue>,
+    family: Box<RawValue>,
+    frameworks: Box<RawValue>,
 }
 
-/// A map keyed by addresses, hashed fast (the keys are not chosen by anyone's input).
-type ByAddress<V> = std::collections::HashMap<Key, V, foldhash::fast::FixedState>;
+impl ControlParts {
+    fn of(r: &CheckResult) -> (*const u8, *const u8) {
+        (
+            std::sync::Arc::as_ptr(&r.control).cast::<u8>(),
+            std::sync::Arc::as_ptr(&r.about).cast::<u8>(),
+        )
+    }
 
-/// Every distinct shared value of the results, rendered as it appears inside a result.
-struct Shared {
-    rendered: ByAddress<Box<RawValue>>,
-}
-
-impl Shared {
-    fn of<'r>(results: &'r [CheckResult]) -> std::io::Result<Shared> {
-        let distinct = results
-            .par_chunks(8_192)
-            .map(|chunk: &'r [CheckResult]| {
-                let mut parts: ByAddress<Part<'r>> = ByAddress::default();
-                let mut add = |k: Key, p: Part<'r>| {
-                    parts.entry(k).or_insert(p);
-                };
-                // A control's parts repeat result after result: looked up once per run of them.
-                let mut last_control = None;
-                for r in chunk {
-                    let control = key(Field::Control, &r.control);
-                    if last_control != Some(control) {
-                        last_control = Some(control);
-                        add(control, Part::Text(&r.control));
-                        // The three share one allocation: the field tells them apart.
-                        let about = &r.about;
-                        add(key(Field::Title, about), Part::Text(&about.title));
-                        add(key(Field::Family, about), Part::Text(&about.family));
-                        add(
-                            key(Field::Frameworks, about),
-                            Part::Frameworks(&about.frameworks),
-                        );
-                    }
-                    if let Some(res) = &r.resource {
-                        add(key(Field::Resource, res), Part::Resource(res));
-                    }
-                    if !r.sources.is_empty() {
-                        add(key(Field::Sources, &r.sources), Part::Sources(&r.sources));
-                    }
-                }
-                parts
-            })
-            .reduce(ByAddress::default, |mut a, b| {
-                for (k, p) in b {
-                    a.entry(k).or_insert(p);
-                }
-                a
-            });
+    fn render(r: &CheckResult) -> std::io::Result<ControlParts> {
         // Fields of a result sit three levels deep: the document, `results`, the result.
-        let rendered = distinct
-            .into_par_iter()
-            .map(|(k, part)| {
-                let mut buf = Vec::new();
-                let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter_at(3)?);
-                match part {
-                    Part::Text(t) => t.serialize(&mut ser),
-                    Part::Frameworks(f) => f.serialize(&mut ser),
-                    Part::Resource(r) => r.serialize(&mut ser),
-                    Part::Sources(s) => s.serialize(&mut ser),
-                }
-                .map_err(std::io::Error::other)?;
-                let text = String::from_utf8(buf).map_err(std::io::Error::other)?;
-                Ok((
-                    k,
-                    RawValue::from_string(text).map_err(std::io::Error::other)?,
-                ))
-            })
-            .collect::<std::io::Result<ByAddress<_>>>()?;
-        Ok(Shared { rendered })
-    }
-
-    fn get<T: ?Sized>(&self, field: Field, a: &Arc<T>) -> Option<&RawValue> {
-        self.rendered.get(&key(field, a)).map(|b| &**b)
+        Ok(ControlParts {
+            of: ControlParts::of(r),
+            control: rendered_at(&&*r.control, 3)?,
+            title: rendered_at(&r.about.title, 3)?,
+            family: rendered_at(&r.about.family, 3)?,
+            frameworks: rendered_at(&r.about.frameworks, 3)?,
+        })
     }
 }
 
-/// A result as `CheckResult` serialises, its shared values spliced in already rendered: the
+/// A result as `CheckResult` serialises, its control's parts spliced in already rendered: the
 /// same fields in the same order with the same omissions (`same_bytes_as_serde` holds it).
 #[derive(Serialize)]
 struct Row<'a> {
@@ -186,7 +205,7 @@ struct Row<'a> {
     family: &'a RawValue,
     status: crate::assessment::Status,
     severity: crate::library::Severity,
-    resource: &'a RawValue,
+    resource: Option<&'a crate::assessment::ResourceRef>,
     policies: &'a [String],
     messages: &'a [String],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
@@ -199,45 +218,14 @@ struct Row<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     attestation: Option<&'a crate::formats::inventory::Attestation>,
     basis: crate::basis::Basis,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sources: Option<&'a RawValue>,
-}
-
-/// The rendered parts of the control of the previous result (results come in runs of one
-/// control): its id, title, family and mappings, with the keys they were looked up by.
-#[derive(Default)]
-struct LastControl<'a> {
-    seen: Option<([Key; 4], [&'a RawValue; 4])>,
-}
-
-impl<'a> LastControl<'a> {
-    fn parts(&mut self, r: &CheckResult, shared: &'a Shared) -> Option<[&'a RawValue; 4]> {
-        let keys = [
-            key(Field::Control, &r.control),
-            key(Field::Title, &r.about),
-            key(Field::Family, &r.about),
-            key(Field::Frameworks, &r.about),
-        ];
-        match self.seen {
-            Some((seen, parts)) if seen == keys => Some(parts),
-            _ => {
-                let mut parts = [RawValue::NULL; 4];
-                for (part, k) in parts.iter_mut().zip(keys) {
-                    *part = shared.rendered.get(&k)?;
-                }
-                self.seen = Some((keys, parts));
-                Some(parts)
-            }
-        }
-    }
+    #[serde(skip_serializing_if = "<[crate::model::FactSource]>::is_empty")]
+    sources: &'a [crate::model::FactSource],
 }
 
 impl<'a> Row<'a> {
-    /// The row of `r`, or `None` when one of its shared values was not rendered.
-    fn of(r: &'a CheckResult, shared: &'a Shared, last: &mut LastControl<'a>) -> Option<Row<'a>> {
-        let [control_part, title_part, family_part, frameworks_part] = last.parts(r, shared)?;
+    fn of(r: &'a CheckResult, parts: &'a ControlParts) -> Row<'a> {
         // Every field named: a field added to `CheckResult` does not compile here until the
-        // row writes it too (the control's parts, `_` here, come from `last`).
+        // row writes it too (the control's parts, `_` here, come from `parts`).
         let CheckResult {
             control: _,
             about: _,
@@ -252,50 +240,47 @@ impl<'a> Row<'a> {
             basis,
             sources,
         } = r;
-        Some(Row {
-            control: control_part,
-            title: title_part,
-            family: family_part,
+        Row {
+            control: &parts.control,
+            title: &parts.title,
+            family: &parts.family,
             status: *status,
             severity: *severity,
-            resource: match resource {
-                Some(res) => shared.get(Field::Resource, res)?,
-                None => RawValue::NULL,
-            },
+            resource: resource.as_deref(),
             policies: r.policies(),
             messages: r.messages(),
             unknown: r.unknown(),
             determined: *determined,
-            frameworks: frameworks_part,
+            frameworks: &parts.frameworks,
             fingerprint: fingerprint.as_str(),
             waiver: waiver.as_deref(),
             attestation: attestation.as_deref(),
             basis: *basis,
-            sources: if sources.is_empty() {
-                None
-            } else {
-                Some(shared.get(Field::Sources, sources)?)
-            },
-        })
+            sources,
+        }
     }
 }
 
 /// Results as array elements: each after `,` (but the very first) and a newline, indented.
-fn render(chunk: &[CheckResult], first: bool, shared: &Shared) -> std::io::Result<Vec<u8>> {
+fn render(chunk: &[CheckResult], first: bool) -> std::io::Result<Vec<u8>> {
     // Results take about a kilobyte each: room for a little more, so the buffer rarely grows.
     let mut buf = Vec::with_capacity(chunk.len() * 1_280);
-    let mut last = LastControl::default();
+    // Results come in runs of one control.
+    let mut parts: Option<ControlParts> = None;
     for (i, r) in chunk.iter().enumerate() {
         buf.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
         buf.extend_from_slice(INDENT);
-        // serde's pretty formatter, two levels deep (the top-level object and its `results`
-        // array): each line of the result comes out indented as in the whole document.
-        let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter_at(2)?);
-        match Row::of(r, shared, &mut last) {
-            Some(row) => row.serialize(&mut ser),
-            None => r.serialize(&mut ser),
-        }
-        .map_err(std::io::Error::other)?;
+        let current = match parts.take() {
+            Some(p) if p.of == ControlParts::of(r) => p,
+            _ => ControlParts::render(r)?,
+        };
+        // Two levels deep (the top-level object and its `results` array): each line of the
+        // result comes out indented as in the whole document.
+        let mut ser = serde_json::Serializer::with_formatter(&mut buf, Pretty::at(2));
+        Row::of(r, &current)
+            .serialize(&mut ser)
+            .map_err(std::io::Error::other)?;
+        parts = Some(current);
     }
     Ok(buf)
 }
@@ -308,6 +293,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+    use std::sync::Arc;
 
     use super::*;
     use crate::assessment::{ResourceRef, Status, WaiverRef};
@@ -459,6 +445,29 @@ mod tests {
                 .map(|i| result(&format!("c{i}"), "line one\nline \"two\"\n  indented"))
                 .collect();
             assert_same_as_serde(assessment(results), &format!("{n} results"));
+        }
+    }
+
+    /// The formatter writes what serde's pretty formatter writes, at every depth (deeper than
+    /// its one-copy indentation reaches too), for empty and non-empty arrays and objects.
+    #[test]
+    fn pretty_matches_serde_pretty_formatter() {
+        let mut deep = serde_json::json!({"leaf": [1, {"a": []}, {}, "x\n\"y\""]});
+        for i in 0..40 {
+            deep = serde_json::json!({ format!("level{i}"): [deep, [], {}, null, true, 1.5] });
+        }
+        for depth in [0, 2, 3, 31, 33] {
+            let mut expected = Vec::new();
+            let mut pretty = serde_json::ser::PrettyFormatter::new();
+            for _ in 0..depth {
+                pretty.begin_object(&mut std::io::sink()).expect("sink");
+            }
+            let mut ser = serde_json::Serializer::with_formatter(&mut expected, pretty);
+            deep.serialize(&mut ser).expect("serialises");
+            let mut got = Vec::new();
+            let mut ser = serde_json::Serializer::with_formatter(&mut got, Pretty::at(depth));
+            deep.serialize(&mut ser).expect("serialises");
+            assert!(got == expected, "depth {depth} differs");
         }
     }
 

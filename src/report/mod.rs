@@ -49,6 +49,14 @@ pub fn emit_json<T: Serialize>(value: &T) {
     let _ = w.flush();
 }
 
+/// Streams what `write` writes to stdout, buffered; a closed pipe (`| head`) ends it quietly.
+pub fn emit_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    let out = std::io::stdout().lock();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+    let _ = write(&mut w);
+    let _ = w.flush();
+}
+
 /// Writes text to stdout; a closed pipe (`| head`) is not an error worth a panic.
 pub fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
