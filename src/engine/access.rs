@@ -46,6 +46,9 @@ pub struct AccessSet {
     /// Controls with a forbid in the set, sorted.
     pub controls: Vec<Arc<str>>,
     info: BTreeMap<String, PolicyInfo>,
+    /// What the forbids observe of a request, when standing grants that look alike to them
+    /// may share one decision (see [`grant_memo`](super::grant_memo)).
+    observer: Option<super::grant_memo::Observer>,
 }
 
 impl AccessSet {
@@ -54,6 +57,7 @@ impl AccessSet {
         all: &PolicySet,
         ids: &BTreeMap<String, BTreeSet<String>>,
         infos: &BTreeMap<String, PolicyInfo>,
+        schema_access: Option<&serde_json::Value>,
     ) -> AccessSet {
         let mut set = AccessSet::default();
         let mut controls = BTreeSet::new();
@@ -85,6 +89,15 @@ impl AccessSet {
             set.info.insert(id.clone(), info.clone());
         }
         set.controls = controls.into_iter().map(Arc::from).collect();
+        let forbids: Option<Vec<serde_json::Value>> = set
+            .forbids
+            .values()
+            .flat_map(PolicySet::policies)
+            .map(|p| p.to_json().ok())
+            .collect();
+        set.observer = forbids
+            .zip(schema_access)
+            .and_then(|(forbids, schema)| super::grant_memo::Observer::of(&forbids, schema));
         set
     }
 
@@ -126,6 +139,36 @@ pub struct RequestFacts {
 }
 
 impl RequestFacts {
+    /// The context's fields as values, in a fixed order: what a standing grant's memo key
+    /// holds of the request (every field of `context`).
+    fn observed(&self) -> super::grant_memo::ContextFields {
+        // Every field named: a field added here does not compile until the key holds it too.
+        let RequestFacts {
+            mfa,
+            ticket,
+            ticket_valid,
+            duration_hours,
+            approver,
+            approver_user,
+            approver_invisible,
+            approver_active_known,
+            approver_active,
+            approver_authorized,
+        } = self;
+        [
+            ("mfa", Value::Bool(*mfa)),
+            ("ticket", Value::String(ticket.clone())),
+            ("ticket_valid", Value::Bool(*ticket_valid)),
+            ("duration_hours", Value::Long(*duration_hours)),
+            ("approver", Value::String(approver.clone())),
+            ("approver_user", Value::String(approver_user.clone())),
+            ("approver_invisible", Value::Bool(*approver_invisible)),
+            ("approver_active_known", Value::Bool(*approver_active_known)),
+            ("approver_active", Value::Bool(*approver_active)),
+            ("approver_authorized", Value::Bool(*approver_authorized)),
+        ]
+    }
+
     fn context(&self) -> Result<Context, String> {
         let s = |v: &str| RestrictedExpression::new_string(v.to_owned());
         let b = RestrictedExpression::new_bool;
@@ -429,6 +472,33 @@ pub(super) fn evaluate_grants(
     resources: &[Resource],
     grants: &[usize],
 ) -> Vec<Vec<Evaluation>> {
+    evaluate_grants_with(compiled, resources, grants, Sharing::AlikeShare)
+}
+
+/// Whether standing grants that look alike to the forbids share one decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sharing {
+    /// When the forbids allow it (see [`grant_memo`](super::grant_memo)).
+    AlikeShare,
+    /// Never: every request is asked of Cedar (what the sharing is tested against).
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "the tests' reference evaluation")
+    )]
+    EachAlone,
+}
+
+/// [`evaluate_grants`], sharing decisions or not.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one grant's requests, decisions and results read best together"
+)]
+pub(super) fn evaluate_grants_with(
+    compiled: &Compiled,
+    resources: &[Resource],
+    grants: &[usize],
+    sharing: Sharing,
+) -> Vec<Vec<Evaluation>> {
     let controls = &compiled.access.controls;
     let store = match AccessStore::build(compiled, resources) {
         Ok(s) => s,
@@ -456,6 +526,26 @@ pub(super) fn evaluate_grants(
     let members = group_members(resources);
     // Sorted once, for wildcard grants (`*`, `kind:*`).
     let all_resources = store.resource_ids();
+    let observer = compiled
+        .access
+        .observer
+        .as_ref()
+        .filter(|_| sharing == Sharing::AlikeShare);
+    let targets_by_id: std::collections::HashMap<String, &Resource> = resources
+        .iter()
+        .filter(|r| r.entity_type == RESOURCE_TYPE)
+        .map(|r| (r.id(), r))
+        .collect();
+    // Key (what the forbids observe of a request) → their decision, for every grant.
+    let decided: std::sync::Mutex<std::collections::HashMap<Vec<u8>, AccessDecision>> =
+        std::sync::Mutex::default();
+    let remembered = |key: &[u8]| {
+        decided
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    };
     let one = |g: usize| -> Vec<Evaluation> {
         let grant = &resources[g];
         let holder = text(grant, "user");
@@ -523,20 +613,47 @@ pub(super) fn evaluate_grants(
             ..RequestFacts::default()
         };
         for user_id in principals {
+            let person = users.get(user_id).copied();
             let facts = RequestFacts {
-                mfa: users.get(user_id).is_some_and(|u| flag(u, "mfa")),
+                mfa: person.is_some_and(|u| flag(u, "mfa")),
                 ..asked.clone()
             };
-            let context = facts.context();
+            let observed = observer.map(|_| facts.observed());
+            // Built on the first request Cedar is asked.
+            let mut context = None;
             for (action, target) in actions
                 .iter()
                 .flat_map(|a| targets.iter().map(move |t| (*a, *t)))
             {
-                let decision = match &context {
-                    Ok(ctx) => {
-                        store.decide_in(compiled, user_id, action, target, ctx.clone(), false, true)
+                let key = match (observer, person, targets_by_id.get(target), &observed) {
+                    (Some(o), Some(p), Some(r), Some(c)) => o.key(action, p, r, c),
+                    _ => None,
+                };
+                let decision = match key.as_deref().and_then(remembered) {
+                    Some(d) => Ok(d),
+                    None => {
+                        let answer = match context.get_or_insert_with(|| facts.context()) {
+                            Ok(ctx) => store.decide_in(
+                                compiled,
+                                user_id,
+                                action,
+                                target,
+                                ctx.clone(),
+                                false,
+                                true,
+                            ),
+                            Err(e) => Err(e.clone()),
+                        };
+                        if let (Some(key), Ok(d)) = (key, &answer)
+                            && d.errors.is_empty()
+                        {
+                            decided
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .insert(key, d.clone());
+                        }
+                        answer
                     }
-                    Err(e) => Err(e.clone()),
                 };
                 let d = match decision {
                     Ok(d) => d,
@@ -602,4 +719,261 @@ pub(super) fn evaluate_grants(
         .par_chunks(256)
         .map(|chunk| chunk.iter().flat_map(|&g| one(g)).collect())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One person of a generated inventory.
+    #[derive(Debug, Clone)]
+    struct Person {
+        status: usize,
+        mfa: bool,
+        region: usize,
+        rotations: Vec<usize>,
+        login_days_ago: Option<u8>,
+        left: Option<bool>,
+        break_glass: bool,
+        group: Option<usize>,
+    }
+
+    /// One grant of a generated inventory.
+    #[derive(Debug, Clone)]
+    struct Given {
+        holder: usize,
+        to_group: bool,
+        role: usize,
+        target: usize,
+        approver: usize,
+        ticket: usize,
+        window: usize,
+    }
+
+    // Names chosen to collide with the policies' literals (`active`, `eu`, "") and with each
+    // other across kinds, so that renaming strings is put to the test.
+    const IDS: [&str; 6] = ["alice", "active", "eu", "bob", "carol", "us"];
+    const STATUSES: [&str; 3] = ["active", "suspended", "deprovisioned"];
+    const REGIONS: [Option<&str>; 3] = [Some("eu"), Some("us"), None];
+    const TENANTS: [&str; 3] = ["eu", "acme", "globex"];
+    const ROLES: [&str; 4] = ["reader", "operator", "admin", "approver"];
+    const TARGETS: [&str; 6] = [
+        "datastore:pg-eu",
+        "datastore:pg-us",
+        "aws_account:prod",
+        "aws_account:dev",
+        "datastore:*",
+        "*",
+    ];
+
+    fn person() -> impl Strategy<Value = Person> {
+        (
+            0..3usize,
+            any::<bool>(),
+            0..3usize,
+            proptest::collection::vec(0..3usize, 0..3),
+            proptest::option::of(0..200u8),
+            proptest::option::of(any::<bool>()),
+            proptest::bool::weighted(0.1),
+            proptest::option::of(0..2usize),
+        )
+            .prop_map(
+                |(status, mfa, region, rotations, login_days_ago, left, break_glass, group)| {
+                    Person {
+                        status,
+                        mfa,
+                        region,
+                        rotations,
+                        login_days_ago,
+                        left,
+                        break_glass,
+                        group,
+                    }
+                },
+            )
+    }
+
+    fn given() -> impl Strategy<Value = Given> {
+        (
+            0..IDS.len(),
+            proptest::bool::weighted(0.15),
+            0..ROLES.len(),
+            0..TARGETS.len(),
+            0..9usize,
+            0..5usize,
+            0..4usize,
+        )
+            .prop_map(
+                |(holder, to_group, role, target, approver, ticket, window)| Given {
+                    holder,
+                    to_group,
+                    role,
+                    target,
+                    approver,
+                    ticket,
+                    window,
+                },
+            )
+    }
+
+    fn inventory(people: &[Person], grants: &[Given]) -> String {
+        let mut t = String::from("[organization]\nname = \"acme\"\n\n");
+        for g in 0..2 {
+            let _ = writeln!(t, "[[group]]\nid = \"g{g}\"\n");
+        }
+        for (i, (name, zone)) in TENANTS.iter().zip(["eu", "us", "eu"]).enumerate() {
+            let _ = writeln!(
+                t,
+                "[[tenant]]\nid = \"{name}\"\ntier = \"standard\"\nisolation = \"shared\"\nresidency = [\"{zone}\"]\ndatastores = [\"pg-{}\"]\n",
+                if i == 1 { "us" } else { "eu" }
+            );
+        }
+        for (id, region) in [("pg-eu", "eu-central-1"), ("pg-us", "us-east-1")] {
+            let _ = writeln!(
+                t,
+                "[[datastore]]\nid = \"{id}\"\nengine = \"postgres\"\nregion = \"{region}\"\nencrypted = true\n"
+            );
+        }
+        for (id, environment, classification) in [
+            ("aws_account:prod", "production", "customer_data"),
+            ("aws_account:dev", "development", "internal"),
+        ] {
+            let _ = writeln!(
+                t,
+                "[[resource]]\nid = \"{id}\"\nenvironment = \"{environment}\"\nclassification = \"{classification}\"\ntenants = [\"acme\"]\n"
+            );
+        }
+        for (id, level) in [
+            ("reader", "read"),
+            ("operator", "write"),
+            ("admin", "admin"),
+        ] {
+            let _ = writeln!(
+                t,
+                "[[role]]\nid = \"{id}\"\naccess = \"{level}\"\nprivileged = {}\n",
+                id == "admin"
+            );
+        }
+        t.push_str("[[role]]\nid = \"approver\"\napproves = true\n\n");
+        for (p, id) in people.iter().zip(IDS) {
+            let _ = writeln!(
+                t,
+                "[[user]]\nid = \"{id}\"\nemail = \"{id}@acme.example\"\nstatus = \"{}\"\nmfa = {}\nbreak_glass = {}",
+                STATUSES[p.status], p.mfa, p.break_glass
+            );
+            if let Some(region) = REGIONS[p.region] {
+                let _ = writeln!(t, "region = \"{region}\"");
+            }
+            let rotations: Vec<String> = p
+                .rotations
+                .iter()
+                .map(|r| format!("\"{}\"", TENANTS[*r]))
+                .collect();
+            let _ = writeln!(t, "support_rotation = [{}]", rotations.join(", "));
+            if let Some(days) = p.login_days_ago {
+                let _ = writeln!(t, "last_login = 2026-{:02}-01", 12 - u32::from(days) / 31);
+            }
+            if let Some(past) = p.left {
+                let _ = writeln!(
+                    t,
+                    "employment_end = {}",
+                    if past { "2026-01-01" } else { "2027-06-01" }
+                );
+            }
+            if let Some(g) = p.group {
+                let _ = writeln!(t, "groups = [\"g{g}\"]");
+            }
+            t.push('\n');
+        }
+        let approvers = [
+            "",
+            "alice",
+            "ALICE",
+            "bob@acme.example",
+            ".",
+            "nobody",
+            "carol",
+            "eu",
+            "a\u{200b}lice",
+        ];
+        let tickets = ["", "SEC-1", "-", "SEC-2", "\u{200b}"];
+        let windows = [
+            "",
+            "since = 2026-01-01\nuntil = 2027-01-01\n",
+            "since = 2026-01-01\nuntil = 2026-02-01\n",
+            "since = 2025-01-01\n",
+        ];
+        for (n, g) in grants.iter().enumerate() {
+            let holder = if g.to_group {
+                format!("group = \"g{}\"", g.holder % 2)
+            } else {
+                format!("user = \"{}\"", IDS[g.holder % people.len().max(1)])
+            };
+            let _ = writeln!(
+                t,
+                "[[grant]]\nid = \"grant-{n}\"\n{holder}\nrole = \"{}\"\nresource = \"{}\"\n{}",
+                ROLES[g.role], TARGETS[g.target], windows[g.window]
+            );
+            if !approvers[g.approver].is_empty() {
+                let _ = writeln!(t, "approved_by = \"{}\"", approvers[g.approver]);
+            }
+            if !tickets[g.ticket].is_empty() {
+                let _ = writeln!(t, "ticket = \"{}\"", tickets[g.ticket]);
+            }
+            t.push('\n');
+        }
+        t
+    }
+
+    fn sorted(parts: Vec<Vec<Evaluation>>) -> Vec<Evaluation> {
+        super::super::in_order(parts)
+    }
+
+    fn library() -> Compiled {
+        let (_, compiled, problems) = crate::check::load_library(&crate::config::Config::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        compiled.expect("the shipped library compiles")
+    }
+
+    /// The shipped forbids observe requests only in ways renamings preserve: the sharing is on.
+    #[test]
+    fn the_shipped_forbids_let_alike_grants_share() {
+        assert!(library().access.observer.is_some());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Sharing decisions between grants that look alike gives exactly the results of
+        /// asking Cedar for every request.
+        #[test]
+        fn sharing_decisions_changes_no_result(
+            people in proptest::collection::vec(person(), 1..=IDS.len()),
+            grants in proptest::collection::vec(given(), 1..24),
+        ) {
+            let compiled = library();
+            let text = inventory(&people, &grants);
+            let ctx = crate::formats::LoadContext::new(
+                crate::dates::parse_date("2026-12-05").expect("a date"),
+                &crate::config::Config::default(),
+            );
+            let loaded = crate::formats::load_with(
+                &[crate::source::SourceFile::new("inventory.toml", text.as_str())],
+                &ctx,
+                &crate::formats::terraform::Overrides::default(),
+            );
+            prop_assert!(loaded.problems.is_empty(), "{:?}\n{text}", loaded.problems);
+            let resources = loaded.resources;
+            let grant_idx: Vec<usize> = (0..resources.len())
+                .filter(|i| resources[*i].entity_type == GRANT_TYPE)
+                .collect();
+            let shared = sorted(evaluate_grants_with(&compiled, &resources, &grant_idx, Sharing::AlikeShare));
+            let alone = sorted(evaluate_grants_with(&compiled, &resources, &grant_idx, Sharing::EachAlone));
+            prop_assert_eq!(shared, alone, "{}", text);
+        }
+    }
 }

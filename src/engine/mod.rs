@@ -10,6 +10,7 @@
 
 pub mod access;
 mod entities;
+mod grant_memo;
 mod memo;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -482,7 +483,17 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
             by_type.entry(t).or_default().push(id.clone());
         }
     }
-    let access = access::AccessSet::build(&all, &access_ids, &infos);
+    // The access namespace as JSON: whether it holds extension types decides whether standing
+    // grants may share decisions (`grant_memo`).
+    let schema_json = cedar_policy::SchemaFragment::from_cedarschema_str(&schema_file.text)
+        .ok()
+        .and_then(|(fragment, _)| fragment.to_json_value().ok());
+    let access_namespace = access::USER_TYPE.rsplit_once("::").map(|(ns, _)| ns);
+    let schema_access = schema_json
+        .as_ref()
+        .zip(access_namespace)
+        .and_then(|(json, ns)| json.get(ns));
+    let access = access::AccessSet::build(&all, &access_ids, &infos, schema_access);
     if base.is_empty() {
         problems.push(Problem::new(
             ProblemKind::Library,
