@@ -196,69 +196,215 @@ impl ControlParts {
     }
 }
 
-/// A result as `CheckResult` serialises, its control's parts spliced in already rendered: the
-/// same fields in the same order with the same omissions (`same_bytes_as_serde` holds it).
-#[derive(Serialize)]
-struct Row<'a> {
-    control: &'a RawValue,
-    title: &'a RawValue,
-    family: &'a RawValue,
-    status: crate::assessment::Status,
-    severity: crate::library::Severity,
-    resource: Option<&'a crate::assessment::ResourceRef>,
-    policies: &'a [String],
-    messages: &'a [String],
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    unknown: &'a [String],
-    determined: bool,
-    frameworks: &'a RawValue,
-    fingerprint: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    waiver: Option<&'a crate::assessment::WaiverRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attestation: Option<&'a crate::formats::inventory::Attestation>,
-    basis: crate::basis::Basis,
-    #[serde(skip_serializing_if = "<[crate::model::FactSource]>::is_empty")]
-    sources: &'a [crate::model::FactSource],
+/// Indentation for `depth` levels (two spaces each), in one copy.
+fn indent(buf: &mut Vec<u8>, depth: usize) {
+    let spaces = &BREAK[2..];
+    match spaces.get(..2 * depth) {
+        Some(s) => buf.extend_from_slice(s),
+        None => (0..depth).for_each(|_| buf.extend_from_slice(b"  ")),
+    }
 }
 
-impl<'a> Row<'a> {
-    fn of(r: &'a CheckResult, parts: &'a ControlParts) -> Row<'a> {
-        // Every field named: a field added to `CheckResult` does not compile here until the
-        // row writes it too (the control's parts, `_` here, come from `parts`).
-        let CheckResult {
-            control: _,
-            about: _,
-            status,
-            severity,
-            resource,
-            detail: _,
-            determined,
-            fingerprint,
-            waiver,
-            attestation,
-            basis,
-            sources,
-        } = r;
-        Row {
-            control: &parts.control,
-            title: &parts.title,
-            family: &parts.family,
-            status: *status,
-            severity: *severity,
-            resource: resource.as_deref(),
-            policies: r.policies(),
-            messages: r.messages(),
-            unknown: r.unknown(),
-            determined: *determined,
-            frameworks: &parts.frameworks,
-            fingerprint: fingerprint.as_str(),
-            waiver: waiver.as_deref(),
-            attestation: attestation.as_deref(),
-            basis: *basis,
-            sources,
-        }
+/// An object's key at `depth`, as serde's pretty formatter writes it: after `,` unless it is
+/// the first, on its own line. Keys here are plain ASCII names: nothing to escape.
+fn key(buf: &mut Vec<u8>, depth: usize, name: &str, first: bool) {
+    buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+    indent(buf, depth);
+    buf.push(b'"');
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b"\": ");
+}
+
+/// A JSON string, escaped as serde escapes it.
+fn string(buf: &mut Vec<u8>, s: &str) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *buf, s).map_err(std::io::Error::other)
+}
+
+/// A field holding a string.
+fn str_field(buf: &mut Vec<u8>, depth: usize, name: &str, value: &str) -> std::io::Result<()> {
+    key(buf, depth, name, false);
+    string(buf, value)
+}
+
+/// A field holding an integer.
+fn int_field(buf: &mut Vec<u8>, depth: usize, name: &str, value: impl itoa::Integer) {
+    key(buf, depth, name, false);
+    integer(buf, value);
+}
+
+/// An integer, as serde writes it.
+fn integer(buf: &mut Vec<u8>, n: impl itoa::Integer) {
+    buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// An array of strings whose opening bracket stands at `depth`.
+fn strings(buf: &mut Vec<u8>, depth: usize, items: &[String]) -> std::io::Result<()> {
+    if items.is_empty() {
+        buf.extend_from_slice(b"[]");
+        return Ok(());
     }
+    buf.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        buf.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        indent(buf, depth + 1);
+        string(buf, item)?;
+    }
+    buf.push(b'\n');
+    indent(buf, depth);
+    buf.push(b']');
+    Ok(())
+}
+
+/// Closes an object whose opening brace stands at `depth`.
+fn close(buf: &mut Vec<u8>, depth: usize) {
+    buf.push(b'\n');
+    indent(buf, depth);
+    buf.push(b'}');
+}
+
+/// How serde names a fact's origin.
+fn origin(o: crate::model::FactOrigin) -> &'static str {
+    use crate::model::FactOrigin;
+    match o {
+        FactOrigin::Declared => "declared",
+        FactOrigin::Imported => "imported",
+        FactOrigin::Configuration => "configuration",
+    }
+}
+
+/// A resource reference as the value of a result's field (fields at depth 4).
+fn resource_ref(buf: &mut Vec<u8>, r: &crate::assessment::ResourceRef) -> std::io::Result<()> {
+    let crate::assessment::ResourceRef {
+        address,
+        entity_type,
+        scope,
+        file,
+        line,
+        column,
+    } = r;
+    buf.push(b'{');
+    key(buf, 4, "address", true);
+    string(buf, address)?;
+    str_field(buf, 4, "type", entity_type)?;
+    if !scope.is_empty() {
+        str_field(buf, 4, "scope", scope)?;
+    }
+    str_field(buf, 4, "file", file)?;
+    int_field(buf, 4, "line", *line);
+    int_field(buf, 4, "column", *column);
+    close(buf, 3);
+    Ok(())
+}
+
+/// A result's fact sources as the value of its field (each source at depth 4).
+fn fact_sources(buf: &mut Vec<u8>, sources: &[crate::model::FactSource]) -> std::io::Result<()> {
+    buf.push(b'[');
+    for (i, s) in sources.iter().enumerate() {
+        let crate::model::FactSource {
+            origin: from,
+            format,
+            file,
+            line,
+            digest,
+            collected_at,
+            age_days,
+            max_age_days,
+            stale,
+        } = s;
+        buf.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        indent(buf, 4);
+        buf.push(b'{');
+        key(buf, 5, "origin", true);
+        string(buf, origin(*from))?;
+        str_field(buf, 5, "format", format)?;
+        str_field(buf, 5, "file", file)?;
+        int_field(buf, 5, "line", *line);
+        if let Some(d) = digest {
+            str_field(buf, 5, "digest", d)?;
+        }
+        if let Some(at) = collected_at {
+            str_field(buf, 5, "collected_at", at)?;
+        }
+        if let Some(age) = age_days {
+            int_field(buf, 5, "age_days", *age);
+        }
+        if let Some(max) = max_age_days {
+            int_field(buf, 5, "max_age_days", *max);
+        }
+        if *stale {
+            key(buf, 5, "stale", false);
+            buf.extend_from_slice(b"true");
+        }
+        close(buf, 4);
+    }
+    buf.push(b'\n');
+    indent(buf, 3);
+    buf.push(b']');
+    Ok(())
+}
+
+/// One result as an element of `results` (its fields at depth 3): the fields `CheckResult`
+/// serialises, in its order with its omissions (`same_bytes_as_serde` holds it), its control's
+/// parts spliced in already rendered.
+fn write_result(buf: &mut Vec<u8>, r: &CheckResult, parts: &ControlParts) -> std::io::Result<()> {
+    // Every field named: a field added to `CheckResult` does not compile here until it is
+    // written too (the control's parts, `_` here, come from `parts`).
+    let CheckResult {
+        control: _,
+        about: _,
+        status,
+        severity,
+        resource,
+        detail: _,
+        determined,
+        fingerprint,
+        waiver,
+        attestation,
+        basis,
+        sources,
+    } = r;
+    buf.push(b'{');
+    key(buf, 3, "control", true);
+    buf.extend_from_slice(parts.control.get().as_bytes());
+    key(buf, 3, "title", false);
+    buf.extend_from_slice(parts.title.get().as_bytes());
+    key(buf, 3, "family", false);
+    buf.extend_from_slice(parts.family.get().as_bytes());
+    str_field(buf, 3, "status", status.as_str())?;
+    str_field(buf, 3, "severity", severity.as_str())?;
+    key(buf, 3, "resource", false);
+    match resource {
+        Some(res) => resource_ref(buf, res)?,
+        None => buf.extend_from_slice(b"null"),
+    }
+    key(buf, 3, "policies", false);
+    strings(buf, 3, r.policies())?;
+    key(buf, 3, "messages", false);
+    strings(buf, 3, r.messages())?;
+    if !r.unknown().is_empty() {
+        key(buf, 3, "unknown", false);
+        strings(buf, 3, r.unknown())?;
+    }
+    key(buf, 3, "determined", false);
+    buf.extend_from_slice(if *determined { b"true" } else { b"false" });
+    key(buf, 3, "frameworks", false);
+    buf.extend_from_slice(parts.frameworks.get().as_bytes());
+    str_field(buf, 3, "fingerprint", fingerprint.as_str())?;
+    if let Some(w) = waiver {
+        key(buf, 3, "waiver", false);
+        buf.extend_from_slice(rendered_at(w, 3)?.get().as_bytes());
+    }
+    if let Some(a) = attestation {
+        key(buf, 3, "attestation", false);
+        buf.extend_from_slice(rendered_at(a, 3)?.get().as_bytes());
+    }
+    str_field(buf, 3, "basis", basis.as_str())?;
+    if !sources.is_empty() {
+        key(buf, 3, "sources", false);
+        fact_sources(buf, sources)?;
+    }
+    close(buf, 2);
+    Ok(())
 }
 
 /// Results as array elements: each after `,` (but the very first) and a newline, indented.
@@ -274,12 +420,7 @@ fn render(chunk: &[CheckResult], first: bool) -> std::io::Result<Vec<u8>> {
             Some(p) if p.of == ControlParts::of(r) => p,
             _ => ControlParts::render(r)?,
         };
-        // Two levels deep (the top-level object and its `results` array): each line of the
-        // result comes out indented as in the whole document.
-        let mut ser = serde_json::Serializer::with_formatter(&mut buf, Pretty::at(2));
-        Row::of(r, &current)
-            .serialize(&mut ser)
-            .map_err(std::io::Error::other)?;
+        write_result(&mut buf, r, &current)?;
         parts = Some(current);
     }
     Ok(buf)
@@ -445,6 +586,54 @@ mod tests {
                 .map(|i| result(&format!("c{i}"), "line one\nline \"two\"\n  indented"))
                 .collect();
             assert_same_as_serde(assessment(results), &format!("{n} results"));
+        }
+    }
+
+    /// The names written for statuses, severities, bases and fact origins are serde's.
+    #[test]
+    fn enum_names_are_serdes() {
+        use crate::basis::Basis;
+        use crate::model::FactOrigin;
+        let serde_name = |v: &dyn erased::Named| v.serde_name();
+        for s in [
+            Status::Pass,
+            Status::Fail,
+            Status::Error,
+            Status::Waived,
+            Status::NotApplicable,
+        ] {
+            assert_eq!(serde_name(&s), format!("\"{}\"", s.as_str()));
+        }
+        for s in [
+            Severity::Info,
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ] {
+            assert_eq!(serde_name(&s), format!("\"{}\"", s.as_str()));
+        }
+        for b in Basis::ALL {
+            assert_eq!(serde_name(&b), format!("\"{}\"", b.as_str()));
+        }
+        for o in [
+            FactOrigin::Declared,
+            FactOrigin::Imported,
+            FactOrigin::Configuration,
+        ] {
+            assert_eq!(serde_name(&o), format!("\"{}\"", origin(o)));
+        }
+    }
+
+    /// A value's JSON, behind one object-safe trait for the test above.
+    mod erased {
+        pub trait Named {
+            fn serde_name(&self) -> String;
+        }
+        impl<T: serde::Serialize> Named for T {
+            fn serde_name(&self) -> String {
+                serde_json::to_string(self).expect("serialises")
+            }
         }
     }
 
