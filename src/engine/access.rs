@@ -531,13 +531,13 @@ pub(super) fn evaluate_grants_with(
         .observer
         .as_ref()
         .filter(|_| sharing == Sharing::AlikeShare);
-    let targets_by_id: std::collections::HashMap<String, &Resource> = resources
+    let targets_by_id: super::FastMap<String, &Resource> = resources
         .iter()
         .filter(|r| r.entity_type == RESOURCE_TYPE)
         .map(|r| (r.id(), r))
         .collect();
     // Key (what the forbids observe of a request) → their decision, for every grant.
-    let decided: std::sync::Mutex<std::collections::HashMap<Vec<u8>, AccessDecision>> =
+    let decided: std::sync::Mutex<super::FastMap<Vec<u8>, AccessDecision>> =
         std::sync::Mutex::default();
     let remembered = |key: &[u8]| {
         decided

@@ -46,7 +46,7 @@ pub struct Conformance {
     /// The schema's entity type names, parsed once.
     type_names: HashMap<String, EntityTypeName>,
     /// Shape → conforms.
-    verdicts: Mutex<HashMap<Shape, bool>>,
+    verdicts: Mutex<super::FastMap<Shape, bool>>,
 }
 
 impl std::fmt::Debug for Conformance {
@@ -113,7 +113,7 @@ impl Conformance {
             actions,
             read,
             type_names,
-            verdicts: Mutex::new(HashMap::new()),
+            verdicts: Mutex::new(super::FastMap::default()),
         })
     }
 
@@ -526,7 +526,7 @@ pub fn build_store(
     conformance: &Conformance,
     resources: &[Resource],
     chunk: &[usize],
-    type_names: &HashMap<&str, Option<EntityTypeName>>,
+    type_names: &super::FastMap<&str, Option<EntityTypeName>>,
 ) -> Built {
     let mut candidates = Vec::with_capacity(chunk.len());
     let mut rejected = Vec::new();

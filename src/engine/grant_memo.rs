@@ -20,7 +20,7 @@
 //! `ipaddr` compares otherwise than its text). A request whose person or resource has an
 //! unknown or entity-valued attribute the policies read is evaluated on its own.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use crate::model::{Resource, Value};
 
@@ -88,17 +88,18 @@ impl Observer {
     ) -> Option<Vec<u8>> {
         let mut observed: Vec<Option<&Value>> =
             Vec::with_capacity(self.principal.len() + self.resource.len() + context.len());
-        let address_p = Value::String(principal.address.clone());
-        let address_r = Value::String(resource.address.clone());
+        // Entities carry their address (read as a string), and which of their attributes are
+        // unknown (not kept in a key).
+        let reads_address = |names: &[String]| names.iter().any(|n| n == "address");
+        let address_p = reads_address(&self.principal).then(|| Value::str(&principal.address));
+        let address_r = reads_address(&self.resource).then(|| Value::str(&resource.address));
         for (names, entity, address) in [
             (&self.principal, principal, &address_p),
             (&self.resource, resource, &address_r),
         ] {
             for name in names {
                 let value = match name.as_str() {
-                    // Entities carry their address; which attributes are unknown is not kept
-                    // in a key.
-                    "address" => Some(address),
+                    "address" => address.as_ref(),
                     "unknown" => return None,
                     _ => entity.attrs.get(name),
                 };
@@ -238,21 +239,23 @@ fn has_extension_type(v: &serde_json::Value) -> bool {
 }
 
 /// Builds one key: strings renamed by first appearance, integers by rank, literals kept.
-struct Encoder<'o> {
+struct Encoder<'o, 'v> {
     observer: &'o Observer,
     /// Every integer of the request that is not a literal, then (after `rank_longs`) those and
     /// the literals, sorted and distinct.
     ranks: Vec<i64>,
-    strings: HashMap<String, u32>,
+    /// The request's strings that are not literals, in order of first appearance: a string's
+    /// place here is its new name (a request holds a dozen: a list beats a hash map).
+    strings: Vec<&'v str>,
     out: Vec<u8>,
 }
 
-impl<'o> Encoder<'o> {
-    fn new(observer: &'o Observer) -> Encoder<'o> {
+impl<'o, 'v> Encoder<'o, 'v> {
+    fn new(observer: &'o Observer) -> Encoder<'o, 'v> {
         Encoder {
             observer,
             ranks: Vec::new(),
-            strings: HashMap::new(),
+            strings: Vec::new(),
             out: Vec::with_capacity(128),
         }
     }
@@ -279,7 +282,7 @@ impl<'o> Encoder<'o> {
         self.ranks.dedup();
     }
 
-    fn encode(&mut self, v: &Value) {
+    fn encode(&mut self, v: &'v Value) {
         match v {
             Value::Bool(b) => self.out.push(if *b { b'T' } else { b'F' }),
             Value::Long(n) => {
@@ -297,10 +300,15 @@ impl<'o> Encoder<'o> {
                     self.out.push(b'S');
                     super::memo::token(&mut self.out, s);
                 } else {
-                    let next = u32::try_from(self.strings.len()).unwrap_or(u32::MAX);
-                    let id = *self.strings.entry(s.clone()).or_insert(next);
+                    let id = match self.strings.iter().position(|known| *known == s.as_str()) {
+                        Some(at) => at,
+                        None => {
+                            self.strings.push(s);
+                            self.strings.len() - 1
+                        }
+                    };
                     self.out.push(b's');
-                    self.out.extend_from_slice(&id.to_le_bytes());
+                    self.out.extend_from_slice(&(id as u64).to_le_bytes());
                 }
             }
             Value::Set(items) => {

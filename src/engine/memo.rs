@@ -31,7 +31,7 @@ pub(super) struct Decided {
 /// Facts key → decision, shared by the batches of one evaluation.
 #[derive(Debug, Default)]
 pub(super) struct Memo {
-    decided: Mutex<HashMap<Vec<u8>, Arc<Decided>>>,
+    decided: Mutex<super::FastMap<Vec<u8>, Arc<Decided>>>,
 }
 
 impl Memo {

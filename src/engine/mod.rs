@@ -179,7 +179,7 @@ impl TypeSet {
 pub struct Compiled {
     schema: Schema,
     conformance: entities::Conformance,
-    sets: HashMap<String, TypeSet>,
+    sets: FastMap<String, TypeSet>,
     policies: BTreeMap<String, PolicyInfo>,
     scanner: EntityUid,
     action: EntityUid,
@@ -503,7 +503,7 @@ pub fn compile(lib: &Library) -> Result<Compiled, Vec<Problem>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    let mut sets = HashMap::new();
+    let mut sets = FastMap::default();
     for (ty, ids) in by_type {
         let mut members = Vec::new();
         let mut controls = BTreeSet::new();
@@ -639,7 +639,7 @@ impl Compiled {
         &self,
         resources: &[Resource],
         chunk: &[usize],
-        type_names: &HashMap<&str, Option<EntityTypeName>>,
+        type_names: &FastMap<&str, Option<EntityTypeName>>,
         memo: &memo::Memo,
     ) -> Vec<Evaluation> {
         let mut out = Vec::new();
@@ -668,7 +668,7 @@ impl Compiled {
         };
         let mut pending = Vec::with_capacity(chunk.len());
         // Key → the resource evaluated for it here; the resources that follow its decision.
-        let mut leader: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut leader: FastMap<Vec<u8>, usize> = FastMap::default();
         let mut followers: Vec<(usize, usize, entities::Probe)> = Vec::new();
         for ((&idx, probe), decided) in chunk.iter().zip(probes).zip(known) {
             match (decided, probe) {
@@ -726,9 +726,9 @@ impl Compiled {
         out: &mut Vec<Evaluation>,
         resources: &[Resource],
         indices: &[usize],
-        type_names: &HashMap<&str, Option<EntityTypeName>>,
-    ) -> HashMap<usize, memo::Decided> {
-        let mut decided = HashMap::new();
+        type_names: &FastMap<&str, Option<EntityTypeName>>,
+    ) -> FastMap<usize, memo::Decided> {
+        let mut decided = FastMap::default();
         if indices.is_empty() {
             return decided;
         }
@@ -812,17 +812,29 @@ impl Compiled {
         let Some(set) = self.sets.get(&resource.entity_type) else {
             return;
         };
+        // Each fired or errored policy's control, looked up once (not once per control).
+        let control_of = |id: &String| self.policies.get(id).and_then(|i| i.control.as_deref());
+        let fired: Vec<(&String, Option<&str>)> =
+            fired.iter().map(|id| (id, control_of(id))).collect();
+        let errored: Vec<((&String, &String), Option<&str>)> =
+            errored.iter().map(|e| (e, control_of(e.0))).collect();
         for control in &set.controls {
             if resource.partial && !self.reads_any(control, resource) {
                 // An orphan child carries only its own attributes: controls reading none
                 // of them do not apply to it.
                 continue;
             }
-            let mine = |id: &String| {
-                self.policies.get(id).and_then(|i| i.control.as_deref()) == Some(&**control)
-            };
-            let errs: Vec<(&String, &String)> = errored.iter().filter(|(id, _)| mine(id)).collect();
-            let fails: Vec<&String> = fired.iter().filter(|id| mine(id)).collect();
+            let mine = Some(&**control);
+            let errs: Vec<(&String, &String)> = errored
+                .iter()
+                .filter(|(_, c)| *c == mine)
+                .map(|(e, _)| *e)
+                .collect();
+            let fails: Vec<&String> = fired
+                .iter()
+                .filter(|(_, c)| *c == mine)
+                .map(|(id, _)| *id)
+                .collect();
             let (outcome, policies, messages) = if !errs.is_empty() {
                 (
                     Outcome::Error,
@@ -964,7 +976,7 @@ struct Plan<'c> {
     /// The resources whose type has controls.
     relevant: Vec<usize>,
     /// Each controlled type's Cedar name (`None`: not a valid name).
-    type_names: HashMap<&'c str, Option<EntityTypeName>>,
+    type_names: FastMap<&'c str, Option<EntityTypeName>>,
     /// The standing grants, re-evaluated as the access requests they answer.
     grants: Vec<usize>,
 }
@@ -1036,3 +1048,7 @@ fn resource_reads(p: &cedar_policy::Policy) -> Vec<String> {
 
 /// Shared handle to a compiled library.
 pub type SharedCompiled = Arc<Compiled>;
+
+/// A hash map keyed by what a run derives from its input (memo keys, entity shapes, type
+/// names): a fast hash, seeded per process (SipHash was a fifth of deciding the resources).
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
