@@ -23,11 +23,13 @@ impl LineIndex {
         let bytes = text.as_bytes();
         let mut starts = vec![0];
         let mut lone_cr = false;
-        for (i, &b) in bytes.iter().enumerate() {
-            match b {
-                b'\n' => starts.push(i + 1),
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => lone_cr = true,
-                _ => {}
+        // memchr finds the line ends a vector at a time (an 11 MB inventory is indexed on the
+        // run's serial path).
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if bytes[i] == b'\n' {
+                starts.push(i + 1);
+            } else if bytes.get(i + 1) != Some(&b'\n') {
+                lone_cr = true;
             }
         }
         LineIndex { starts, lone_cr }
