@@ -598,20 +598,7 @@ impl Assessment {
         // One result per evaluation, built in parallel (a large inventory has 600,000 of them).
         // Sort keys: a control's rank among the library's ids, a resource's rank by (scope,
         // address, type) — computed once, so 600,000 results are ordered by integers.
-        let control_rank: BTreeMap<&str, u64> = lib
-            .controls
-            .keys()
-            .enumerate()
-            .map(|(i, id)| (id.as_str(), i as u64))
-            .collect();
         let resource_rank = resource_ranks(inputs.resources);
-        let key_of = |control: &str, resource: Option<usize>| -> u64 {
-            let c = control_rank
-                .get(control)
-                .copied()
-                .unwrap_or(u64::from(u32::MAX));
-            (c << 32) | resource.map_or(0, |r| resource_rank[r])
-        };
         let one = |e: &Evaluation, rank: usize| -> CheckResult {
             let control = by_rank[rank];
             let index = e.resource;
@@ -683,7 +670,7 @@ impl Assessment {
             .values()
             .any(|k| *k == crate::formats::FileKind::Inventory);
         let mut not_evaluated = Vec::new();
-        for control in lib.controls.values() {
+        for (rank, control) in by_rank.iter().copied().enumerate() {
             if !inputs.selection.includes(control)
                 || seen_controls.contains_key(control.id.as_str())
             {
@@ -709,7 +696,8 @@ impl Assessment {
             };
             let (id, about) = parts(control);
             extras.push((
-                key_of(&control.id, None),
+                // Its control's rank, and no resource (rank 0).
+                (rank as u64) << 32,
                 CheckResult {
                     control: id,
                     about,
@@ -899,8 +887,6 @@ impl Assessment {
     }
 }
 
-/// Each resource's rank by (scope, address, type), from 1 (0 is "no resource"); equal triples
-/// share a rank.
 /// The rank among the library's ids of each control the evaluations name, by the address of
 /// the shared id they hold (`None`: a control the library does not have).
 fn control_ranks(
@@ -922,6 +908,8 @@ fn control_ranks(
     ranks
 }
 
+/// Each resource's rank by (scope, address, type), from 1 (0 is "no resource"); equal triples
+/// share a rank.
 fn resource_ranks(resources: &[Resource]) -> Vec<u64> {
     let key = |i: usize| {
         let r = &resources[i];

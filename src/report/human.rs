@@ -42,6 +42,11 @@ impl Style {
 /// The report's width in columns.
 const WIDTH: usize = 100;
 
+/// Lines break at spaces (and long words at their hyphens), not wherever Unicode allows: a path
+/// or an id stays whole, and finding the break points costs a fifth of what the Unicode
+/// line-break rules do (60,000 findings are drawn on a large inventory).
+const BREAKS: textwrap::WordSeparator = textwrap::WordSeparator::AsciiSpace;
+
 fn theme(style: Style) -> GraphicalTheme {
     if style.color {
         GraphicalTheme::unicode()
@@ -51,18 +56,15 @@ fn theme(style: Style) -> GraphicalTheme {
 }
 
 fn handler(style: Style) -> GraphicalReportHandler {
-    let theme = theme(style);
-    // Lines break at spaces (and long words at their hyphens), not wherever Unicode allows:
-    // a path or an id stays whole, and finding the break points costs a fifth of what the
-    // Unicode line-break rules do (60,000 findings are drawn on a large inventory).
-    GraphicalReportHandler::new_themed(theme)
+    GraphicalReportHandler::new_themed(theme(style))
         .with_width(WIDTH)
-        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_separator(BREAKS)
 }
 
 /// Findings' help lines, drawn as miette draws a report's help (its last part here) but
 /// wrapped once per distinct text: the findings of one control share theirs, and wrapping
-/// was most of the time spent drawing 60,000 findings.
+/// was most of the time spent drawing 60,000 findings. One is used per window of findings, so
+/// what it holds stays small.
 struct Footers {
     /// `  help: `, styled by the theme.
     lead: String,
@@ -93,7 +95,7 @@ impl Footers {
             .initial_indent(&self.lead)
             .subsequent_indent("        ")
             .break_words(true)
-            .word_separator(textwrap::WordSeparator::AsciiSpace);
+            .word_separator(BREAKS);
         let text: Arc<str> = format!("{}\n", textwrap::fill(help, options)).into();
         lock().insert(help.to_owned(), Arc::clone(&text));
         text
@@ -220,7 +222,6 @@ pub fn write(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let h = handler(style);
-    let footers = Footers::new(style);
     let mut ordered: Vec<&CheckResult> = a
         .results
         .iter()
@@ -242,6 +243,7 @@ pub fn write(
         .collect();
     // Each finding drawn on its own, in order.
     for window in ordered.chunks(WINDOW) {
+        let footers = Footers::new(style);
         let drawn: Vec<String> = window
             .par_iter()
             .map(|r| draw(r, lib, sources, &indexes, &h, &footers))

@@ -5,17 +5,18 @@
 //! windows, on every core, indented to its depth and written in order — byte for byte what
 //! `serde_json::to_writer_pretty` writes for the whole value.
 //!
-//! Two things keep it fast: [`Pretty`] writes what serde's pretty formatter writes, but each
-//! line break with its indentation in one copy (serde's writes the indentation unit once per
-//! level, and those tiny copies were most of the time); and the parts a result shares with its
-//! control's other results (the id, title, family and mappings) are rendered once per run of
-//! that control and spliced in.
+//! A result is written field by field (`write_result`): keys as static bytes, strings escaped
+//! by serde_json, integers by itoa, each line break with its indentation in one copy (serde's
+//! pretty formatter writes the indentation unit once per level, and those tiny copies were
+//! most of the time). The parts a result shares with its control's other results (the id,
+//! title, family and mappings) are rendered by serde once per run of that control and spliced
+//! in, and so are the rare waiver and attestation.
 
 use std::io::Write;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::ser::Formatter;
+use serde_json::ser::{Formatter, PrettyFormatter};
 use serde_json::value::RawValue;
 
 use crate::assessment::{Assessment, CheckResult};
@@ -62,104 +63,19 @@ pub fn write_assessment(a: &mut Assessment, out: &mut impl Write) -> std::io::Re
     out.write_all(b"\n")
 }
 
-/// A line break followed by the deepest indentation [`Pretty`] writes in one copy.
-const BREAK: &[u8] = b",\n                                                                ";
-
-/// Serde's `PrettyFormatter` with two-space indentation, byte for byte, writing each line
-/// break and its indentation in one copy.
-struct Pretty {
-    depth: usize,
-    has_value: bool,
-}
-
-impl Pretty {
-    /// A formatter as it stands inside `depth` levels of the document (the top-level object,
-    /// the `results` array, …): what it writes is indented as in the whole document.
-    fn at(depth: usize) -> Pretty {
-        Pretty {
-            depth,
-            has_value: false,
-        }
-    }
-
-    /// `\n` (after `,` unless `first`) and the indentation of the current depth.
-    fn line<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
-        let from = usize::from(first);
-        let to = 2 + 2 * self.depth;
-        match BREAK.get(from..to) {
-            Some(bytes) => w.write_all(bytes),
-            None => {
-                w.write_all(&BREAK[from..2])?;
-                (0..self.depth).try_for_each(|_| w.write_all(b"  "))
-            }
-        }
-    }
-}
-
-impl Formatter for Pretty {
-    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        w.write_all(b"[")
-    }
-
-    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.depth -= 1;
-        if self.has_value {
-            self.line(w, true)?;
-        }
-        w.write_all(b"]")
-    }
-
-    fn begin_array_value<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.line(w, first)
-    }
-
-    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        w.write_all(b"{")
-    }
-
-    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.depth -= 1;
-        if self.has_value {
-            self.line(w, true)?;
-        }
-        w.write_all(b"}")
-    }
-
-    fn begin_object_key<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.line(w, first)
-    }
-
-    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        w.write_all(b": ")
-    }
-
-    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-}
+/// The deepest indentation written in one copy (deeper is written level by level).
+const SPACES: &[u8] = b"                                                                ";
 
 /// `value` rendered as it appears at `depth` (a field of a result sits at depth 3).
 fn rendered_at(value: &impl Serialize, depth: usize) -> std::io::Result<Box<RawValue>> {
+    // Serde's pretty formatter as it stands inside `depth` levels of the document: what it
+    // writes is indented as in the whole document.
+    let mut formatter = PrettyFormatter::new();
+    for _ in 0..depth {
+        formatter.begin_object(&mut std::io::sink())?;
+    }
     let mut buf = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, Pretty::at(depth));
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
     value.serialize(&mut ser).map_err(std::io::Error::other)?;
     let text = String::from_utf8(buf).map_err(std::io::Error::other)?;
     RawValue::from_string(text).map_err(std::io::Error::other)
@@ -198,8 +114,7 @@ impl ControlParts {
 
 /// Indentation for `depth` levels (two spaces each), in one copy.
 fn indent(buf: &mut Vec<u8>, depth: usize) {
-    let spaces = &BREAK[2..];
-    match spaces.get(..2 * depth) {
+    match SPACES.get(..2 * depth) {
         Some(s) => buf.extend_from_slice(s),
         None => (0..depth).for_each(|_| buf.extend_from_slice(b"  ")),
     }
@@ -634,29 +549,6 @@ mod tests {
             fn serde_name(&self) -> String {
                 serde_json::to_string(self).expect("serialises")
             }
-        }
-    }
-
-    /// The formatter writes what serde's pretty formatter writes, at every depth (deeper than
-    /// its one-copy indentation reaches too), for empty and non-empty arrays and objects.
-    #[test]
-    fn pretty_matches_serde_pretty_formatter() {
-        let mut deep = serde_json::json!({"leaf": [1, {"a": []}, {}, "x\n\"y\""]});
-        for i in 0..40 {
-            deep = serde_json::json!({ format!("level{i}"): [deep, [], {}, null, true, 1.5] });
-        }
-        for depth in [0, 2, 3, 31, 33] {
-            let mut expected = Vec::new();
-            let mut pretty = serde_json::ser::PrettyFormatter::new();
-            for _ in 0..depth {
-                pretty.begin_object(&mut std::io::sink()).expect("sink");
-            }
-            let mut ser = serde_json::Serializer::with_formatter(&mut expected, pretty);
-            deep.serialize(&mut ser).expect("serialises");
-            let mut got = Vec::new();
-            let mut ser = serde_json::Serializer::with_formatter(&mut got, Pretty::at(depth));
-            deep.serialize(&mut ser).expect("serialises");
-            assert!(got == expected, "depth {depth} differs");
         }
     }
 
